@@ -1,0 +1,105 @@
+// The daemon's settings after the command line has been read: one plain object that
+// every layer receives. Defaults follow memcached 1.6.18.
+
+export interface Config {
+  /** TCP port; -1 picks a free ephemeral port, 0 turns TCP off (memcached -p). */
+  port: number;
+  /** Addresses to bind, comma-separated in memcached; here already split. */
+  listen: string[];
+  /** UDP port; only 0 (off) is supported. */
+  udpPort: number;
+  /** Unix socket path (memcached -s); when set, TCP is off. */
+  unixSocket: string | null;
+  /** Unix socket permission mask (memcached -a), e.g. 0o700. */
+  unixMask: number;
+  /** Item memory budget in bytes (memcached -m, given in MB). */
+  memoryLimit: number;
+  /** Maximum simultaneous connections (memcached -c). */
+  maxConnections: number;
+  /** Largest item, header included, in bytes (memcached -I). */
+  itemSizeMax: number;
+  /** Minimum space for key + value + flags in the smallest chunk (memcached -n). */
+  chunkSize: number;
+  /** Chunk size growth factor between slab classes (memcached -f). */
+  growthFactor: number;
+  /** Slab page size in bytes (1 MiB as in memcached). */
+  slabPageSize: number;
+  /** Largest chunk; bigger items are chained (memcached -o slab_chunk_max). */
+  slabChunkMax: number;
+  /** Return errors instead of evicting (memcached -M). */
+  noEvict: boolean;
+  /** CAS enabled; false with memcached -C. */
+  useCas: boolean;
+  /** flush_all allowed; false with memcached -F. */
+  flushEnabled: boolean;
+  /** `shutdown` command allowed (memcached -A). */
+  shutdownEnabled: boolean;
+  /** 0, 1 (-v), 2 (-vv), 3 (-vvv). */
+  verbosity: number;
+  /** Accepted for compatibility; the daemon has one event loop. */
+  threads: number;
+  /** Close connections idle this many seconds; 0 = never (memcached -o idle_timeout). */
+  idleTimeout: number;
+  /** Listen backlog (memcached -b). */
+  backlog: number;
+  /** Max requests handled per read before yielding (memcached -R). */
+  reqsPerEvent: number;
+  /** Protocol choice: auto (first byte), ascii or binary (memcached -B). */
+  bindingProtocol: 'auto' | 'ascii' | 'binary';
+  /** Prefix delimiter for `stats detail` (memcached -D). */
+  prefixDelimiter: string;
+  /** `stats cachedump` disabled (memcached -X). */
+  dumpDisabled: boolean;
+  /** `watch` disabled (memcached -W). */
+  watchDisabled: boolean;
+  /** Credentials file for SASL/ascii auth (memcached -Y / -S), or null. */
+  authFile: string | null;
+  /** Binary SASL required (memcached -S). */
+  sasl: boolean;
+  /** Snapshot file path, or null for no snapshots (alias -e/--memory-file). */
+  snapshotFile: string | null;
+  /** Seconds between periodic snapshots; 0 = only at shutdown. */
+  snapshotInterval: number;
+  /** Track item sizes (memcached -o track_sizes) for `stats sizes`. */
+  trackSizes: boolean;
+  /** Per-connection output buffer cap in bytes before a non-reading client is dropped. */
+  outputBufferLimit: number;
+}
+
+export const MB = 1024 * 1024;
+
+export function defaultConfig(): Config {
+  return {
+    port: 11211,
+    listen: ['127.0.0.1'],
+    udpPort: 0,
+    unixSocket: null,
+    unixMask: 0o700,
+    memoryLimit: 64 * MB,
+    maxConnections: 1024,
+    itemSizeMax: 1 * MB,
+    chunkSize: 48,
+    growthFactor: 1.25,
+    slabPageSize: 1 * MB,
+    slabChunkMax: MB / 2,
+    noEvict: false,
+    useCas: true,
+    flushEnabled: true,
+    shutdownEnabled: false,
+    verbosity: 0,
+    threads: 4,
+    idleTimeout: 0,
+    backlog: 1024,
+    reqsPerEvent: 20,
+    bindingProtocol: 'auto',
+    prefixDelimiter: ':',
+    dumpDisabled: false,
+    watchDisabled: false,
+    authFile: null,
+    sasl: false,
+    snapshotFile: null,
+    snapshotInterval: 0,
+    trackSizes: false,
+    outputBufferLimit: 64 * MB,
+  };
+}
