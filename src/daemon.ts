@@ -1,16 +1,109 @@
 // Wires the cache, the listeners and (later) the snapshot scheduler together.
 // startDaemon() resolves once every listener is bound; `stopped` resolves with the exit code.
+import fs from 'node:fs';
+import { systemClock, type Clock } from './cache/clock.js';
+import { Cache } from './cache/store.js';
 import type { Config } from './config/config.js';
+import { stderrLogger, type Logger } from './log.js';
+import { ServerCore } from './server/server-core.js';
+import { settingsLines } from './settings-lines.js';
 
 export interface Daemon {
   /** The bound TCP port, or null when TCP is off. */
   readonly tcpPort: number | null;
+  readonly cache: Cache;
   /** Stop accepting, close connections, resolve `stopped`. */
   stop(reason: string): Promise<void>;
   /** Resolves with the process exit code once the daemon has fully stopped. */
   readonly stopped: Promise<number>;
 }
 
-export async function startDaemon(_config: Config): Promise<Daemon> {
-  throw new Error('not wired yet');
+export interface DaemonOptions {
+  clock?: Clock;
+  log?: Logger;
+  /** Install SIGTERM/SIGINT/SIGUSR1 handlers (the CLI does; in-process tests do not). */
+  handleSignals?: boolean;
+}
+
+export async function startDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? stderrLogger(() => config.verbosity);
+  const cache = new Cache(
+    {
+      memoryLimit: config.memoryLimit,
+      itemSizeMax: config.itemSizeMax,
+      chunkSize: config.chunkSize,
+      growthFactor: config.growthFactor,
+      slabPageSize: config.slabPageSize,
+      slabChunkMax: config.slabChunkMax,
+      noEvict: config.noEvict,
+      useCas: config.useCas,
+    },
+    clock,
+  );
+  let resolveStopped: (code: number) => void = () => {};
+  const stopped = new Promise<number>((r) => (resolveStopped = r));
+  let stopping: Promise<void> | null = null;
+
+  const core = new ServerCore(cache, config, log, {
+    shutdown: (graceful) => void daemon.stop(graceful ? 'shutdown graceful' : 'shutdown command'),
+    extraStats: () => [],
+    settingsStats: () => settingsLines(config),
+    binarySession: null,
+  });
+
+  const tcpPort = await core.listen();
+  writePortFile(tcpPort);
+  log.info(`memcached-ts listening on ${config.unixSocket ?? `${config.listen.join(',')}:${tcpPort}`}`);
+
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (stopping !== null) {
+      // a second signal: leave at once
+      resolveStopped(1);
+      return;
+    }
+    void daemon.stop(sig);
+  };
+  if (options.handleSignals) {
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    process.on('SIGUSR1', onSignal);
+  }
+
+  const daemon: Daemon = {
+    tcpPort,
+    cache,
+    stopped,
+    stop(reason: string): Promise<void> {
+      if (stopping !== null) return stopping;
+      log.info(`memcached-ts stopping (${reason})`);
+      stopping = (async () => {
+        await Promise.race([
+          (async () => {
+            const closing = core.closeListeners();
+            core.destroyConnections();
+            await closing;
+          })(),
+          new Promise((r) => setTimeout(r, 5000).unref()),
+        ]);
+        if (options.handleSignals) {
+          process.off('SIGTERM', onSignal);
+          process.off('SIGINT', onSignal);
+          process.off('SIGUSR1', onSignal);
+        }
+        resolveStopped(0);
+      })();
+      return stopping;
+    },
+  };
+  return daemon;
+}
+
+/** memcached's MEMCACHED_PORT_FILENAME: "TCP INET: <port>", written atomically. */
+function writePortFile(port: number | null): void {
+  const file = process.env.MEMCACHED_PORT_FILENAME;
+  if (!file || port === null) return;
+  const tmp = `${file}.lck`;
+  fs.writeFileSync(tmp, `TCP INET: ${port}\n`);
+  fs.renameSync(tmp, file);
 }

@@ -1,0 +1,738 @@
+// The one semantic API every protocol calls: get/store/delete/incr/decr/touch/flush over
+// items kept in slab pages. Outcomes are values; the protocols turn them into bytes.
+// Semantics follow memcached 1.6 (items.c, memcached.c do_store_item/do_add_delta).
+import type { Clock } from './clock.js';
+import { HashTable } from './hash-table.js';
+import { hashKey } from './hash.js';
+import {
+  F_CAS_HI,
+  F_CAS_LO,
+  F_EXPTIME,
+  F_FLAGS,
+  F_META,
+  F_NBYTES,
+  F_NCHUNKS,
+  F_TIME,
+  HEADER_BYTES,
+  IF_ACTIVE,
+  IF_CHAINED,
+  IF_FETCHED,
+  IF_LINKED,
+  memcachedItemSize,
+  NONE,
+  OFF_MASK,
+  PAGE_SHIFT,
+  type ItemId,
+} from './item.js';
+import { Lru } from './lru.js';
+import { parseU64 } from './numbers.js';
+import { computeSlabClasses, Slabs } from './slabs.js';
+import { CacheStats, ClassStats } from './stats.js';
+
+export const Outcome = {
+  Stored: 0,
+  NotStored: 1,
+  Exists: 2,
+  NotFound: 3,
+  TooLarge: 4,
+  NoMemory: 5,
+  NonNumeric: 6,
+  Deleted: 7,
+  Touched: 8,
+} as const;
+export type Outcome = (typeof Outcome)[keyof typeof Outcome];
+
+export const StoreMode = { Set: 1, Add: 2, Replace: 3, Append: 4, Prepend: 5, Cas: 6 } as const;
+export type StoreMode = (typeof StoreMode)[keyof typeof StoreMode];
+
+/** Why the last lookup missed, for get_expired / get_flushed. */
+export const Miss = { None: 0, Absent: 1, Expired: 2, Flushed: 3 } as const;
+
+export interface CacheOptions {
+  memoryLimit: number;
+  itemSizeMax: number;
+  chunkSize: number;
+  growthFactor: number;
+  slabPageSize: number;
+  slabChunkMax: number;
+  noEvict: boolean;
+  useCas: boolean;
+}
+
+/** memcached's REALTIME_MAXDELTA: larger exptimes are absolute unix times. */
+export const MAX_RELATIVE_EXPTIME = 60 * 60 * 24 * 30;
+/** memcached's ITEM_UPDATE_INTERVAL: an item's access time moves at most once a minute. */
+const ITEM_UPDATE_INTERVAL = 60;
+const U64_MASK = (1n << 64n) - 1n;
+const EMPTY = Buffer.alloc(0);
+
+export class Cache {
+  readonly slabs: Slabs;
+  readonly table: HashTable;
+  readonly lru: Lru;
+  readonly stats = new CacheStats();
+  readonly classStats: ClassStats[];
+  readonly clock: Clock;
+  readonly options: CacheOptions;
+  readonly startedAt: number;
+  /** flush_all state, as memcached's settings.oldest_live / oldest_cas (unix seconds). */
+  oldestLive = 0;
+  oldestCas = 0;
+  /** Why the last lookup missed (a Miss value). */
+  lastMiss: number = Miss.None;
+  /** Result of the last incr/decr. */
+  lastNumber = 0n;
+  /** CAS of the item the last successful store, incr/decr or touch left behind. */
+  lastCas = 0;
+  #cas = 0;
+  #scratch: Buffer<ArrayBufferLike> = Buffer.allocUnsafe(64 * 1024);
+  readonly #pages: Buffer[];
+  readonly #pages32: Uint32Array[];
+
+  constructor(options: CacheOptions, clock: Clock) {
+    this.options = options;
+    this.clock = clock;
+    this.startedAt = clock.now();
+    const geometry = computeSlabClasses(options.chunkSize, options.growthFactor, options.slabPageSize, options.slabChunkMax);
+    this.slabs = new Slabs(geometry, options.slabPageSize, options.memoryLimit);
+    this.#pages = this.slabs.pages;
+    this.#pages32 = this.slabs.pages32;
+    this.table = new HashTable(this.#pages, this.#pages32);
+    this.lru = new Lru(geometry.sizes.length, this.#pages32);
+    this.classStats = geometry.sizes.map(() => new ClassStats());
+  }
+
+  // ---- time -------------------------------------------------------------------------
+
+  /** memcached's realtime(): an exptime from the wire to absolute unix seconds (0 = never). */
+  absoluteExptime(exptime: number): number {
+    if (exptime === 0) return 0;
+    if (exptime < 0) return 1; // already expired
+    if (exptime > MAX_RELATIVE_EXPTIME) return exptime <= this.startedAt ? 1 : exptime;
+    return this.clock.now() + exptime;
+  }
+
+  // ---- item fields --------------------------------------------------------------------
+
+  #u32(id: ItemId, f: number): number {
+    return this.#pages32[id >>> PAGE_SHIFT]![((id & OFF_MASK) << 1) + f]!;
+  }
+  #set32(id: ItemId, f: number, v: number): void {
+    this.#pages32[id >>> PAGE_SHIFT]![((id & OFF_MASK) << 1) + f] = v;
+  }
+
+  itemFlags(id: ItemId): number {
+    return this.#u32(id, F_FLAGS);
+  }
+  itemValueLength(id: ItemId): number {
+    return this.#u32(id, F_NBYTES);
+  }
+  itemKeyLength(id: ItemId): number {
+    return this.#u32(id, F_META) & 0xff;
+  }
+  itemClass(id: ItemId): number {
+    return (this.#u32(id, F_META) >>> 8) & 0xff;
+  }
+  itemIflags(id: ItemId): number {
+    return this.#u32(id, F_META) >>> 16;
+  }
+  setItemIflags(id: ItemId, flags: number): void {
+    const m = this.#u32(id, F_META);
+    this.#set32(id, F_META, ((m & 0xffff) | (flags << 16)) >>> 0);
+  }
+  /** Absolute unix expiry, 0 = never. */
+  itemExptime(id: ItemId): number {
+    return this.#u32(id, F_EXPTIME);
+  }
+  setItemExptime(id: ItemId, absolute: number): void {
+    this.#set32(id, F_EXPTIME, absolute);
+  }
+  /** Unix seconds of the last access or update. */
+  itemTime(id: ItemId): number {
+    return this.#u32(id, F_TIME);
+  }
+  itemCas(id: ItemId): number {
+    return this.#u32(id, F_CAS_HI) * 0x100000000 + this.#u32(id, F_CAS_LO);
+  }
+  setItemCas(id: ItemId, cas: number): void {
+    this.#set32(id, F_CAS_LO, cas >>> 0);
+    this.#set32(id, F_CAS_HI, Math.floor(cas / 0x100000000) >>> 0);
+  }
+  /** Give the item a fresh CAS, as any modification does. */
+  renewCas(id: ItemId): number {
+    const cas = this.nextCas();
+    this.setItemCas(id, cas);
+    return cas;
+  }
+  nextCas(): number {
+    return this.options.useCas ? ++this.#cas : 0;
+  }
+  get casCounter(): number {
+    return this.#cas;
+  }
+  /** Continue the CAS sequence above `cas` (snapshot load). */
+  raiseCasCounter(cas: number): void {
+    if (cas > this.#cas) this.#cas = cas;
+  }
+
+  /** Copy the key into dst at off; returns the offset after it. */
+  copyKey(id: ItemId, dst: Uint8Array, off: number): number {
+    const page = this.#pages[id >>> PAGE_SHIFT]!;
+    const start = ((id & OFF_MASK) << 3) + HEADER_BYTES;
+    const len = this.itemKeyLength(id);
+    page.copy(dst, off, start, start + len);
+    return off + len;
+  }
+
+  /** Copy the whole value into dst at off; returns the offset after it. */
+  copyValue(id: ItemId, dst: Uint8Array, off: number): number {
+    return this.#copyValueRange(id, 0, this.#u32(id, F_NBYTES), dst, off);
+  }
+
+  #copyValueRange(id: ItemId, from: number, len: number, dst: Uint8Array, off: number): number {
+    const page = this.#pages[id >>> PAGE_SHIFT]!;
+    const base = (id & OFF_MASK) << 3;
+    const klen = this.itemKeyLength(id);
+    const n = this.#u32(id, F_NCHUNKS);
+    if (n === 0) {
+      const start = base + HEADER_BYTES + klen + from;
+      page.copy(dst, off, start, start + len);
+      return off + len;
+    }
+    const chunk = this.options.slabChunkMax;
+    const headStart = base + HEADER_BYTES + klen + 4 * n;
+    const headCap = chunk - HEADER_BYTES - klen - 4 * n;
+    let pos = from;
+    const end = from + len;
+    while (pos < end) {
+      let src: Buffer;
+      let srcStart: number;
+      let segEnd: number;
+      if (pos < headCap) {
+        src = page;
+        srcStart = headStart + pos;
+        segEnd = headCap;
+      } else {
+        const k = Math.floor((pos - headCap) / chunk);
+        const cid = page.readUInt32LE(base + HEADER_BYTES + klen + 4 * k);
+        src = this.#pages[cid >>> PAGE_SHIFT]!;
+        const segStart = headCap + k * chunk;
+        srcStart = ((cid & OFF_MASK) << 3) + (pos - segStart);
+        segEnd = segStart + chunk;
+      }
+      const take = Math.min(end, segEnd) - pos;
+      src.copy(dst, off, srcStart, srcStart + take);
+      off += take;
+      pos += take;
+    }
+    return off;
+  }
+
+  #writeValueRange(id: ItemId, from: number, src: Uint8Array, sOff: number, len: number): void {
+    const page = this.#pages[id >>> PAGE_SHIFT]!;
+    const base = (id & OFF_MASK) << 3;
+    const klen = this.itemKeyLength(id);
+    const n = this.#u32(id, F_NCHUNKS);
+    if (n === 0) {
+      page.set(src.subarray(sOff, sOff + len), base + HEADER_BYTES + klen + from);
+      return;
+    }
+    const chunk = this.options.slabChunkMax;
+    const headStart = base + HEADER_BYTES + klen + 4 * n;
+    const headCap = chunk - HEADER_BYTES - klen - 4 * n;
+    let pos = from;
+    const end = from + len;
+    while (pos < end) {
+      let dst: Buffer;
+      let dstStart: number;
+      let segEnd: number;
+      if (pos < headCap) {
+        dst = page;
+        dstStart = headStart + pos;
+        segEnd = headCap;
+      } else {
+        const k = Math.floor((pos - headCap) / chunk);
+        const cid = page.readUInt32LE(base + HEADER_BYTES + klen + 4 * k);
+        dst = this.#pages[cid >>> PAGE_SHIFT]!;
+        const segStart = headCap + k * chunk;
+        dstStart = ((cid & OFF_MASK) << 3) + (pos - segStart);
+        segEnd = segStart + chunk;
+      }
+      const take = Math.min(end, segEnd) - pos;
+      dst.set(src.subarray(sOff + (pos - from), sOff + (pos - from) + take), dstStart);
+      pos += take;
+    }
+  }
+
+  /** memcached-style size of an item, for `bytes` and mem_requested. */
+  itemSize(id: ItemId): number {
+    return memcachedItemSize(this.itemKeyLength(id), this.#u32(id, F_NBYTES), this.options.useCas);
+  }
+
+  // ---- liveness -----------------------------------------------------------------------
+
+  isExpired(id: ItemId, now: number): boolean {
+    const exp = this.#u32(id, F_EXPTIME);
+    return exp !== 0 && exp <= now;
+  }
+
+  /** memcached's item_is_flushed(). */
+  isFlushed(id: ItemId, now: number): boolean {
+    const oldest = this.oldestLive;
+    if (oldest === 0 || oldest > now) return false;
+    if (this.#u32(id, F_TIME) <= oldest) return true;
+    const oc = this.oldestCas;
+    if (oc !== 0) {
+      const cas = this.itemCas(id);
+      if (cas !== 0 && cas < oc) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The live item under a key, or NONE. Expired and flushed items found on the way are
+   * unlinked (lazy reclaim), and `lastMiss` says why a lookup missed.
+   */
+  find(key: Uint8Array, off: number, len: number): ItemId {
+    return this.#find(key, off, len, hashKey(key, off, len));
+  }
+
+  #find(key: Uint8Array, off: number, len: number, hash: number): ItemId {
+    const id = this.table.find(key, off, len, hash);
+    if (id === NONE) {
+      this.lastMiss = Miss.Absent;
+      return NONE;
+    }
+    const now = this.clock.now();
+    if (this.isFlushed(id, now)) {
+      this.unlink(id);
+      this.lastMiss = Miss.Flushed;
+      return NONE;
+    }
+    if (this.isExpired(id, now)) {
+      if ((this.itemIflags(id) & IF_FETCHED) === 0) {
+        this.stats.expired_unfetched++;
+        this.classStats[this.itemClass(id)]!.expired_unfetched++;
+      }
+      this.stats.reclaimed++;
+      this.classStats[this.itemClass(id)]!.reclaimed++;
+      this.unlink(id);
+      this.lastMiss = Miss.Expired;
+      return NONE;
+    }
+    this.lastMiss = Miss.None;
+    return id;
+  }
+
+  /** Mark an item read: fetched flag, LRU bump, access time (at most once a minute). */
+  touchAccess(id: ItemId): void {
+    const fl = this.itemIflags(id);
+    if ((fl & IF_FETCHED) === 0) this.setItemIflags(id, fl | IF_FETCHED);
+    else if ((fl & IF_ACTIVE) === 0) this.setItemIflags(id, fl | IF_ACTIVE);
+    const now = this.clock.now();
+    if (this.#u32(id, F_TIME) < now - ITEM_UPDATE_INTERVAL) this.#set32(id, F_TIME, now);
+    this.lru.bump(id, this.itemClass(id));
+  }
+
+  // ---- retrieval ----------------------------------------------------------------------
+
+  /** get/gets: the live item or NONE, counting cmd_get/get_hits/get_misses as memcached. */
+  get(key: Uint8Array, off: number, len: number): ItemId {
+    const s = this.stats;
+    s.cmd_get++;
+    const id = this.#find(key, off, len, hashKey(key, off, len));
+    if (id === NONE) {
+      s.get_misses++;
+      if (this.lastMiss === Miss.Expired) s.get_expired++;
+      else if (this.lastMiss === Miss.Flushed) s.get_flushed++;
+      return NONE;
+    }
+    s.get_hits++;
+    this.classStats[this.itemClass(id)]!.get_hits++;
+    this.touchAccess(id);
+    return id;
+  }
+
+  /** gat/gats and binary GAT: fetch and set a new exptime (CAS unchanged). */
+  getAndTouch(key: Uint8Array, off: number, len: number, exptime: number): ItemId {
+    const s = this.stats;
+    s.cmd_touch++;
+    s.cmd_get++;
+    const id = this.#find(key, off, len, hashKey(key, off, len));
+    if (id === NONE) {
+      s.touch_misses++;
+      s.get_misses++;
+      if (this.lastMiss === Miss.Expired) s.get_expired++;
+      else if (this.lastMiss === Miss.Flushed) s.get_flushed++;
+      return NONE;
+    }
+    s.touch_hits++;
+    s.get_hits++;
+    this.classStats[this.itemClass(id)]!.touch_hits++;
+    this.#set32(id, F_EXPTIME, this.absoluteExptime(exptime));
+    this.touchAccess(id);
+    return id;
+  }
+
+  /** touch: new exptime, CAS unchanged. */
+  touch(key: Uint8Array, off: number, len: number, exptime: number): Outcome {
+    this.stats.cmd_touch++;
+    const id = this.#find(key, off, len, hashKey(key, off, len));
+    if (id === NONE) {
+      this.stats.touch_misses++;
+      return Outcome.NotFound;
+    }
+    this.stats.touch_hits++;
+    this.classStats[this.itemClass(id)]!.touch_hits++;
+    this.#set32(id, F_EXPTIME, this.absoluteExptime(exptime));
+    this.touchAccess(id);
+    this.lastCas = this.itemCas(id);
+    return Outcome.Touched;
+  }
+
+  // ---- storage ------------------------------------------------------------------------
+
+  /**
+   * set/add/replace/append/prepend/cas, as memcached's do_store_item(): StoreMode.Cas
+   * compares `cas`; append/prepend compare it when non-zero; the others ignore it.
+   * `exptime` is as sent on the wire.
+   */
+  store(
+    mode: StoreMode,
+    key: Uint8Array,
+    kOff: number,
+    kLen: number,
+    flags: number,
+    exptime: number,
+    value: Uint8Array,
+    vOff: number,
+    vLen: number,
+    cas: number,
+  ): Outcome {
+    const s = this.stats;
+    s.cmd_set++;
+    const hash = hashKey(key, kOff, kLen);
+    if (memcachedItemSize(kLen, vLen, this.options.useCas) > this.options.itemSizeMax) {
+      s.store_too_large++;
+      // memcached drops the old value of a failed set so stale data does not linger
+      if (mode === StoreMode.Set) {
+        const old = this.#find(key, kOff, kLen, hash);
+        if (old !== NONE) this.unlink(old);
+      }
+      return Outcome.TooLarge;
+    }
+    const old = this.#find(key, kOff, kLen, hash);
+    // memcached compares a CAS for cas, append and prepend; set/replace/add ignore it
+    const compare = mode === StoreMode.Cas || (cas !== 0 && (mode === StoreMode.Append || mode === StoreMode.Prepend));
+    if (old === NONE) {
+      if (mode === StoreMode.Cas) {
+        s.cas_misses++;
+        return Outcome.NotFound;
+      }
+      if (mode === StoreMode.Replace || mode === StoreMode.Append || mode === StoreMode.Prepend) return Outcome.NotStored;
+    } else {
+      if (mode === StoreMode.Add) {
+        // memcached bumps the existing item so it is not evicted soon after
+        this.touchAccessNoFetch(old);
+        return Outcome.NotStored;
+      }
+      // a cas of 0 never matches (memcached's CAS_NONE is a failure for the cas command)
+      if (compare && (this.itemCas(old) !== cas || (cas === 0 && mode === StoreMode.Cas))) {
+        if (mode === StoreMode.Cas) {
+          s.cas_badval++;
+          this.classStats[this.itemClass(old)]!.cas_badval++;
+        }
+        return Outcome.Exists;
+      }
+    }
+    let finalFlags = flags;
+    let absExp = this.absoluteExptime(exptime);
+    let total = vLen;
+    let oldLen = 0;
+    let scratch: Buffer<ArrayBufferLike> = EMPTY;
+    if (old !== NONE && (mode === StoreMode.Append || mode === StoreMode.Prepend)) {
+      finalFlags = this.itemFlags(old);
+      absExp = this.itemExptime(old);
+      oldLen = this.itemValueLength(old);
+      total = oldLen + vLen;
+      if (memcachedItemSize(kLen, total, this.options.useCas) > this.options.itemSizeMax) return Outcome.NotStored;
+      // the allocation below may evict the old item, so its value is saved first
+      scratch = this.#scratchOf(oldLen);
+      this.copyValue(old, scratch, 0);
+    }
+    const id = this.#allocItem(kLen, total);
+    if (id === NONE) {
+      if (oldLen > 0 || mode === StoreMode.Append || mode === StoreMode.Prepend) return Outcome.NotStored;
+      s.store_no_memory++;
+      return Outcome.NoMemory;
+    }
+    this.#writeHeader(id, key, kOff, kLen, total, finalFlags, absExp);
+    if (mode === StoreMode.Append && oldLen > 0) {
+      this.#writeValueRange(id, 0, scratch, 0, oldLen);
+      this.#writeValueRange(id, oldLen, value, vOff, vLen);
+    } else if (mode === StoreMode.Prepend && oldLen > 0) {
+      this.#writeValueRange(id, 0, value, vOff, vLen);
+      this.#writeValueRange(id, vLen, scratch, 0, oldLen);
+    } else {
+      this.#writeValueRange(id, 0, value, vOff, vLen);
+    }
+    this.#replace(id, key, kOff, kLen, hash);
+    if (mode === StoreMode.Cas) {
+      s.cas_hits++;
+      this.classStats[this.itemClass(id)]!.cas_hits++;
+    }
+    this.classStats[this.itemClass(id)]!.cmd_set++;
+    return Outcome.Stored;
+  }
+
+  /** Bump without marking fetched (memcached's add-on-existing behaviour). */
+  touchAccessNoFetch(id: ItemId): void {
+    this.lru.bump(id, this.itemClass(id));
+  }
+
+  /** Unlink whatever holds the key now and link the new item with a fresh CAS. */
+  #replace(id: ItemId, key: Uint8Array, kOff: number, kLen: number, hash: number): void {
+    const prev = this.table.find(key, kOff, kLen, hash);
+    if (prev !== NONE) this.unlink(prev);
+    this.lastCas = this.renewCas(id);
+    this.link(id, hash);
+  }
+
+  #scratchOf(len: number): Buffer<ArrayBufferLike> {
+    if (this.#scratch.length < len) this.#scratch = Buffer.allocUnsafe(Math.max(len, this.#scratch.length * 2));
+    return this.#scratch;
+  }
+
+  #writeHeader(id: ItemId, key: Uint8Array, kOff: number, kLen: number, nbytes: number, flags: number, exp: number): void {
+    const p32 = this.#pages32[id >>> PAGE_SHIFT]!;
+    const o = (id & OFF_MASK) << 1;
+    p32[o + F_TIME] = this.clock.now();
+    p32[o + F_EXPTIME] = exp;
+    p32[o + F_FLAGS] = flags >>> 0;
+    p32[o + F_NBYTES] = nbytes;
+    // keylen and class were set by #allocItem; iflags start clear
+    p32[o + F_META] = p32[o + F_META]! & 0xff00 | kLen;
+    const page = this.#pages[id >>> PAGE_SHIFT]!;
+    page.set(key.subarray(kOff, kOff + kLen), (o << 2) + HEADER_BYTES);
+  }
+
+  /** Insert into the index and the LRU. */
+  link(id: ItemId, hash: number): void {
+    this.table.insert(id, hash);
+    const cls = this.itemClass(id);
+    this.lru.link(id, cls);
+    this.setItemIflags(id, this.itemIflags(id) | IF_LINKED);
+    const size = this.itemSize(id);
+    this.stats.curr_items++;
+    this.stats.total_items++;
+    this.stats.bytes += size;
+    this.classStats[cls]!.requested += size;
+  }
+
+  /** Remove from index and LRU and free its chunks. */
+  unlink(id: ItemId): void {
+    const cls = this.itemClass(id);
+    const size = this.itemSize(id);
+    this.table.remove(id);
+    this.lru.unlink(id, cls);
+    this.stats.curr_items--;
+    this.stats.bytes -= size;
+    this.classStats[cls]!.requested -= size;
+    this.#freeItem(id, cls);
+  }
+
+  #freeItem(id: ItemId, cls: number): void {
+    const n = this.#u32(id, F_NCHUNKS);
+    if (n > 0) {
+      const page = this.#pages[id >>> PAGE_SHIFT]!;
+      const at = ((id & OFF_MASK) << 3) + HEADER_BYTES + this.itemKeyLength(id);
+      for (let k = 0; k < n; k++) this.slabs.free(page.readUInt32LE(at + 4 * k), this.slabs.geometry.largest);
+    }
+    this.slabs.free(id, cls);
+  }
+
+  // ---- allocation and eviction -----------------------------------------------------------
+
+  /** Chunks for an item with a key of kLen and a value of vLen bytes; NONE when out of memory. */
+  #allocItem(kLen: number, vLen: number): ItemId {
+    const size = HEADER_BYTES + kLen + vLen;
+    const chunkMax = this.options.slabChunkMax;
+    if (size <= chunkMax) {
+      const cls = this.slabs.classFor(size);
+      const id = this.#allocChunk(cls);
+      if (id === NONE) return NONE;
+      this.#set32(id, F_META, (cls << 8) | kLen);
+      this.#set32(id, F_NCHUNKS, 0);
+      return id;
+    }
+    const largest = this.slabs.geometry.largest;
+    let n = 1;
+    while (chunkMax - HEADER_BYTES - kLen - 4 * n + n * chunkMax < vLen) n++;
+    const head = this.#allocChunk(largest);
+    if (head === NONE) return NONE;
+    this.#set32(head, F_META, (largest << 8) | kLen | (IF_CHAINED << 16));
+    this.#set32(head, F_NCHUNKS, 0);
+    const page = this.#pages[head >>> PAGE_SHIFT]!;
+    const at = ((head & OFF_MASK) << 3) + HEADER_BYTES + kLen;
+    for (let k = 0; k < n; k++) {
+      const c = this.#allocChunk(largest);
+      if (c === NONE) {
+        for (let j = 0; j < k; j++) this.slabs.free(page.readUInt32LE(at + 4 * j), largest);
+        this.slabs.free(head, largest);
+        return NONE;
+      }
+      page.writeUInt32LE(c, at + 4 * k);
+    }
+    this.#set32(head, F_NCHUNKS, n);
+    return head;
+  }
+
+  #allocChunk(cls: number): ItemId {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const id = this.slabs.alloc(cls);
+      if (id !== NONE) return id;
+      if (!this.#reclaimOrEvict(cls)) break;
+    }
+    this.classStats[cls]!.outofmemory++;
+    return NONE;
+  }
+
+  /** Free one chunk's worth in `cls`: an expired item near the LRU tail, else the tail itself. */
+  #reclaimOrEvict(cls: number): boolean {
+    const now = this.clock.now();
+    let id = this.lru.tail[cls]!;
+    for (let i = 0; i < 5 && id !== NONE; i++) {
+      if (this.isExpired(id, now) || this.isFlushed(id, now)) {
+        const cs = this.classStats[cls]!;
+        if ((this.itemIflags(id) & IF_FETCHED) === 0) {
+          this.stats.expired_unfetched++;
+          cs.expired_unfetched++;
+        }
+        this.stats.reclaimed++;
+        cs.reclaimed++;
+        this.unlink(id);
+        return true;
+      }
+      id = this.lru.prevOf(id);
+    }
+    if (this.options.noEvict) return false;
+    const tail = this.lru.tail[cls]!;
+    if (tail === NONE) return false;
+    const cs = this.classStats[cls]!;
+    const fl = this.itemIflags(tail);
+    this.stats.evictions++;
+    cs.evicted++;
+    if (this.itemExptime(tail) !== 0) cs.evicted_nonzero++;
+    cs.evicted_time = now - this.itemTime(tail);
+    if ((fl & IF_FETCHED) === 0) {
+      this.stats.evicted_unfetched++;
+      cs.evicted_unfetched++;
+    }
+    if ((fl & IF_ACTIVE) !== 0) {
+      this.stats.evicted_active++;
+      cs.evicted_active++;
+    }
+    this.unlink(tail);
+    return true;
+  }
+
+  // ---- delete, arithmetic, flush --------------------------------------------------------
+
+  delete(key: Uint8Array, off: number, len: number, cas = 0): Outcome {
+    const id = this.#find(key, off, len, hashKey(key, off, len));
+    if (id === NONE) {
+      this.stats.delete_misses++;
+      return Outcome.NotFound;
+    }
+    if (cas !== 0 && this.itemCas(id) !== cas) return Outcome.Exists;
+    this.stats.delete_hits++;
+    this.classStats[this.itemClass(id)]!.delete_hits++;
+    this.unlink(id);
+    return Outcome.Deleted;
+  }
+
+  /**
+   * incr/decr: unsigned 64-bit, incr wraps, decr floors at 0. A shorter result is written in
+   * place padded with spaces, as memcached does. The new value is left in `lastNumber`.
+   */
+  incrDecr(key: Uint8Array, off: number, len: number, incr: boolean, delta: bigint, cas = 0): Outcome {
+    const id = this.#find(key, off, len, hashKey(key, off, len));
+    if (id === NONE) {
+      if (incr) this.stats.incr_misses++;
+      else this.stats.decr_misses++;
+      return Outcome.NotFound;
+    }
+    if (cas !== 0 && this.itemCas(id) !== cas) return Outcome.Exists;
+    const nbytes = this.itemValueLength(id);
+    if (nbytes === 0 || this.#u32(id, F_NCHUNKS) !== 0) return Outcome.NonNumeric;
+    const buf = this.#scratchOf(nbytes);
+    this.copyValue(id, buf, 0);
+    const current = parseU64(buf, 0, nbytes);
+    if (current === null) return Outcome.NonNumeric;
+    let next: bigint;
+    if (incr) {
+      next = (current + delta) & U64_MASK;
+      this.stats.incr_hits++;
+      this.classStats[this.itemClass(id)]!.incr_hits++;
+    } else {
+      next = current < delta ? 0n : current - delta;
+      this.stats.decr_hits++;
+      this.classStats[this.itemClass(id)]!.decr_hits++;
+    }
+    this.lastNumber = next;
+    const text = Buffer.from(next.toString(), 'latin1');
+    if (text.length <= nbytes) {
+      const padded = this.#scratchOf(nbytes);
+      text.copy(padded, 0);
+      padded.fill(0x20, text.length, nbytes);
+      this.#writeValueRange(id, 0, padded, 0, nbytes);
+      this.lastCas = this.renewCas(id);
+      this.touchAccessNoFetch(id);
+      return Outcome.Stored;
+    }
+    const flags = this.itemFlags(id);
+    const exp = this.itemExptime(id);
+    const hash = hashKey(key, off, len);
+    const fresh = this.#allocItem(len, text.length);
+    if (fresh === NONE) {
+      this.stats.store_no_memory++;
+      return Outcome.NoMemory;
+    }
+    this.#writeHeader(fresh, key, off, len, text.length, flags, exp);
+    this.#writeValueRange(fresh, 0, text, 0, text.length);
+    this.#replace(fresh, key, off, len, hash);
+    return Outcome.Stored;
+  }
+
+  /**
+   * flush_all [delay], as memcached 1.6: items last updated at or before the flush point
+   * (and, with CAS on, items with an older CAS) become invisible once the point is reached.
+   */
+  flushAll(delay: number): void {
+    this.stats.cmd_flush++;
+    const now = this.clock.now();
+    const newOldest = delay > 0 ? this.absoluteExptime(delay) : now;
+    if (this.options.useCas) {
+      this.oldestLive = newOldest - 1;
+      if (this.oldestLive <= now) this.oldestCas = this.nextCas();
+    } else {
+      this.oldestLive = newOldest;
+    }
+  }
+
+  /** cache_memlimit: a new budget in bytes. */
+  setMemoryLimit(bytes: number): void {
+    this.options.memoryLimit = bytes;
+    this.slabs.setMemoryLimit(bytes);
+  }
+
+  /** Walk every linked item of a class from LRU head to tail. */
+  *itemsOfClass(cls: number): Generator<ItemId> {
+    let id = this.lru.head[cls]!;
+    while (id !== NONE) {
+      const next = this.#u32(id, 2);
+      yield id;
+      id = next;
+    }
+  }
+}

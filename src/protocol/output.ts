@@ -1,0 +1,74 @@
+// Reply bytes of one connection, gathered so a whole batch of replies leaves in one socket
+// write. Bytes are appended to an arena; take() hands the pending slice to the socket and the
+// arena moves on (it is never rewritten under a pending write).
+import { writeDecimal } from '../cache/numbers.js';
+
+const ARENA = 64 * 1024;
+
+export class Output {
+  buf: Buffer;
+  pos = 0;
+  #start = 0;
+
+  constructor() {
+    this.buf = Buffer.allocUnsafe(ARENA);
+  }
+
+  /** Bytes waiting to be taken. */
+  get pending(): number {
+    return this.pos - this.#start;
+  }
+
+  /** Make room for n more bytes; returns the buffer to write into at `pos`. */
+  ensure(n: number): Buffer {
+    if (this.pos + n > this.buf.length) {
+      const keep = this.pos - this.#start;
+      const next = Buffer.allocUnsafe(Math.max(ARENA, keep + n + (keep >> 1)));
+      this.buf.copy(next, 0, this.#start, this.pos);
+      this.buf = next;
+      this.#start = 0;
+      this.pos = keep;
+    }
+    return this.buf;
+  }
+
+  bytes(src: Uint8Array, off: number, len: number): void {
+    const b = this.ensure(len);
+    b.set(src.subarray(off, off + len), this.pos);
+    this.pos += len;
+  }
+
+  raw(src: Uint8Array): void {
+    const b = this.ensure(src.length);
+    b.set(src, this.pos);
+    this.pos += src.length;
+  }
+
+  /** An ASCII/latin1 string. */
+  ascii(s: string): void {
+    const b = this.ensure(s.length);
+    this.pos += b.write(s, this.pos, 'latin1');
+  }
+
+  decimal(n: number): void {
+    const b = this.ensure(21);
+    this.pos = writeDecimal(b, this.pos, n);
+  }
+
+  /** Forget the pending bytes written since `mark` (a reply that turned into an error). */
+  rewind(mark: number): void {
+    this.pos = Math.max(mark, this.#start);
+  }
+
+  /** The pending bytes as one slice for the socket, or null when there are none. */
+  take(): Buffer | null {
+    if (this.pos === this.#start) return null;
+    const out = this.buf.subarray(this.#start, this.pos);
+    if (this.buf.length - this.pos < 4096) {
+      this.buf = Buffer.allocUnsafe(ARENA);
+      this.pos = 0;
+    }
+    this.#start = this.pos;
+    return out;
+  }
+}

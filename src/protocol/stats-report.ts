@@ -1,0 +1,231 @@
+// The `stats` groups as (name, value) lists, with memcached 1.6.18's names and order, shared
+// by the text and binary encodings.
+import { NONE } from '../cache/item.js';
+import type { Cache } from '../cache/store.js';
+import type { Config } from '../config/config.js';
+import { VERSION } from '../version.js';
+import type { ServerInfo } from './types.js';
+
+export type StatLines = Array<[string, string]>;
+
+function rusage(micros: number): string {
+  const s = Math.floor(micros / 1e6);
+  return `${s}.${String(Math.floor(micros % 1e6)).padStart(6, '0')}`;
+}
+
+export function generalStats(cache: Cache, config: Config, server: ServerInfo): StatLines {
+  const s = cache.stats;
+  const now = cache.clock.now();
+  const ru = process.resourceUsage();
+  const lines: StatLines = [
+    ['pid', String(server.pid)],
+    ['uptime', String(Math.max(0, now - server.startedAt))],
+    ['time', String(now)],
+    ['version', VERSION],
+    ['libevent', `node-${process.versions.node}`],
+    ['pointer_size', '64'],
+    ['rusage_user', rusage(ru.userCPUTime)],
+    ['rusage_system', rusage(ru.systemCPUTime)],
+    ['max_connections', String(config.maxConnections)],
+    ['curr_connections', String(server.currConnections)],
+    ['total_connections', String(server.totalConnections)],
+    ['rejected_connections', String(server.rejectedConnections)],
+    ['connection_structures', String(server.connectionStructures)],
+    ['response_obj_oom', '0'],
+    ['response_obj_count', '1'],
+    ['response_obj_bytes', '65536'],
+    ['read_buf_count', String(server.currConnections)],
+    ['read_buf_bytes', '0'],
+    ['read_buf_bytes_free', '0'],
+    ['read_buf_oom', '0'],
+    ['reserved_fds', '20'],
+    ['cmd_get', String(s.cmd_get)],
+    ['cmd_set', String(s.cmd_set)],
+    ['cmd_flush', String(s.cmd_flush)],
+    ['cmd_touch', String(s.cmd_touch)],
+    ['cmd_meta', String(s.cmd_meta)],
+    ['get_hits', String(s.get_hits)],
+    ['get_misses', String(s.get_misses)],
+    ['get_expired', String(s.get_expired)],
+    ['get_flushed', String(s.get_flushed)],
+    ['delete_misses', String(s.delete_misses)],
+    ['delete_hits', String(s.delete_hits)],
+    ['incr_misses', String(s.incr_misses)],
+    ['incr_hits', String(s.incr_hits)],
+    ['decr_misses', String(s.decr_misses)],
+    ['decr_hits', String(s.decr_hits)],
+    ['cas_misses', String(s.cas_misses)],
+    ['cas_hits', String(s.cas_hits)],
+    ['cas_badval', String(s.cas_badval)],
+    ['touch_hits', String(s.touch_hits)],
+    ['touch_misses', String(s.touch_misses)],
+    ['store_too_large', String(s.store_too_large)],
+    ['store_no_memory', String(s.store_no_memory)],
+    ['auth_cmds', String(s.auth_cmds)],
+    ['auth_errors', String(s.auth_errors)],
+  ];
+  if (config.idleTimeout > 0) lines.push(['idle_kicks', String(server.idleKicks)]);
+  lines.push(
+    ['bytes_read', String(server.bytesRead)],
+    ['bytes_written', String(server.bytesWritten)],
+    ['limit_maxbytes', String(cache.options.memoryLimit)],
+    ['accepting_conns', server.acceptingConns ? '1' : '0'],
+    ['listen_disabled_num', String(server.listenDisabledNum)],
+    ['time_in_listen_disabled_us', '0'],
+    ['threads', String(config.threads)],
+    ['conn_yields', String(server.connYields)],
+    ['hash_power_level', String(cache.table.power)],
+    ['hash_bytes', String(cache.table.bytes)],
+    ['hash_is_expanding', '0'],
+    ['slab_reassign_rescues', '0'],
+    ['slab_reassign_chunk_rescues', '0'],
+    ['slab_reassign_evictions_nomem', '0'],
+    ['slab_reassign_inline_reclaim', '0'],
+    ['slab_reassign_busy_items', '0'],
+    ['slab_reassign_busy_deletes', '0'],
+    ['slab_reassign_running', '0'],
+    ['slabs_moved', '0'],
+    ['lru_crawler_running', '0'],
+    ['lru_crawler_starts', String(s.crawler_starts)],
+    ['lru_maintainer_juggles', '0'],
+    ['malloc_fails', '0'],
+    ['log_worker_dropped', '0'],
+    ['log_worker_written', '0'],
+    ['log_watcher_skipped', '0'],
+    ['log_watcher_sent', '0'],
+    ['log_watchers', '0'],
+  );
+  lines.push(...server.extraStats());
+  lines.push(
+    ['unexpected_napi_ids', '0'],
+    ['round_robin_fallback', '0'],
+    ['bytes', String(s.bytes)],
+    ['curr_items', String(s.curr_items)],
+    ['total_items', String(s.total_items)],
+    ['slab_global_page_pool', '0'],
+    ['expired_unfetched', String(s.expired_unfetched)],
+    ['evicted_unfetched', String(s.evicted_unfetched)],
+    ['evicted_active', String(s.evicted_active)],
+    ['evictions', String(s.evictions)],
+    ['reclaimed', String(s.reclaimed)],
+    ['crawler_reclaimed', String(s.crawler_reclaimed)],
+    ['crawler_items_checked', String(s.crawler_items_checked)],
+    ['lrutail_reflocked', '0'],
+    ['moves_to_cold', '0'],
+    ['moves_to_warm', '0'],
+    ['moves_within_lru', '0'],
+    ['direct_reclaims', '0'],
+    ['lru_bumps_dropped', '0'],
+  );
+  return lines;
+}
+
+/** `stats items`: per class with items, as memcached's item_stats(). */
+export function itemsStats(cache: Cache): StatLines {
+  const lines: StatLines = [];
+  const now = cache.clock.now();
+  const classes = cache.slabs.geometry.sizes.length;
+  for (let c = 1; c < classes; c++) {
+    const n = cache.lru.size[c] ?? 0;
+    if (n === 0) continue;
+    const cs = cache.classStats[c]!;
+    const tail = cache.lru.tail[c]!;
+    const age = tail === NONE ? 0 : Math.max(0, now - cache.itemTime(tail));
+    const p = `items:${c}:`;
+    lines.push(
+      [`${p}number`, String(n)],
+      [`${p}number_hot`, '0'],
+      [`${p}number_warm`, '0'],
+      [`${p}number_cold`, String(n)],
+      [`${p}age_hot`, '0'],
+      [`${p}age_warm`, '0'],
+      [`${p}age`, String(age)],
+      [`${p}mem_requested`, String(cs.requested)],
+      [`${p}evicted`, String(cs.evicted)],
+      [`${p}evicted_nonzero`, String(cs.evicted_nonzero)],
+      [`${p}evicted_time`, String(cs.evicted_time)],
+      [`${p}outofmemory`, String(cs.outofmemory)],
+      [`${p}tailrepairs`, '0'],
+      [`${p}reclaimed`, String(cs.reclaimed)],
+      [`${p}expired_unfetched`, String(cs.expired_unfetched)],
+      [`${p}evicted_unfetched`, String(cs.evicted_unfetched)],
+      [`${p}evicted_active`, String(cs.evicted_active)],
+      [`${p}crawler_reclaimed`, String(cs.crawler_reclaimed)],
+      [`${p}crawler_items_checked`, '0'],
+      [`${p}lrutail_reflocked`, '0'],
+      [`${p}moves_to_cold`, '0'],
+      [`${p}moves_to_warm`, '0'],
+      [`${p}moves_within_lru`, '0'],
+      [`${p}direct_reclaims`, '0'],
+      [`${p}hits_to_hot`, '0'],
+      [`${p}hits_to_warm`, '0'],
+      [`${p}hits_to_cold`, String(cs.get_hits)],
+      [`${p}hits_to_temp`, '0'],
+    );
+  }
+  return lines;
+}
+
+/** `stats slabs`: per class with pages, then the totals, as memcached's slabs_stats(). */
+export function slabsStats(cache: Cache): StatLines {
+  const lines: StatLines = [];
+  const slabs = cache.slabs;
+  const classes = slabs.geometry.sizes.length;
+  let active = 0;
+  for (let c = 1; c < classes; c++) {
+    const pages = slabs.classPages[c] ?? 0;
+    if (pages === 0) continue;
+    active++;
+    const per = slabs.geometry.perSlab[c] ?? 0;
+    const cs = cache.classStats[c]!;
+    const free = (slabs.freeCount[c] ?? 0) + slabs.unCarved(c);
+    lines.push(
+      [`${c}:chunk_size`, String(slabs.chunkSize(c))],
+      [`${c}:chunks_per_page`, String(per)],
+      [`${c}:total_pages`, String(pages)],
+      [`${c}:total_chunks`, String(pages * per)],
+      [`${c}:used_chunks`, String(slabs.usedChunks[c] ?? 0)],
+      [`${c}:free_chunks`, String(free)],
+      [`${c}:free_chunks_end`, '0'],
+      [`${c}:get_hits`, String(cs.get_hits)],
+      [`${c}:cmd_set`, String(cs.cmd_set)],
+      [`${c}:delete_hits`, String(cs.delete_hits)],
+      [`${c}:incr_hits`, String(cs.incr_hits)],
+      [`${c}:decr_hits`, String(cs.decr_hits)],
+      [`${c}:cas_hits`, String(cs.cas_hits)],
+      [`${c}:cas_badval`, String(cs.cas_badval)],
+      [`${c}:touch_hits`, String(cs.touch_hits)],
+    );
+  }
+  lines.push(['active_slabs', String(active)], ['total_malloced', String(slabs.totalMalloced)]);
+  return lines;
+}
+
+/** `stats sizes`: item size histogram in 32-byte buckets, or disabled as memcached by default. */
+export function sizesStats(cache: Cache, config: Config): StatLines {
+  if (!config.trackSizes) return [['sizes_status', 'disabled']];
+  const hist = new Map<number, number>();
+  const classes = cache.slabs.geometry.sizes.length;
+  for (let c = 1; c < classes; c++) {
+    for (const id of cache.itemsOfClass(c)) {
+      const b = Math.ceil(cache.itemSize(id) / 32) * 32;
+      hist.set(b, (hist.get(b) ?? 0) + 1);
+    }
+  }
+  const lines: StatLines = [['sizes_status', 'enabled']];
+  for (const [size, n] of [...hist.entries()].sort((a, b) => a[0] - b[0])) lines.push([String(size), String(n)]);
+  return lines;
+}
+
+/** `stats conns`. */
+export function connsStats(server: ServerInfo): StatLines {
+  const lines: StatLines = [];
+  for (const c of server.connections()) {
+    lines.push(
+      [`${c.id}:addr`, c.address],
+      [`${c.id}:state`, c.state],
+      [`${c.id}:secs_since_last_cmd`, String(c.secondsSinceLastCommand)],
+    );
+  }
+  return lines;
+}

@@ -1,0 +1,87 @@
+// delete, incr/decr and touch: one key, a small reply. Argument checks in memcached's order
+// (process_delete_command, process_arithmetic_command, process_touch_command).
+import { parseInt32, parseU64 } from '../../cache/numbers.js';
+import { Outcome } from '../../cache/store.js';
+import { KEY_MAX_LENGTH, type Handler } from './handler.js';
+import { R } from './replies.js';
+import type { TextSession } from './session.js';
+import type { Tokens } from './tokens.js';
+
+export const del: Handler = (s, buf, t, next) => {
+  if (t.ntokens < 3 || t.ntokens > 5) {
+    s.out.raw(R.ERROR);
+    return next;
+  }
+  if (t.ntokens > 3) {
+    // the legacy hold time: only `delete <key> 0` survives (protocol.txt, "delete")
+    const holdIsZero = t.is(buf, 2, '0');
+    const noreply = s.checkNoreply(buf);
+    const valid = (t.ntokens === 4 && (holdIsZero || noreply)) || (t.ntokens === 5 && holdIsZero && noreply);
+    if (!valid) {
+      s.reply(R.DELETE_USAGE);
+      return next;
+    }
+  }
+  if (t.len[1]! > KEY_MAX_LENGTH) {
+    s.reply(R.BAD_FORMAT);
+    return next;
+  }
+  const r = s.ctx.cache.delete(buf, t.start[1]!, t.len[1]!);
+  s.reply(r === Outcome.Deleted ? R.DELETED : R.NOT_FOUND);
+  return next;
+};
+
+function arithmetic(s: TextSession, buf: Buffer, t: Tokens, next: number, incr: boolean): number {
+  if (t.ntokens !== 4 && t.ntokens !== 5) {
+    s.out.raw(R.ERROR);
+    return next;
+  }
+  s.checkNoreply(buf);
+  if (t.len[1]! > KEY_MAX_LENGTH) {
+    s.reply(R.BAD_FORMAT);
+    return next;
+  }
+  const delta = parseU64(buf, t.start[2]!, t.len[2]!);
+  if (delta === null) {
+    s.reply(R.BAD_DELTA);
+    return next;
+  }
+  const cache = s.ctx.cache;
+  switch (cache.incrDecr(buf, t.start[1]!, t.len[1]!, incr, delta)) {
+    case Outcome.Stored:
+      s.replyText(cache.lastNumber.toString());
+      break;
+    case Outcome.NonNumeric:
+      s.reply(R.NON_NUMERIC);
+      break;
+    case Outcome.NoMemory:
+      s.reply(R.OOM);
+      break;
+    default:
+      s.reply(R.NOT_FOUND);
+  }
+  return next;
+}
+
+export const incr: Handler = (s, buf, t, next) => arithmetic(s, buf, t, next, true);
+export const decr: Handler = (s, buf, t, next) => arithmetic(s, buf, t, next, false);
+
+export const touch: Handler = (s, buf, t, next) => {
+  if (t.ntokens !== 4 && t.ntokens !== 5) {
+    s.out.raw(R.ERROR);
+    return next;
+  }
+  s.checkNoreply(buf);
+  if (t.len[1]! > KEY_MAX_LENGTH) {
+    s.reply(R.BAD_FORMAT);
+    return next;
+  }
+  const exptime = parseInt32(buf, t.start[2]!, t.len[2]!);
+  if (exptime === null) {
+    s.reply(R.BAD_EXPTIME);
+    return next;
+  }
+  const r = s.ctx.cache.touch(buf, t.start[1]!, t.len[1]!, exptime);
+  s.reply(r === Outcome.Touched ? R.TOUCHED : R.NOT_FOUND);
+  return next;
+};

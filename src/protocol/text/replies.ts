@@ -1,0 +1,37 @@
+// Fixed reply lines of the text protocol, encoded once.
+
+const line = (s: string): Buffer => Buffer.from(`${s}\r\n`, 'latin1');
+
+export const R = {
+  STORED: line('STORED'),
+  NOT_STORED: line('NOT_STORED'),
+  EXISTS: line('EXISTS'),
+  NOT_FOUND: line('NOT_FOUND'),
+  DELETED: line('DELETED'),
+  TOUCHED: line('TOUCHED'),
+  END: line('END'),
+  OK: line('OK'),
+  RESET: line('RESET'),
+  ERROR: line('ERROR'),
+  BAD_FORMAT: line('CLIENT_ERROR bad command line format'),
+  BAD_CHUNK: line('CLIENT_ERROR bad data chunk'),
+  BAD_EXPTIME: line('CLIENT_ERROR invalid exptime argument'),
+  BAD_DELTA: line('CLIENT_ERROR invalid numeric delta argument'),
+  NON_NUMERIC: line('CLIENT_ERROR cannot increment or decrement non-numeric value'),
+  DELETE_USAGE: line('CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]'),
+  TOO_LARGE: line('SERVER_ERROR object too large for cache'),
+  OOM_STORE: line('SERVER_ERROR out of memory storing object'),
+  OOM: line('SERVER_ERROR out of memory'),
+  FLUSH_DISABLED: line('CLIENT_ERROR flush_all not allowed'),
+  SHUTDOWN_DISABLED: line('ERROR: shutdown not enabled'),
+  SHUTDOWN_MODE: line('CLIENT_ERROR invalid shutdown mode'),
+  MEMLIMIT_SMALL: line('MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m'),
+  MEMLIMIT_UNITS: line('MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes'),
+  DETAIL_USAGE: line('CLIENT_ERROR usage: stats detail on|off|dump'),
+  BAD_LINE: line('CLIENT_ERROR bad command line'),
+  CACHEDUMP_DISABLED: line('CLIENT_ERROR stats cachedump not allowed'),
+  ILLEGAL_SLAB: line('CLIENT_ERROR Illegal slab id'),
+  WATCH_DISABLED: line('CLIENT_ERROR watch commands not allowed'),
+  VALUE: Buffer.from('VALUE ', 'latin1'),
+  CRLF: Buffer.from('\r\n', 'latin1'),
+} as const;

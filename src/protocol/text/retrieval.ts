@@ -1,0 +1,78 @@
+// get/gets/gat/gats (and the ancient bget): VALUE lines for hits, END after the last key.
+// As memcached's process_get_command(): a key over 250 bytes turns the whole reply into
+// CLIENT_ERROR; gat/gats take the new exptime as the first argument.
+import { parseInt32 } from '../../cache/numbers.js';
+import { NONE } from '../../cache/item.js';
+import { writeDecimal } from '../../cache/numbers.js';
+import { KEY_MAX_LENGTH, type Handler } from './handler.js';
+import { R } from './replies.js';
+import type { TextSession } from './session.js';
+import type { Tokens } from './tokens.js';
+
+function retrieve(s: TextSession, buf: Buffer, t: Tokens, next: number, withCas: boolean, touch: boolean): number {
+  if (t.ntokens < 3) {
+    s.out.raw(R.ERROR);
+    return next;
+  }
+  const out = s.out;
+  const cache = s.ctx.cache;
+  let exptime = 0;
+  let first = 1;
+  if (touch) {
+    const e = parseInt32(buf, t.start[1]!, t.len[1]!);
+    if (e === null) {
+      out.raw(R.BAD_EXPTIME);
+      return next;
+    }
+    exptime = e;
+    first = 2;
+  }
+  const mark = out.pos;
+  // walk the keys straight from the line: memcached re-tokenizes in batches of 24 with the
+  // same result
+  const lineEnd = t.end;
+  let p = first < t.ntokens - 1 ? t.start[first]! : lineEnd;
+  while (p < lineEnd) {
+    while (p < lineEnd && buf[p] === 0x20) p++;
+    if (p >= lineEnd) break;
+    let e = p;
+    while (e < lineEnd && buf[e] !== 0x20) e++;
+    const klen = e - p;
+    if (klen > KEY_MAX_LENGTH) {
+      out.rewind(mark);
+      out.raw(R.BAD_FORMAT);
+      return next;
+    }
+    const id = touch ? cache.getAndTouch(buf, p, klen, exptime) : cache.get(buf, p, klen);
+    if (id !== NONE) {
+      const nbytes = cache.itemValueLength(id);
+      const b = out.ensure(6 + klen + 48 + nbytes + 2);
+      let o = out.pos;
+      b.set(R.VALUE, o);
+      o += 6;
+      o = cache.copyKey(id, b, o);
+      b[o++] = 0x20;
+      o = writeDecimal(b, o, cache.itemFlags(id));
+      b[o++] = 0x20;
+      o = writeDecimal(b, o, nbytes);
+      if (withCas) {
+        b[o++] = 0x20;
+        o = writeDecimal(b, o, cache.itemCas(id));
+      }
+      b[o++] = 13;
+      b[o++] = 10;
+      o = cache.copyValue(id, b, o);
+      b[o++] = 13;
+      b[o++] = 10;
+      out.pos = o;
+    }
+    p = e;
+  }
+  out.raw(R.END);
+  return next;
+}
+
+export const get: Handler = (s, buf, t, next) => retrieve(s, buf, t, next, false, false);
+export const gets: Handler = (s, buf, t, next) => retrieve(s, buf, t, next, true, false);
+export const gat: Handler = (s, buf, t, next) => retrieve(s, buf, t, next, false, true);
+export const gats: Handler = (s, buf, t, next) => retrieve(s, buf, t, next, true, true);

@@ -1,0 +1,109 @@
+// The text protocol on one connection: finds request lines in the read buffer, tokenizes
+// them in place, dispatches on the verb table, and writes replies (noreply applied here
+// and nowhere else). Mirrors memcached's try_read_command_ascii()/process_command_ascii().
+import { Output } from '../output.js';
+import { CLOSE, type Session, type SessionContext } from '../types.js';
+import { R } from './replies.js';
+import { Tokens } from './tokens.js';
+import { NEED_MORE, type Handler } from './handler.js';
+import { VERBS } from './verbs.js';
+
+/** memcached closes a connection with no newline in this many bytes (unless it is a get). */
+const LINE_LIMIT = 2048;
+/**
+ * memcached lets a get/gets line grow without bound; we stop at this size and close. Listed
+ * in test/diff/differences.md.
+ */
+export const MULTIGET_LINE_LIMIT = 1024 * 1024;
+
+export class TextSession implements Session {
+  readonly ctx: SessionContext;
+  readonly out: Output;
+  readonly tokens = new Tokens();
+  wantBytes = 0;
+  /** The current command asked for noreply. */
+  noreply = false;
+  /** Bytes of a rejected value still to be discarded (memcached's conn_swallow). */
+  swallow = 0;
+
+  constructor(ctx: SessionContext) {
+    this.ctx = ctx;
+    this.out = ctx.out;
+  }
+
+  consume(buf: Buffer, start: number): number {
+    const end = buf.length;
+    let pos = start;
+    this.wantBytes = 0;
+    while (pos < end) {
+      if (this.swallow > 0) {
+        const n = Math.min(this.swallow, end - pos);
+        this.swallow -= n;
+        pos += n;
+        continue;
+      }
+      const nl = buf.indexOf(10, pos);
+      if (nl < 0) {
+        if (end - pos > LINE_LIMIT && !this.#mayBeLongGet(buf, pos, end)) return CLOSE;
+        break;
+      }
+      let el = nl;
+      if (el - pos > 1 && buf[el - 1] === 13) el--;
+      this.ctx.lastCommandAt = this.ctx.cache.clock.now();
+      const r = this.#command(buf, pos, el, nl + 1);
+      if (r === NEED_MORE) break;
+      if (r === CLOSE) return CLOSE;
+      pos = r;
+      if (this.ctx.closeAfterWrite) return CLOSE;
+    }
+    return pos;
+  }
+
+  /** A line with no newline yet may keep growing only if it is a get/gets (memcached). */
+  #mayBeLongGet(buf: Buffer, pos: number, end: number): boolean {
+    if (end - pos > MULTIGET_LINE_LIMIT) return false;
+    let p = pos;
+    while (p < end && buf[p] === 0x20) p++;
+    if (p - pos > 100) return false;
+    const isGet = (s: string): boolean => {
+      for (let i = 0; i < s.length; i++) if (buf[p + i] !== s.charCodeAt(i)) return false;
+      return true;
+    };
+    return isGet('get ') || isGet('gets ');
+  }
+
+  #command(buf: Buffer, lineStart: number, lineEnd: number, next: number): number {
+    const t = this.tokens;
+    t.tokenize(buf, lineStart, lineEnd);
+    this.noreply = false;
+    if (t.ntokens < 2 || t.len[0]! < 2) {
+      this.out.raw(R.ERROR);
+      return next;
+    }
+    const handler: Handler | undefined = VERBS.get(t.text(buf, 0));
+    if (handler !== undefined) return handler(this, buf, t, next);
+    // memcached closes on what looks like an HTTP request line
+    if (t.ntokens >= 2 && t.startsWith(buf, t.ntokens - 2, 'HTTP/')) return CLOSE;
+    this.out.raw(R.ERROR);
+    return next;
+  }
+
+  /** memcached's set_noreply_maybe(): the last token is `noreply`. */
+  checkNoreply(buf: Buffer): boolean {
+    const t = this.tokens;
+    this.noreply = t.ntokens >= 2 && t.is(buf, t.ntokens - 2, 'noreply');
+    return this.noreply;
+  }
+
+  /** Send a fixed reply unless the command asked for noreply. */
+  reply(line: Buffer): void {
+    if (!this.noreply) this.out.raw(line);
+  }
+
+  /** Send a reply line built at run time (no CRLF in `s`) unless noreply. */
+  replyText(s: string): void {
+    if (this.noreply) return;
+    this.out.ascii(s);
+    this.out.raw(R.CRLF);
+  }
+}

@@ -1,0 +1,104 @@
+// `stats [group]` over the text protocol: STAT lines then END, or memcached's error for a
+// group it does not know.
+import { parseU64 } from '../../cache/numbers.js';
+import {
+  connsStats,
+  generalStats,
+  itemsStats,
+  sizesStats,
+  slabsStats,
+  type StatLines,
+} from '../stats-report.js';
+import type { Handler } from './handler.js';
+import { R } from './replies.js';
+import type { TextSession } from './session.js';
+
+function sendStats(s: TextSession, lines: StatLines): void {
+  const out = s.out;
+  for (const [k, v] of lines) out.ascii(`STAT ${k} ${v}\r\n`);
+  out.raw(R.END);
+}
+
+export const stats: Handler = (s, buf, t, next) => {
+  const { cache, config, server } = s.ctx;
+  if (t.ntokens === 2) {
+    sendStats(s, generalStats(cache, config, server));
+    return next;
+  }
+  const sub = t.text(buf, 1);
+  switch (sub) {
+    case 'reset':
+      cache.stats.reset();
+      server.resetStats();
+      s.out.raw(R.RESET);
+      return next;
+    case 'detail': {
+      const arg = t.ntokens < 4 ? '' : t.text(buf, 2);
+      if (arg === 'on' || arg === 'off') s.out.raw(R.OK);
+      else if (arg === 'dump') s.out.raw(R.END);
+      else s.out.raw(R.DETAIL_USAGE);
+      return next;
+    }
+    case 'settings':
+      sendStats(s, server.settingsStats());
+      return next;
+    case 'cachedump':
+      cachedump(s, buf, t.ntokens, t.start, t.len);
+      return next;
+    case 'conns':
+      sendStats(s, connsStats(server));
+      return next;
+    case 'items':
+      sendStats(s, itemsStats(cache));
+      return next;
+    case 'slabs':
+      sendStats(s, slabsStats(cache));
+      return next;
+    case 'sizes':
+      sendStats(s, sizesStats(cache, config));
+      return next;
+    default:
+      s.out.raw(R.ERROR);
+      return next;
+  }
+};
+
+/** `stats cachedump <class> <limit>`: ITEM lines from the head of a class's LRU. */
+function cachedump(s: TextSession, buf: Buffer, ntokens: number, start: Int32Array, len: Int32Array): void {
+  if (s.ctx.config.dumpDisabled) {
+    s.out.raw(R.CACHEDUMP_DISABLED);
+    return;
+  }
+  if (ntokens < 5) {
+    s.out.raw(R.BAD_LINE);
+    return;
+  }
+  const id = parseU64(buf, start[2]!, len[2]!);
+  const limit = parseU64(buf, start[3]!, len[3]!);
+  if (id === null || limit === null) {
+    s.out.raw(R.BAD_FORMAT);
+    return;
+  }
+  if (id >= 64n) {
+    s.out.raw(R.ILLEGAL_SLAB);
+    return;
+  }
+  const cache = s.ctx.cache;
+  const cls = Number(id);
+  const max = Number(limit & 0xffffffffn);
+  let shown = 0;
+  let bytes = 0;
+  const key = Buffer.allocUnsafe(250);
+  if (cls < cache.slabs.geometry.sizes.length) {
+    for (const item of cache.itemsOfClass(cls)) {
+      if (max !== 0 && shown >= max) break;
+      const klen = cache.copyKey(item, key, 0);
+      const line = `ITEM ${key.toString('latin1', 0, klen)} [${cache.itemValueLength(item)} b; ${cache.itemExptime(item)} s]\r\n`;
+      if (bytes + line.length + 6 > 2 * 1024 * 1024) break;
+      s.out.ascii(line);
+      bytes += line.length;
+      shown++;
+    }
+  }
+  s.out.raw(R.END);
+}

@@ -1,0 +1,115 @@
+// set/add/replace/append/prepend/cas: the command line, then <bytes> of data and "\r\n".
+// Follows memcached's process_update_command()/complete_nread_ascii(): the order of the
+// checks decides which error a malformed line gets, and a line rejected before its length
+// is known leaves the data block to be read as commands (as memcached 1.6.18 does).
+import { parseInt32, parseU64 } from '../../cache/numbers.js';
+import { Outcome, StoreMode } from '../../cache/store.js';
+import { memcachedItemSize } from '../../cache/item.js';
+import { KEY_MAX_LENGTH, NEED_MORE, type Handler } from './handler.js';
+import { R } from './replies.js';
+import type { TextSession } from './session.js';
+import type { Tokens } from './tokens.js';
+
+const EMPTY = Buffer.alloc(0);
+const INT_MAX = 2147483647;
+
+/** memcached's safe_strtoul() into a uint32_t: strtoul, then truncation to 32 bits. */
+export function parseFlags(buf: Buffer, off: number, len: number): number {
+  if (len > 0 && len <= 9) {
+    let v = 0;
+    let i = 0;
+    for (; i < len; i++) {
+      const c = buf[off + i]! - 0x30;
+      if (c < 0 || c > 9) break;
+      v = v * 10 + c;
+    }
+    if (i === len) return v;
+  }
+  const v = parseU64(buf, off, len);
+  if (v === null) return -1;
+  return Number(v & 0xffffffffn);
+}
+
+function update(s: TextSession, buf: Buffer, t: Tokens, next: number, mode: StoreMode): number {
+  s.checkNoreply(buf);
+  const keyLen = t.len[1]!;
+  if (keyLen > KEY_MAX_LENGTH) {
+    s.reply(R.BAD_FORMAT);
+    return next;
+  }
+  const flags = parseFlags(buf, t.start[2]!, t.len[2]!);
+  const exptime = parseInt32(buf, t.start[3]!, t.len[3]!);
+  const vlen = parseInt32(buf, t.start[4]!, t.len[4]!);
+  if (flags < 0 || exptime === null || vlen === null) {
+    s.reply(R.BAD_FORMAT);
+    return next;
+  }
+  let cas = 0;
+  if (mode === StoreMode.Cas) {
+    const c = parseU64(buf, t.start[5]!, t.len[5]!);
+    if (c === null) {
+      s.reply(R.BAD_FORMAT);
+      return next;
+    }
+    // CAS values are issued below 2^53; a larger one can never match
+    cas = c > 0x1fffffffffffffn ? -1 : Number(c);
+  }
+  if (vlen < 0 || vlen > INT_MAX - 2) {
+    s.reply(R.BAD_FORMAT);
+    return next;
+  }
+  const cache = s.ctx.cache;
+  const total = vlen + 2;
+  if (memcachedItemSize(keyLen, vlen, cache.options.useCas) > cache.options.itemSizeMax) {
+    // rejected before reading: reply now and discard the data as it arrives
+    cache.store(mode, buf, t.start[1]!, keyLen, flags, exptime, EMPTY, 0, vlen, cas);
+    s.reply(R.TOO_LARGE);
+    s.swallow = total;
+    return next;
+  }
+  if (next + total > buf.length) {
+    s.wantBytes = next + total - t.start[0]!;
+    return NEED_MORE;
+  }
+  if (buf[next + vlen] !== 13 || buf[next + vlen + 1] !== 10) {
+    s.reply(R.BAD_CHUNK);
+    return next + total;
+  }
+  const outcome = cache.store(mode, buf, t.start[1]!, keyLen, flags, exptime, buf, next, vlen, cas);
+  s.reply(storeReply(outcome));
+  return next + total;
+}
+
+export function storeReply(outcome: Outcome): Buffer {
+  switch (outcome) {
+    case Outcome.Stored:
+      return R.STORED;
+    case Outcome.Exists:
+      return R.EXISTS;
+    case Outcome.NotFound:
+      return R.NOT_FOUND;
+    case Outcome.TooLarge:
+      return R.TOO_LARGE;
+    case Outcome.NoMemory:
+      return R.OOM_STORE;
+    default:
+      return R.NOT_STORED;
+  }
+}
+
+const wantTokens =
+  (mode: StoreMode, a: number, b: number): Handler =>
+  (s, buf, t, next) => {
+    if (t.ntokens !== a && t.ntokens !== b) {
+      s.out.raw(R.ERROR);
+      return next;
+    }
+    return update(s, buf, t, next, mode);
+  };
+
+export const set = wantTokens(StoreMode.Set, 6, 7);
+export const add = wantTokens(StoreMode.Add, 6, 7);
+export const replace = wantTokens(StoreMode.Replace, 6, 7);
+export const append = wantTokens(StoreMode.Append, 6, 7);
+export const prepend = wantTokens(StoreMode.Prepend, 6, 7);
+export const cas = wantTokens(StoreMode.Cas, 7, 8);

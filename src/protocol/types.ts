@@ -1,0 +1,62 @@
+// What every protocol encoding shares: the session contract the server drives, and the
+// view of the server a protocol may read (for stats) or act on (shutdown, verbosity).
+import type { Cache } from '../cache/store.js';
+import type { Config } from '../config/config.js';
+import type { Output } from './output.js';
+
+/** consume() results below zero. */
+export const CLOSE = -1;
+
+export interface Session {
+  /**
+   * Handle every complete request in buf[start, buf.length) and return the offset up to
+   * which bytes were consumed (requests not yet whole are left for the next call), or
+   * CLOSE to close the connection once pending output is written.
+   */
+  consume(buf: Buffer, start: number): number;
+  /** Total bytes the request at the head of the unconsumed input needs, when known. */
+  readonly wantBytes: number;
+}
+
+export interface ConnInfo {
+  readonly id: number;
+  readonly address: string;
+  readonly state: string;
+  readonly secondsSinceLastCommand: number;
+}
+
+/** What a protocol can see and do of the server around it. */
+export interface ServerInfo {
+  readonly pid: number;
+  readonly startedAt: number;
+  readonly currConnections: number;
+  readonly totalConnections: number;
+  readonly rejectedConnections: number;
+  readonly connectionStructures: number;
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+  readonly listenDisabledNum: number;
+  readonly connYields: number;
+  readonly idleKicks: number;
+  readonly acceptingConns: boolean;
+  connections(): ConnInfo[];
+  /** Stop the daemon (`shutdown`); graceful = SIGUSR1 semantics. */
+  shutdown(graceful: boolean): void;
+  /** Extra `stats` lines from other parts of the daemon (e.g. snapshots). */
+  extraStats(): Array<[string, string]>;
+  /** `stats settings` lines. */
+  settingsStats(): Array<[string, string]>;
+  resetStats(): void;
+}
+
+/** Per-connection state a protocol session works with. */
+export interface SessionContext {
+  readonly cache: Cache;
+  readonly config: Config;
+  readonly server: ServerInfo;
+  readonly out: Output;
+  /** Set by the session when the connection must close after the pending output. */
+  closeAfterWrite: boolean;
+  /** Counted by sessions for `stats conns`/idle handling. */
+  lastCommandAt: number;
+}

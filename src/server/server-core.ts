@@ -1,0 +1,174 @@
+// The listening sockets and the set of live connections, with the server-level counters that
+// `stats` reports (connections, bytes read/written) and the connection limit (-c).
+import net from 'node:net';
+import fs from 'node:fs';
+import type { Cache } from '../cache/store.js';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../log.js';
+import { TextSession } from '../protocol/text/session.js';
+import type { ConnInfo, ServerInfo, Session, SessionContext } from '../protocol/types.js';
+import { Connection } from './connection.js';
+
+const TOO_MANY = Buffer.from('ERROR Too many open connections\r\n', 'latin1');
+
+export interface ServerHooks {
+  shutdown(graceful: boolean): void;
+  extraStats(): Array<[string, string]>;
+  settingsStats(): Array<[string, string]>;
+  /** Builds a binary-protocol session, when that protocol is available. */
+  binarySession: ((ctx: SessionContext) => Session) | null;
+}
+
+export class ServerCore {
+  readonly cache: Cache;
+  readonly config: Config;
+  readonly log: Logger;
+  readonly hooks: ServerHooks;
+  readonly info: ServerInfo;
+  readonly startedAt: number;
+  bytesRead = 0;
+  bytesWritten = 0;
+  totalConnections = 0;
+  rejectedConnections = 0;
+  idleKicks = 0;
+  connYields = 0;
+  accepting = true;
+  readonly connections = new Set<Connection>();
+  readonly #servers: net.Server[] = [];
+  #nextId = 0;
+
+  constructor(cache: Cache, config: Config, log: Logger, hooks: ServerHooks) {
+    this.cache = cache;
+    this.config = config;
+    this.log = log;
+    this.hooks = hooks;
+    this.startedAt = cache.startedAt;
+    this.info = this.#makeInfo();
+  }
+
+  binarySession(ctx: SessionContext): Session {
+    const make = this.hooks.binarySession;
+    return make ? make(ctx) : new TextSession(ctx);
+  }
+
+  /** Bind every configured listener; returns the TCP port bound (or null when TCP is off). */
+  async listen(): Promise<number | null> {
+    const cfg = this.config;
+    if (cfg.unixSocket !== null) {
+      const path = cfg.unixSocket;
+      if (fs.existsSync(path)) fs.unlinkSync(path);
+      await this.#bind({ path });
+      fs.chmodSync(path, cfg.unixMask & 0o777); // memcached -a: the socket's access bits
+      return null;
+    }
+    if (cfg.port === 0) return null;
+    let port = cfg.port === -1 ? 0 : cfg.port;
+    for (const host of cfg.listen) {
+      const server = await this.#bind({ host, port });
+      const addr = server.address();
+      if (addr !== null && typeof addr === 'object') port = addr.port;
+    }
+    return port;
+  }
+
+  #bind(options: net.ListenOptions): Promise<net.Server> {
+    return new Promise((resolve, reject) => {
+      const server = net.createServer({ noDelay: true, pauseOnConnect: false }, (socket) => this.#accept(socket));
+      server.once('error', reject);
+      server.listen({ ...options, backlog: this.config.backlog }, () => {
+        server.off('error', reject);
+        server.on('error', (err) => this.log.warn(`listener error: ${err.message}`));
+        this.#servers.push(server);
+        resolve(server);
+      });
+    });
+  }
+
+  #accept(socket: net.Socket): void {
+    if (!this.accepting) {
+      socket.destroy();
+      return;
+    }
+    this.totalConnections++;
+    if (this.connections.size >= this.config.maxConnections) {
+      this.rejectedConnections++;
+      socket.on('error', () => {});
+      socket.end(TOO_MANY);
+      return;
+    }
+    const conn = new Connection(++this.#nextId, socket, this);
+    this.connections.add(conn);
+  }
+
+  forget(conn: Connection): void {
+    this.connections.delete(conn);
+  }
+
+  /** Stop accepting new connections. */
+  async closeListeners(): Promise<void> {
+    this.accepting = false;
+    await Promise.all(this.#servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    this.#servers.length = 0;
+  }
+
+  /** Close every client connection now. */
+  destroyConnections(): void {
+    for (const c of [...this.connections]) c.destroy();
+  }
+
+  #makeInfo(): ServerInfo {
+    const core = this;
+    return {
+      pid: process.pid,
+      get startedAt() {
+        return core.startedAt;
+      },
+      get currConnections() {
+        return core.connections.size;
+      },
+      get totalConnections() {
+        return core.totalConnections;
+      },
+      get rejectedConnections() {
+        return core.rejectedConnections;
+      },
+      get connectionStructures() {
+        return core.connections.size + core.#servers.length;
+      },
+      get bytesRead() {
+        return core.bytesRead;
+      },
+      get bytesWritten() {
+        return core.bytesWritten;
+      },
+      listenDisabledNum: 0,
+      get connYields() {
+        return core.connYields;
+      },
+      get idleKicks() {
+        return core.idleKicks;
+      },
+      get acceptingConns() {
+        return core.accepting;
+      },
+      connections(): ConnInfo[] {
+        const now = core.cache.clock.now();
+        return [...core.connections].map((c) => ({
+          id: c.id,
+          address: c.address,
+          state: c.state,
+          secondsSinceLastCommand: Math.max(0, now - c.lastCommandAt),
+        }));
+      },
+      shutdown: (graceful) => core.hooks.shutdown(graceful),
+      extraStats: () => core.hooks.extraStats(),
+      settingsStats: () => core.hooks.settingsStats(),
+      resetStats() {
+        core.totalConnections = 0;
+        core.rejectedConnections = 0;
+        core.bytesRead = 0;
+        core.bytesWritten = 0;
+      },
+    };
+  }
+}
