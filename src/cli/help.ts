@@ -67,7 +67,7 @@ export function renderHelp(): string {
     ),
     entry('refused', REFUSED_EXTENDED_PREFIXES.map(([p]) => `${p}*`).join(', ')),
     '',
-    'Exit status: 0 after a clean shutdown, 64 for a bad command line, 71 if the daemon cannot start.',
+    ...wrap('Exit status: 0 after a clean shutdown, 64 for a bad command line, 71 if the daemon cannot start.', WIDTH),
   ];
   return parts.join('\n') + '\n';
 }
