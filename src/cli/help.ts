@@ -1,5 +1,11 @@
 // --help text, rendered from the option table so that it lists exactly the options we parse.
-import { EXTENDED_OPTIONS, OPTIONS, REFUSED_EXTENDED_PREFIXES, type OptionSpec } from '../config/options.js';
+import {
+  EXTENDED_OPTIONS,
+  OPTIONS,
+  REFUSED_EXTENDED_PREFIXES,
+  optionNames,
+  type OptionSpec,
+} from '../config/options.js';
 
 const WIDTH = 80;
 const INDENT = 28;
@@ -21,8 +27,7 @@ function wrap(text: string, width: number): string[] {
 
 /** "-p, --port=NUM" as printed in --help. */
 export function helpLabel(o: OptionSpec): string {
-  const names = [...o.short.map((s) => `-${s}`), `--${o.long}`, ...(o.longAliases ?? []).map((l) => `--${l}`)];
-  return names.join(', ') + (o.arg ? `=${o.arg}` : '');
+  return optionNames(o).join(', ') + (o.arg ? `=${o.arg}` : '');
 }
 
 function entry(label: string, description: string): string {

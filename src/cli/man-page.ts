@@ -4,6 +4,7 @@ import {
   EXTENDED_OPTIONS,
   OPTIONS,
   REFUSED_EXTENDED_PREFIXES,
+  optionNames,
   type OptionSpec,
 } from '../config/options.js';
 import { VERSION } from '../version.js';
@@ -19,8 +20,7 @@ function dash(name: string): string {
 }
 
 function optionHead(o: OptionSpec): string {
-  const names = [...o.short.map((s) => `-${s}`), `--${o.long}`, ...(o.longAliases ?? []).map((l) => `--${l}`)];
-  const bold = names.map((n) => `\\fB${dash(n)}\\fR`).join(', ');
+  const bold = optionNames(o).map((n) => `\\fB${dash(n)}\\fR`).join(', ');
   return o.arg ? `${bold} \\fI${o.arg}\\fR` : bold;
 }
 

@@ -535,7 +535,7 @@ export function validateConfig(c: Config, ctx: ApplyContext): void {
   }
 }
 
-/** "-p, --port" style label of an option. */
-export function optionLabel(o: OptionSpec): string {
-  return [...o.short.map((s) => `-${s}`), `--${o.long}`, ...(o.longAliases ?? []).map((l) => `--${l}`)].join(', ');
+/** Every spelling of an option: ['-e', '--snapshot-file', '--memory-file']. */
+export function optionNames(o: OptionSpec): string[] {
+  return [...o.short.map((s) => `-${s}`), `--${o.long}`, ...(o.longAliases ?? []).map((l) => `--${l}`)];
 }
