@@ -1,0 +1,541 @@
+// The one table of command-line options. yargs, --help, the man page and the checks on
+// `stats settings` are all generated from it, so they cannot drift apart.
+import { type Config, MB } from './config.js';
+
+/** A bad command line. The message is one line; the CLI exits with 64 (EX_USAGE). */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** How an option behaves here compared with memcached. */
+export type Support =
+  | 'yes' // fills Config
+  | 'ignored' // accepted for compatibility, prints a one-line warning
+  | 'refused' // a startup error: it cannot be honoured and pretending would mislead
+  | 'action'; // prints something and exits (help, version, license)
+
+export type OptionKind = 'flag' | 'count' | 'value';
+
+/** State shared by the apply() calls of one parse. */
+export interface ApplyContext {
+  warn(message: string): void;
+  /** -B was given, so -S / -Y must agree with it instead of choosing the protocol. */
+  protocolGiven: boolean;
+  /** -o slab_chunk_max was given, so -I must not adjust it. */
+  slabChunkMaxGiven: boolean;
+  /** -l was given at least once, so the next -l appends instead of replacing the default. */
+  listenGiven: boolean;
+}
+
+export interface OptionSpec {
+  /** Long name without dashes (memcached's where it has one). */
+  readonly long: string;
+  /** One-letter aliases (memcached's), and extra long aliases. */
+  readonly short: readonly string[];
+  readonly longAliases?: readonly string[];
+  readonly kind: OptionKind;
+  /** Placeholder for the value in help and man page. */
+  readonly arg?: string;
+  /** Default as shown to users; absent when there is none worth showing. */
+  readonly defaultText?: string;
+  readonly description: string;
+  readonly support: Support;
+  /** The `stats settings` names this option changes. */
+  readonly statsKeys: readonly string[];
+  /** A valid use, for the tests and as a check that the option really parses. */
+  readonly example: readonly string[];
+  /** Called once per occurrence, in command-line order for the same option. */
+  readonly apply?: (config: Config, value: string | number | boolean, ctx: ApplyContext) => void;
+}
+
+export interface ExtendedOptionSpec {
+  readonly name: string;
+  /** 'none': a bare word; the others need `name=value`. */
+  readonly value: 'none' | 'integer' | 'number' | 'size' | 'text';
+  readonly description: string;
+  readonly support: Exclude<Support, 'action'>;
+  readonly statsKeys: readonly string[];
+  readonly apply?: (config: Config, value: string | undefined, ctx: ApplyContext) => void;
+}
+
+// ---- value parsers: strict, so a typo is an error instead of memcached's atoi() zero ----
+
+export function parseInteger(text: string, min: number, max: number): number {
+  if (!/^-?\d+$/.test(text)) throw new UsageError(`"${text}" is not an integer`);
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`${text} is out of range (${min}..${max})`);
+  }
+  return n;
+}
+
+/** Bytes with an optional k/m suffix (powers of 1024), as memcached's -I takes them. */
+export function parseSize(text: string): number {
+  const m = /^(\d+)([kKmM]?)$/.exec(text);
+  if (!m) throw new UsageError(`"${text}" is not a size (a number of bytes, optionally with a k or m suffix)`);
+  const unit = m[2]?.toLowerCase();
+  const n = Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? MB : 1);
+  if (!Number.isSafeInteger(n)) throw new UsageError(`${text} is too large`);
+  return n;
+}
+
+function parseDecimal(text: string): number {
+  if (!/^\d+(\.\d+)?$/.test(text)) throw new UsageError(`"${text}" is not a number`);
+  return Number(text);
+}
+
+function str(value: string | number | boolean): string {
+  return String(value);
+}
+
+const ITEM_SIZE_MIN = 1024;
+const ITEM_SIZE_MAX = 1024 * MB;
+
+/** Why there is no UDP; quoted in the -U error, --help and the man page. */
+export const UDP_REFUSAL =
+  'UDP is not supported (memcached UDP was abused for the 2018 amplification DDoS attacks); only -U 0 is accepted';
+
+function splitListen(text: string): string[] {
+  return text.split(',').map((raw) => {
+    let addr = raw.trim();
+    if (addr === '') throw new UsageError(`empty address in "${text}"`);
+    if (addr.startsWith('notls:')) throw new UsageError(`"${addr}": notls: needs TLS, which memcached-ts does not support`);
+    const bracketed = /^\[([^\]]+)\](:.*)?$/.exec(addr);
+    if (bracketed) {
+      if (bracketed[2] !== undefined) throw new UsageError(`"${addr}": per-address ports are not supported, use -p`);
+      addr = bracketed[1] ?? addr;
+    } else if (addr.split(':').length === 2) {
+      // One colon is host:port; IPv6 literals have at least two.
+      throw new UsageError(`"${addr}": per-address ports are not supported, use -p`);
+    }
+    return addr;
+  });
+}
+
+function ignored(reason: string) {
+  return (_c: Config, _v: unknown, ctx: ApplyContext): void => ctx.warn(reason);
+}
+
+function refused(reason: string) {
+  return (): never => {
+    throw new UsageError(reason);
+  };
+}
+
+export const OPTIONS: readonly OptionSpec[] = [
+  {
+    long: 'port', short: ['p'], kind: 'value', arg: 'NUM', defaultText: '11211',
+    description: 'TCP port to listen on; 0 turns TCP off, -1 picks a free port (see MEMCACHED_PORT_FILENAME).',
+    support: 'yes', statsKeys: ['tcpport'], example: ['-p', '11311'],
+    apply: (c, v) => { c.port = parseInteger(str(v), -1, 65535); },
+  },
+  {
+    long: 'udp-port', short: ['U'], kind: 'value', arg: 'NUM', defaultText: '0, off',
+    description: 'UDP port. Only 0 (off) is accepted: memcached UDP was abused for the 2018 amplification DDoS attacks, so memcached-ts has no UDP.',
+    support: 'yes', statsKeys: ['udpport'], example: ['-U', '0'],
+    apply: (c, v) => {
+      if (str(v) !== '0') throw new UsageError(UDP_REFUSAL);
+      c.udpPort = 0;
+    },
+  },
+  {
+    long: 'unix-socket', short: ['s'], kind: 'value', arg: 'FILE',
+    description: 'UNIX socket to listen on (turns off network support).',
+    support: 'yes', statsKeys: ['domain_socket'], example: ['-s', '/tmp/memcached-ts.sock'],
+    apply: (c, v) => {
+      if (str(v) === '') throw new UsageError('empty socket path');
+      c.unixSocket = str(v);
+    },
+  },
+  {
+    long: 'unix-mask', short: ['a'], kind: 'value', arg: 'MASK', defaultText: '700',
+    description: 'Access mask for the UNIX socket, in octal.',
+    support: 'yes', statsKeys: ['umask'], example: ['-a', '770'],
+    apply: (c, v) => {
+      if (!/^[0-7]{1,4}$/.test(str(v)) || parseInt(str(v), 8) > 0o777) {
+        throw new UsageError(`"${str(v)}" is not an octal mask (000..777)`);
+      }
+      c.unixMask = parseInt(str(v), 8);
+    },
+  },
+  {
+    long: 'enable-shutdown', short: ['A'], kind: 'flag',
+    description: 'Enable the ascii "shutdown" command.',
+    support: 'yes', statsKeys: ['shutdown_command'], example: ['-A'],
+    apply: (c) => { c.shutdownEnabled = true; },
+  },
+  {
+    long: 'listen', short: ['l'], kind: 'value', arg: 'ADDR', defaultText: '127.0.0.1',
+    description: 'Interface(s) to listen on, comma-separated; may be repeated. Unlike memcached the default is 127.0.0.1, not every interface.',
+    support: 'yes', statsKeys: ['inter', 'num_threads_per_udp'], example: ['-l', '127.0.0.1,::1'],
+    apply: (c, v, ctx) => {
+      const addrs = splitListen(str(v));
+      c.listen = ctx.listenGiven ? [...c.listen, ...addrs] : addrs;
+      ctx.listenGiven = true;
+    },
+  },
+  {
+    long: 'memory-limit', short: ['m'], kind: 'value', arg: 'MB', defaultText: '64',
+    description: 'Item memory in megabytes.',
+    support: 'yes', statsKeys: ['maxbytes'], example: ['-m', '128'],
+    apply: (c, v) => { c.memoryLimit = parseInteger(str(v), 1, 64 * 1024 * 1024) * MB; },
+  },
+  {
+    long: 'disable-evictions', short: ['M'], kind: 'flag',
+    description: 'Return an error when memory is exhausted instead of evicting items.',
+    support: 'yes', statsKeys: ['evictions'], example: ['-M'],
+    apply: (c) => { c.noEvict = true; },
+  },
+  {
+    long: 'conn-limit', short: ['c'], kind: 'value', arg: 'NUM', defaultText: '1024',
+    description: 'Maximum simultaneous connections.',
+    support: 'yes', statsKeys: ['maxconns'], example: ['-c', '50'],
+    apply: (c, v) => { c.maxConnections = parseInteger(str(v), 1, 1_000_000); },
+  },
+  {
+    long: 'verbose', short: ['v'], kind: 'count',
+    description: 'Verbose: -v errors and warnings, -vv also client commands and responses, -vvv also internal state transitions.',
+    support: 'yes', statsKeys: ['verbosity'], example: ['-vv'],
+    apply: (c, v) => { c.verbosity = Math.min(3, Number(v)); },
+  },
+  {
+    long: 'threads', short: ['t'], kind: 'value', arg: 'NUM', defaultText: '4',
+    description: 'Number of worker threads. Accepted and reported in stats, but ignored: memcached-ts runs one event loop.',
+    support: 'yes', statsKeys: ['num_threads', 'num_threads_per_udp'], example: ['-t', '8'],
+    apply: (c, v) => { c.threads = parseInteger(str(v), 1, 1024); },
+  },
+  {
+    long: 'max-reqs-per-event', short: ['R'], kind: 'value', arg: 'NUM', defaultText: '20',
+    description: 'Maximum requests handled per connection before yielding to others, to prevent starvation.',
+    support: 'yes', statsKeys: ['reqs_per_event'], example: ['-R', '5'],
+    apply: (c, v) => { c.reqsPerEvent = parseInteger(str(v), 1, 1_000_000); },
+  },
+  {
+    long: 'slab-growth-factor', short: ['f'], kind: 'value', arg: 'FACTOR', defaultText: '1.25',
+    description: 'Chunk size growth factor between slab classes; must be greater than 1.',
+    support: 'yes', statsKeys: ['growth_factor'], example: ['-f', '1.5'],
+    apply: (c, v) => {
+      const f = parseDecimal(str(v));
+      if (f <= 1) throw new UsageError('the factor must be greater than 1');
+      c.growthFactor = f;
+    },
+  },
+  {
+    long: 'slab-min-size', short: ['n'], kind: 'value', arg: 'BYTES', defaultText: '48',
+    description: 'Minimum space for key + value + flags in the smallest chunk.',
+    support: 'yes', statsKeys: ['chunk_size'], example: ['-n', '64'],
+    apply: (c, v) => { c.chunkSize = parseInteger(str(v), 1, 1024 * 1024); },
+  },
+  {
+    long: 'max-item-size', short: ['I'], kind: 'value', arg: 'SIZE', defaultText: '1m',
+    description: 'Largest item, header included, in bytes with an optional k or m suffix (min 1k, max 1024m, at most half of -m).',
+    support: 'yes', statsKeys: ['item_size_max'], example: ['-I', '2m'],
+    apply: (c, v) => {
+      const n = parseSize(str(v));
+      if (n < ITEM_SIZE_MIN || n > ITEM_SIZE_MAX) throw new UsageError(`${str(v)} is out of range (1k..1024m)`);
+      c.itemSizeMax = n;
+    },
+  },
+  {
+    long: 'disable-cas', short: ['C'], kind: 'flag',
+    description: 'Disable CAS: cas uniques are reported as 0.',
+    support: 'yes', statsKeys: ['cas_enabled'], example: ['-C'],
+    apply: (c) => { c.useCas = false; },
+  },
+  {
+    long: 'listen-backlog', short: ['b'], kind: 'value', arg: 'NUM', defaultText: '1024',
+    description: 'Backlog queue limit of the listening sockets.',
+    support: 'yes', statsKeys: ['tcp_backlog'], example: ['-b', '64'],
+    apply: (c, v) => { c.backlog = parseInteger(str(v), 0, 65535); },
+  },
+  {
+    long: 'protocol', short: ['B'], kind: 'value', arg: 'NAME', defaultText: 'auto',
+    description: 'Protocol: ascii, binary, or auto (chosen per connection from the first byte).',
+    support: 'yes', statsKeys: ['binding_protocol'], example: ['-B', 'ascii'],
+    apply: (c, v, ctx) => {
+      const p = str(v);
+      if (p !== 'ascii' && p !== 'binary' && p !== 'auto') {
+        throw new UsageError(`"${p}" is not one of ascii, binary, auto`);
+      }
+      c.bindingProtocol = p;
+      ctx.protocolGiven = true;
+    },
+  },
+  {
+    long: 'prefix-delimiter', short: ['D'], kind: 'value', arg: 'CHAR', defaultText: ':',
+    description: 'Delimiter between key prefixes and IDs for per-prefix stats (stats detail). memcached has no long form of this option.',
+    support: 'yes', statsKeys: ['stat_key_prefix'], example: ['-D', '#'],
+    apply: (c, v) => {
+      if ([...str(v)].length !== 1) throw new UsageError(`"${str(v)}" is not a single character`);
+      c.prefixDelimiter = str(v);
+    },
+  },
+  {
+    long: 'disable-flush-all', short: ['F'], kind: 'flag',
+    description: 'Disable the flush_all command.',
+    support: 'yes', statsKeys: ['flush_enabled'], example: ['-F'],
+    apply: (c) => { c.flushEnabled = false; },
+  },
+  {
+    long: 'disable-dumping', short: ['X'], kind: 'flag',
+    description: 'Disable stats cachedump and lru_crawler metadump.',
+    support: 'yes', statsKeys: ['dump_enabled'], example: ['-X'],
+    apply: (c) => { c.dumpDisabled = true; },
+  },
+  {
+    long: 'disable-watch', short: ['W'], kind: 'flag',
+    description: 'Disable watch commands (live logging).',
+    support: 'yes', statsKeys: [], example: ['-W'],
+    apply: (c) => { c.watchDisabled = true; },
+  },
+  {
+    long: 'auth-file', short: ['Y'], kind: 'value', arg: 'FILE',
+    description: 'Credentials file, lines of user:password. Alone it enables ascii authentication (and implies -B ascii); with -S it is the password list for binary SASL PLAIN.',
+    support: 'yes', statsKeys: ['auth_enabled_ascii'], example: ['-Y', '/etc/memcached-ts.auth'],
+    apply: (c, v) => {
+      if (str(v) === '') throw new UsageError('empty file name');
+      c.authFile = str(v);
+    },
+  },
+  {
+    long: 'enable-sasl', short: ['S'], kind: 'flag',
+    description: 'Require SASL authentication on the binary protocol (implies -B binary). Needs -Y FILE for the credentials.',
+    support: 'yes', statsKeys: ['auth_enabled_sasl'], example: ['-S', '-Y', '/etc/memcached-ts.auth'],
+    apply: (c) => { c.sasl = true; },
+  },
+  {
+    long: 'extended', short: ['o'], kind: 'value', arg: 'LIST',
+    description: 'Comma-separated list of extended options (see EXTENDED OPTIONS); may be repeated.',
+    support: 'yes', statsKeys: ['idle_timeout', 'slab_chunk_max', 'track_sizes'], example: ['-o', 'idle_timeout=30,track_sizes'],
+    apply: (c, v, ctx) => applyExtended(c, str(v), ctx),
+  },
+  {
+    long: 'snapshot-file', short: ['e'], longAliases: ['memory-file'], kind: 'value', arg: 'FILE',
+    description: "Save the cache to FILE at shutdown (and every --snapshot-interval seconds) and load it at startup. -e/--memory-file (memcached's warm restart file) is an alias.",
+    support: 'yes', statsKeys: ['memory_file'], example: ['--snapshot-file', '/var/tmp/memcached-ts.snap'],
+    apply: (c, v) => {
+      if (str(v) === '') throw new UsageError('empty file name');
+      c.snapshotFile = str(v);
+    },
+  },
+  {
+    long: 'snapshot-interval', short: [], kind: 'value', arg: 'SECONDS', defaultText: '0',
+    description: 'Seconds between periodic snapshots; 0 saves only at shutdown. Needs --snapshot-file.',
+    support: 'yes', statsKeys: [], example: ['--snapshot-interval', '300', '--snapshot-file', '/var/tmp/memcached-ts.snap'],
+    apply: (c, v) => { c.snapshotInterval = parseInteger(str(v), 0, 365 * 24 * 3600); },
+  },
+  // ---- memcached options that cannot be honoured here ----
+  {
+    long: 'daemon', short: ['d'], kind: 'flag',
+    description: 'Refused: memcached-ts does not daemonize; run it under systemd or another supervisor.',
+    support: 'refused', statsKeys: [], example: ['-d'],
+    apply: refused('not supported: memcached-ts stays in the foreground; run it under systemd or another supervisor'),
+  },
+  {
+    long: 'user', short: ['u'], kind: 'value', arg: 'USER',
+    description: 'Refused: memcached-ts does not switch users; start it as the user it should run as.',
+    support: 'refused', statsKeys: [], example: ['-u', 'memcache'],
+    apply: refused('not supported: start memcached-ts as the user it should run as (e.g. systemd User=)'),
+  },
+  {
+    long: 'enable-ssl', short: ['Z'], kind: 'flag',
+    description: 'Refused: TLS is not supported yet, and serving plain text where TLS was asked for would be worse than not starting.',
+    support: 'refused', statsKeys: [], example: ['-Z'],
+    apply: refused('not supported: memcached-ts has no TLS yet'),
+  },
+  {
+    long: 'pidfile', short: ['P'], kind: 'value', arg: 'FILE',
+    description: 'Ignored with a warning: memcached only writes it with -d, which is refused here.',
+    support: 'ignored', statsKeys: [], example: ['-P', '/run/memcached-ts.pid'],
+    apply: ignored('-P ignored: memcached writes the pid file only with -d, which memcached-ts does not support'),
+  },
+  {
+    long: 'enable-coredumps', short: ['r'], kind: 'flag',
+    description: 'Ignored with a warning: set the core file limit with ulimit -c instead.',
+    support: 'ignored', statsKeys: [], example: ['-r'],
+    apply: ignored('-r ignored: set the core file limit with ulimit -c before starting memcached-ts'),
+  },
+  {
+    long: 'lock-memory', short: ['k'], kind: 'flag',
+    description: 'Ignored with a warning: Node.js cannot lock its memory (mlockall).',
+    support: 'ignored', statsKeys: [], example: ['-k'],
+    apply: ignored('-k ignored: Node.js cannot lock its memory; memory may be paged out'),
+  },
+  {
+    long: 'enable-largepages', short: ['L'], kind: 'flag',
+    description: 'Ignored with a warning: large pages are up to the operating system (transparent huge pages).',
+    support: 'ignored', statsKeys: [], example: ['-L'],
+    apply: ignored('-L ignored: memcached-ts cannot request large pages'),
+  },
+  {
+    long: 'napi-ids', short: ['N'], kind: 'value', arg: 'NUM',
+    description: 'Ignored with a warning: NAPI ID based thread selection needs worker threads.',
+    support: 'ignored', statsKeys: [], example: ['-N', '2'],
+    apply: (c, v, ctx) => {
+      parseInteger(str(v), 1, 1024);
+      ctx.warn('-N ignored: memcached-ts has one event loop, so there are no threads to pick by NAPI ID');
+    },
+  },
+  // ---- actions ----
+  {
+    long: 'help', short: ['h'], kind: 'flag',
+    description: 'Print this help and exit.', support: 'action', statsKeys: [], example: ['-h'],
+  },
+  {
+    long: 'version', short: ['V'], kind: 'flag',
+    description: 'Print the version and exit.', support: 'action', statsKeys: [], example: ['-V'],
+  },
+  {
+    long: 'license', short: ['i'], kind: 'flag',
+    description: 'Print the license and exit.', support: 'action', statsKeys: [], example: ['-i'],
+  },
+];
+
+// ---- -o: memcached's extended options ----
+
+function internal(name: string, value: ExtendedOptionSpec['value'], what: string): ExtendedOptionSpec {
+  return {
+    name, value, support: 'ignored', statsKeys: [],
+    description: `Ignored with a warning: ${what}.`,
+    apply: (_c, _v, ctx) => ctx.warn(`-o ${name} ignored: it tunes memcached's ${what}, which memcached-ts does not have`),
+  };
+}
+
+export const EXTENDED_OPTIONS: readonly ExtendedOptionSpec[] = [
+  {
+    name: 'idle_timeout', value: 'integer', support: 'yes', statsKeys: ['idle_timeout'],
+    description: 'Close connections idle for this many seconds; 0 (the default) never does.',
+    apply: (c, v) => { c.idleTimeout = parseInteger(v ?? '', 0, 365 * 24 * 3600); },
+  },
+  {
+    name: 'slab_chunk_max', value: 'size', support: 'yes', statsKeys: ['slab_chunk_max'],
+    description: 'Largest slab chunk in bytes (as memcached 1.6.18 reads it, whatever its help says); larger items are chained. Must divide -I and the 1 MB page. Default 524288.',
+    apply: (c, v, ctx) => {
+      const n = parseSize(v ?? '');
+      if (n < 1) throw new UsageError('slab_chunk_max must be at least 1');
+      c.slabChunkMax = n;
+      ctx.slabChunkMaxGiven = true;
+    },
+  },
+  {
+    name: 'track_sizes', value: 'none', support: 'yes', statsKeys: ['track_sizes'],
+    description: "Enable the 'stats sizes' report.",
+    apply: (c) => { c.trackSizes = true; },
+  },
+  {
+    name: 'maxconns_fast', value: 'none', support: 'yes', statsKeys: [],
+    description: 'Close connections over -c at once with an error (the default; accepted silently).',
+  },
+  internal('no_maxconns_fast', 'none', 'queueing of connections over the limit'),
+  internal('hashpower', 'integer', 'initial hash table size'),
+  internal('no_hashexpand', 'none', 'hash table expansion'),
+  internal('hash_algorithm', 'text', 'choice of hash function'),
+  internal('tail_repair_time', 'integer', 'LRU tail repair'),
+  internal('lru_crawler', 'none', 'LRU crawler thread'),
+  internal('no_lru_crawler', 'none', 'LRU crawler thread'),
+  internal('lru_crawler_sleep', 'integer', 'LRU crawler thread'),
+  internal('lru_crawler_tocrawl', 'integer', 'LRU crawler thread'),
+  internal('lru_maintainer', 'none', 'LRU maintainer thread'),
+  internal('no_lru_maintainer', 'none', 'LRU maintainer thread'),
+  internal('hot_lru_pct', 'integer', 'segmented LRU'),
+  internal('warm_lru_pct', 'integer', 'segmented LRU'),
+  internal('hot_max_factor', 'number', 'segmented LRU'),
+  internal('warm_max_factor', 'number', 'segmented LRU'),
+  internal('temporary_ttl', 'integer', 'temporary-item LRU'),
+  internal('read_buf_mem_limit', 'integer', 'read buffer pool'),
+  internal('watcher_logbuf_size', 'integer', 'logger buffers'),
+  internal('worker_logbuf_size', 'integer', 'logger buffers'),
+  internal('slab_reassign', 'none', 'slab page mover'),
+  internal('no_slab_reassign', 'none', 'slab page mover'),
+  internal('slab_automove', 'text', 'slab page mover'),
+  internal('slab_automove_ratio', 'number', 'slab page mover'),
+  internal('slab_automove_window', 'integer', 'slab page mover'),
+  internal('slab_automove_freeratio', 'number', 'slab page mover'),
+  internal('modern', 'none', 'defaults for future versions'),
+  internal('no_modern', 'none', 'defaults of the 1.4 series'),
+  internal('sock_cookie_id', 'integer', 'socket cookies for firewalls'),
+  internal('drop_privileges', 'none', 'seccomp sandbox'),
+  internal('no_drop_privileges', 'none', 'seccomp sandbox'),
+];
+
+/** Prefixes of extended options for features memcached-ts does not have; refused. */
+export const REFUSED_EXTENDED_PREFIXES: ReadonlyArray<readonly [prefix: string, reason: string]> = [
+  ['ext_', 'extstore (external flash storage) is not supported'],
+  ['ssl_', 'TLS is not supported yet'],
+  ['proxy_', 'the memcached proxy is not supported'],
+];
+
+function applyExtended(config: Config, list: string, ctx: ApplyContext): void {
+  if (list === '') return; // memcached accepts an empty -o
+  for (const item of list.split(',')) {
+    const eq = item.indexOf('=');
+    const name = eq < 0 ? item : item.slice(0, eq);
+    const value = eq < 0 ? undefined : item.slice(eq + 1);
+    const spec = EXTENDED_OPTIONS.find((o) => o.name === name);
+    if (!spec) {
+      const refusal = REFUSED_EXTENDED_PREFIXES.find(([p]) => name.startsWith(p));
+      if (refusal) throw new UsageError(`"${name}": ${refusal[1]}`);
+      throw new UsageError(`unknown extended option "${item}"`);
+    }
+    if (spec.value === 'none') {
+      if (value !== undefined) throw new UsageError(`"${name}" takes no value`);
+    } else {
+      if (value === undefined || value === '') throw new UsageError(`"${name}" needs a value (${name}=...)`);
+      try {
+        if (spec.value === 'integer') parseInteger(value, 0, Number.MAX_SAFE_INTEGER);
+        else if (spec.value === 'number') parseDecimal(value);
+        else if (spec.value === 'size') parseSize(value);
+      } catch (err) {
+        if (err instanceof UsageError) throw new UsageError(`${name}: ${err.message}`);
+        throw err;
+      }
+    }
+    spec.apply?.(config, value, ctx);
+  }
+}
+
+/** Checks that involve more than one option, after all of them are applied. memcached's rules. */
+export function validateConfig(c: Config, ctx: ApplyContext): void {
+  if (c.itemSizeMax > c.memoryLimit / 2) {
+    throw new UsageError(`-I ${c.itemSizeMax} is more than half of -m (${c.memoryLimit / MB} MB)`);
+  }
+  if (!ctx.slabChunkMaxGiven) {
+    if (c.itemSizeMax > MB) {
+      c.slabChunkMax = c.slabPageSize / 2;
+    } else if (c.itemSizeMax < c.slabChunkMax) {
+      // memcached 1.6.18 refuses -I below 512k unless slab_chunk_max is lowered too, though
+      // its help says min 1k; pick the largest power of two that divides -I instead.
+      c.slabChunkMax = c.itemSizeMax & -c.itemSizeMax;
+    }
+  }
+  if (c.slabChunkMax > c.itemSizeMax) {
+    throw new UsageError(`slab_chunk_max (${c.slabChunkMax}) cannot be larger than -I (${c.itemSizeMax})`);
+  }
+  if (c.itemSizeMax % c.slabChunkMax !== 0) {
+    throw new UsageError(`-I (${c.itemSizeMax}) must be a multiple of slab_chunk_max (${c.slabChunkMax})`);
+  }
+  if (c.slabPageSize % c.slabChunkMax !== 0) {
+    throw new UsageError(`slab_chunk_max (${c.slabChunkMax}) must divide the slab page size (${c.slabPageSize})`);
+  }
+  // memcached: SASL is binary-only, ascii auth is ascii-only; without -B they choose it.
+  if (c.sasl) {
+    if (c.authFile === null) throw new UsageError('-S needs -Y FILE with the user:password list');
+    if (ctx.protocolGiven && c.bindingProtocol !== 'binary') {
+      throw new UsageError('-S (SASL) works only with the binary protocol; drop -B or use -B binary');
+    }
+    c.bindingProtocol = 'binary';
+  } else if (c.authFile !== null) {
+    if (ctx.protocolGiven && c.bindingProtocol !== 'ascii') {
+      throw new UsageError('-Y (ascii authentication) works only with the ascii protocol; drop -B or use -B ascii');
+    }
+    c.bindingProtocol = 'ascii';
+  }
+  if (c.snapshotInterval > 0 && c.snapshotFile === null) {
+    throw new UsageError('--snapshot-interval needs --snapshot-file');
+  }
+}
+
+/** Every spelling of an option: ['-e', '--snapshot-file', '--memory-file']. */
+export function optionNames(o: OptionSpec): string[] {
+  return [...o.short.map((s) => `-${s}`), `--${o.long}`, ...(o.longAliases ?? []).map((l) => `--${l}`)];
+}
