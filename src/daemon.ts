@@ -6,7 +6,7 @@ import { Cache } from './cache/store.js';
 import type { Config } from './config/config.js';
 import { stderrLogger, type Logger } from './log.js';
 import { ServerCore } from './server/server-core.js';
-import { settingsLines } from './settings-lines.js';
+import { settingsStats } from './config/settings-stats.js';
 
 export interface Daemon {
   /** The bound TCP port, or null when TCP is off. */
@@ -48,7 +48,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const core = new ServerCore(cache, config, log, {
     shutdown: (graceful) => void daemon.stop(graceful ? 'shutdown graceful' : 'shutdown command'),
     extraStats: () => [],
-    settingsStats: () => settingsLines(config),
+    settingsStats: () => settingsStats(config),
     binarySession: null,
   });
 

@@ -31,7 +31,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   for (const w of parsed.warnings) io.stderr(`memcached-ts: warning: ${w}\n`);
   let daemon;
   try {
-    daemon = await startDaemon(parsed.config);
+    daemon = await startDaemon(parsed.config, { handleSignals: true });
   } catch (err) {
     io.stderr(`memcached-ts: cannot start: ${oneLine(err)}\n`);
     return EXIT_START_FAILED;
