@@ -28,19 +28,7 @@ export interface DaemonOptions {
 export async function startDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? stderrLogger(() => config.verbosity);
-  const cache = new Cache(
-    {
-      memoryLimit: config.memoryLimit,
-      itemSizeMax: config.itemSizeMax,
-      chunkSize: config.chunkSize,
-      growthFactor: config.growthFactor,
-      slabPageSize: config.slabPageSize,
-      slabChunkMax: config.slabChunkMax,
-      noEvict: config.noEvict,
-      useCas: config.useCas,
-    },
-    clock,
-  );
+  const cache = createCache(config, clock);
   let resolveStopped: (code: number) => void = () => {};
   const stopped = new Promise<number>((r) => (resolveStopped = r));
   let stopping: Promise<void> | null = null;
@@ -97,6 +85,23 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     },
   };
   return daemon;
+}
+
+/** The cache the settings describe. */
+export function createCache(config: Config, clock: Clock): Cache {
+  return new Cache(
+    {
+      memoryLimit: config.memoryLimit,
+      itemSizeMax: config.itemSizeMax,
+      chunkSize: config.chunkSize,
+      growthFactor: config.growthFactor,
+      slabPageSize: config.slabPageSize,
+      slabChunkMax: config.slabChunkMax,
+      noEvict: config.noEvict,
+      useCas: config.useCas,
+    },
+    clock,
+  );
 }
 
 /** memcached's MEMCACHED_PORT_FILENAME: "TCP INET: <port>", written atomically. */

@@ -41,9 +41,9 @@ export const makeId = (page: number, byteOff: number): ItemId => ((page << PAGE_
 
 /**
  * The size memcached charges an item: its header, the key plus NUL, the value plus "\r\n",
- * and 8 bytes of CAS when CAS is on. The -I limit and the `bytes` stat use this figure so
- * limits match memcached to the byte.
+ * 4 bytes of client flags when they are not 0, and 8 bytes of CAS when CAS is on. The -I
+ * limit and the `bytes` stat use this figure so limits match memcached to the byte.
  */
-export function memcachedItemSize(keyLen: number, valueLen: number, useCas: boolean): number {
-  return 48 + keyLen + 1 + valueLen + 2 + (useCas ? 8 : 0);
+export function memcachedItemSize(keyLen: number, valueLen: number, useCas: boolean, flags = 0): number {
+  return 48 + keyLen + 1 + valueLen + 2 + (useCas ? 8 : 0) + (flags !== 0 ? 4 : 0);
 }

@@ -266,7 +266,7 @@ export class Cache {
 
   /** memcached-style size of an item, for `bytes` and mem_requested. */
   itemSize(id: ItemId): number {
-    return memcachedItemSize(this.itemKeyLength(id), this.#u32(id, F_NBYTES), this.options.useCas);
+    return memcachedItemSize(this.itemKeyLength(id), this.#u32(id, F_NBYTES), this.options.useCas, this.#u32(id, F_FLAGS));
   }
 
   // ---- liveness -----------------------------------------------------------------------
@@ -412,7 +412,7 @@ export class Cache {
     const s = this.stats;
     s.cmd_set++;
     const hash = hashKey(key, kOff, kLen);
-    if (memcachedItemSize(kLen, vLen, this.options.useCas) > this.options.itemSizeMax) {
+    if (memcachedItemSize(kLen, vLen, this.options.useCas, flags) > this.options.itemSizeMax) {
       s.store_too_large++;
       // memcached drops the old value of a failed set so stale data does not linger
       if (mode === StoreMode.Set) {
@@ -455,7 +455,7 @@ export class Cache {
       absExp = this.itemExptime(old);
       oldLen = this.itemValueLength(old);
       total = oldLen + vLen;
-      if (memcachedItemSize(kLen, total, this.options.useCas) > this.options.itemSizeMax) return Outcome.NotStored;
+      if (memcachedItemSize(kLen, total, this.options.useCas, finalFlags) > this.options.itemSizeMax) return Outcome.NotStored;
       // the allocation below may evict the old item, so its value is saved first
       scratch = this.#scratchOf(oldLen);
       this.copyValue(old, scratch, 0);

@@ -55,9 +55,14 @@ export class Output {
     this.pos = writeDecimal(b, this.pos, n);
   }
 
-  /** Forget the pending bytes written since `mark` (a reply that turned into an error). */
+  /** A position in the pending bytes that stays valid when ensure() moves them. */
+  mark(): number {
+    return this.pos - this.#start;
+  }
+
+  /** Forget the pending bytes written since `mark()` (a reply that turned into an error). */
   rewind(mark: number): void {
-    this.pos = Math.max(mark, this.#start);
+    this.pos = this.#start + mark;
   }
 
   /** The pending bytes as one slice for the socket, or null when there are none. */

@@ -5,9 +5,8 @@ import type { Socket } from 'node:net';
 import { Output } from '../protocol/output.js';
 import { CLOSE, type Session, type SessionContext } from '../protocol/types.js';
 import { TextSession } from '../protocol/text/session.js';
+import { ReadBuffer } from './read-buffer.js';
 import type { ServerCore } from './server-core.js';
-
-const MIN_READ_BUFFER = 16 * 1024;
 
 export type SessionFactory = (ctx: SessionContext) => Session;
 
@@ -19,9 +18,7 @@ export class Connection implements SessionContext {
   closeAfterWrite = false;
   lastCommandAt: number;
   #session: Session | null = null;
-  /** Unconsumed bytes carried between reads, at rbuf[0, rlen). */
-  #rbuf: Buffer | null = null;
-  #rlen = 0;
+  readonly #input = new ReadBuffer();
   #closed = false;
   #paused = false;
 
@@ -65,46 +62,26 @@ export class Connection implements SessionContext {
   #onData(chunk: Buffer): void {
     if (this.#closed) return;
     this.core.bytesRead += chunk.length;
-    let buf: Buffer;
-    if (this.#rlen === 0) {
-      buf = chunk;
-    } else {
-      this.#reserve(this.#rlen + chunk.length);
-      chunk.copy(this.#rbuf!, this.#rlen);
-      this.#rlen += chunk.length;
-      buf = this.#rbuf!.subarray(0, this.#rlen);
-    }
-    let consumed: number;
+    let result: number;
     try {
-      const session = this.#session ?? this.#chooseSession(buf[0]!);
-      consumed = session.consume(buf, 0);
+      result = this.#input.feed(
+        chunk,
+        (buf) => (this.#session ?? this.#chooseSession(buf[0]!)).consume(buf, 0),
+        () => this.#session?.wantBytes ?? 0,
+      );
     } catch (err) {
       // a fault in one connection closes that connection only
       this.core.log.warn(`connection ${this.id}: internal error, closing: ${(err as Error).stack ?? String(err)}`);
       this.destroy();
       return;
     }
-    if (consumed === CLOSE) {
+    if (result === CLOSE) {
       this.#flush();
       this.#closed = true;
       this.socket.end();
       this.core.forget(this);
       return;
     }
-    const left = buf.length - consumed;
-    if (left === 0) {
-      this.#rlen = 0;
-    } else if (buf === chunk) {
-      this.#rlen = 0;
-      this.#reserve(Math.max(left, this.#session?.wantBytes ?? 0));
-      chunk.copy(this.#rbuf!, 0, consumed);
-      this.#rlen = left;
-    } else {
-      this.#rbuf!.copyWithin(0, consumed, this.#rlen);
-      this.#rlen = left;
-      this.#reserve(Math.max(left, this.#session?.wantBytes ?? 0));
-    }
-    if (this.#rlen === 0 && this.#rbuf !== null && this.#rbuf.length > 4 * MIN_READ_BUFFER) this.#rbuf = null;
     this.#flush();
   }
 
@@ -114,15 +91,6 @@ export class Connection implements SessionContext {
     const session = binary ? this.core.binarySession(this) : new TextSession(this);
     this.#session = session;
     return session;
-  }
-
-  /** Make rbuf hold at least n bytes, keeping rbuf[0, rlen). */
-  #reserve(n: number): void {
-    const cur = this.#rbuf;
-    if (cur !== null && cur.length >= n) return;
-    const next = Buffer.allocUnsafe(Math.max(n, MIN_READ_BUFFER, cur ? cur.length * 2 : 0));
-    if (cur !== null && this.#rlen > 0) cur.copy(next, 0, 0, this.#rlen);
-    this.#rbuf = next;
   }
 
   #flush(): void {

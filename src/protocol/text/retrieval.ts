@@ -27,7 +27,7 @@ function retrieve(s: TextSession, buf: Buffer, t: Tokens, next: number, withCas:
     exptime = e;
     first = 2;
   }
-  const mark = out.pos;
+  const mark = out.mark();
   // walk the keys straight from the line: memcached re-tokenizes in batches of 24 with the
   // same result
   const lineEnd = t.end;

@@ -82,8 +82,10 @@ export class TextSession implements Session {
     }
     const handler: Handler | undefined = VERBS.get(t.text(buf, 0));
     if (handler !== undefined) return handler(this, buf, t, next);
+    // every two-letter m? verb belongs to the meta commands: an unknown one is ERROR
+    const isMeta = t.len[0] === 2 && buf[t.start[0]!] === 0x6d;
     // memcached closes on what looks like an HTTP request line
-    if (t.ntokens >= 2 && t.startsWith(buf, t.ntokens - 2, 'HTTP/')) return CLOSE;
+    if (!isMeta && t.startsWith(buf, t.ntokens - 2, 'HTTP/')) return CLOSE;
     this.out.raw(R.ERROR);
     return next;
   }

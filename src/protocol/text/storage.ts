@@ -60,7 +60,7 @@ function update(s: TextSession, buf: Buffer, t: Tokens, next: number, mode: Stor
   }
   const cache = s.ctx.cache;
   const total = vlen + 2;
-  if (memcachedItemSize(keyLen, vlen, cache.options.useCas) > cache.options.itemSizeMax) {
+  if (memcachedItemSize(keyLen, vlen, cache.options.useCas, flags) > cache.options.itemSizeMax) {
     // rejected before reading: reply now and discard the data as it arrives
     cache.store(mode, buf, t.start[1]!, keyLen, flags, exptime, EMPTY, 0, vlen, cas);
     s.reply(R.TOO_LARGE);

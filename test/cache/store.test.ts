@@ -1,0 +1,141 @@
+// The slab cache on its own: class sizes, LRU eviction per class, -M, chained items, CAS.
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/cache/clock.js';
+import { NONE } from '../../src/cache/item.js';
+import { computeSlabClasses } from '../../src/cache/slabs.js';
+import { Cache, Outcome, StoreMode, type CacheOptions } from '../../src/cache/store.js';
+
+const MB = 1024 * 1024;
+const opts = (o: Partial<CacheOptions> = {}): CacheOptions => ({
+  memoryLimit: 64 * MB,
+  itemSizeMax: MB,
+  chunkSize: 48,
+  growthFactor: 1.25,
+  slabPageSize: MB,
+  slabChunkMax: MB / 2,
+  noEvict: false,
+  useCas: true,
+  ...o,
+});
+const b = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+function set(c: Cache, key: string, value: Buffer | string, mode: StoreMode = StoreMode.Set, exptime = 0): number {
+  const k = b(key);
+  const v = typeof value === 'string' ? b(value) : value;
+  return c.store(mode, k, 0, k.length, 0, exptime, v, 0, v.length, 0);
+}
+function get(c: Cache, key: string): Buffer | null {
+  const k = b(key);
+  const id = c.get(k, 0, k.length);
+  if (id === NONE) return null;
+  const out = Buffer.alloc(c.itemValueLength(id));
+  c.copyValue(id, out, 0);
+  return out;
+}
+
+describe('slab classes', () => {
+  it('match memcached 1.6 defaults (-n 48 -f 1.25)', () => {
+    const g = computeSlabClasses(48, 1.25, MB, MB / 2);
+    expect(g.sizes.slice(1, 8)).toEqual([96, 120, 152, 192, 240, 304, 384]);
+    expect(g.sizes[g.largest]).toBe(MB / 2);
+    expect(g.perSlab[1]).toBe(10922);
+    expect(g.largest).toBe(39);
+  });
+});
+
+describe('cache', () => {
+  it('stores into the smallest class that fits and frees on delete', () => {
+    const c = new Cache(opts(), new ManualClock());
+    set(c, 'a', 'x'.repeat(10)); // 48 + 1 + 10 = 59 -> class 1 (96)
+    set(c, 'b', 'x'.repeat(100)); // 149 -> class 3 (152)
+    expect(c.slabs.usedChunks[1]).toBe(1);
+    expect(c.slabs.usedChunks[3]).toBe(1);
+    const k = b('a');
+    expect(c.delete(k, 0, 1)).toBe(Outcome.Deleted);
+    expect(c.slabs.usedChunks[1]).toBe(0);
+    expect(c.stats.curr_items).toBe(1);
+  });
+
+  it('evicts the least recently used item of the class, keeping recently read ones', () => {
+    const c = new Cache(opts({ memoryLimit: 2 * MB }), new ManualClock());
+    const value = 'v'.repeat(900); // class with ~1184-byte chunks
+    let i = 0;
+    for (; i < 800; i++) set(c, `key${i}`, value);
+    // keep key0 warm while filling far past the budget
+    for (let j = 0; j < 2000; j++, i++) {
+      expect(get(c, 'key0')).not.toBeNull();
+      expect(set(c, `key${i}`, value)).toBe(Outcome.Stored);
+    }
+    expect(c.stats.evictions).toBeGreaterThan(0);
+    expect(get(c, 'key0')?.toString()).toBe(value);
+    expect(get(c, 'key1')).toBeNull();
+    expect(get(c, `key${i - 1}`)?.toString()).toBe(value);
+    expect(c.slabs.pages.length).toBeLessThanOrEqual(2);
+  });
+
+  it('with -M refuses instead of evicting', () => {
+    const c = new Cache(opts({ memoryLimit: MB, noEvict: true }), new ManualClock());
+    let outcome: number = Outcome.Stored;
+    let n = 0;
+    while (outcome === Outcome.Stored && n < 10000) outcome = set(c, `k${n++}`, 'x'.repeat(900));
+    expect(outcome).toBe(Outcome.NoMemory);
+    expect(c.stats.evictions).toBe(0);
+    expect(get(c, 'k0')).not.toBeNull();
+  });
+
+  it('reclaims expired items before evicting live ones', () => {
+    const clock = new ManualClock();
+    const c = new Cache(opts({ memoryLimit: MB }), clock);
+    // fixed-size keys so every item lands in one class (48 + 6 + 100 = 154 -> 192-byte chunks)
+    const perPage = Math.floor(MB / 192);
+    for (let n = 0; n < perPage; n++) expect(set(c, `e${String(n).padStart(5, '0')}`, 'x'.repeat(100), StoreMode.Set, 5)).toBe(Outcome.Stored);
+    expect(c.slabs.unCarved(4)).toBe(0);
+    clock.advance(10);
+    expect(set(c, 'fresh1', 'x'.repeat(100))).toBe(Outcome.Stored);
+    expect(c.stats.reclaimed).toBe(1);
+    expect(c.stats.evictions).toBe(0);
+  });
+
+  it('stores values larger than a chunk as chained chunks', () => {
+    const c = new Cache(opts({ itemSizeMax: 4 * MB }), new ManualClock());
+    const big = Buffer.alloc(3 * MB + 123);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff;
+    expect(set(c, 'big', big)).toBe(Outcome.Stored);
+    expect(get(c, 'big')?.equals(big)).toBe(true);
+    expect(set(c, 'big', 'tail', StoreMode.Append)).toBe(Outcome.Stored);
+    const after = get(c, 'big')!;
+    expect(after.length).toBe(big.length + 4);
+    expect(after.subarray(big.length).toString()).toBe('tail');
+    const used = c.slabs.usedChunks[c.slabs.geometry.largest];
+    expect(c.delete(b('big'), 0, 3)).toBe(Outcome.Deleted);
+    expect(used).toBe(7); // a head chunk and six continuation chunks of 512 KiB
+    expect(c.slabs.usedChunks[c.slabs.geometry.largest]).toBe(0);
+  });
+
+  it('refuses items over -I counting memcached overhead', () => {
+    const c = new Cache(opts(), new ManualClock());
+    expect(set(c, 'a', Buffer.alloc(1048000))).toBe(Outcome.Stored);
+    expect(set(c, 'a', Buffer.alloc(1048577))).toBe(Outcome.TooLarge);
+    expect(get(c, 'a')).toBeNull(); // a failed set drops the old value, as memcached
+  });
+
+  it('gives every modification a new CAS and none with -C', () => {
+    const c = new Cache(opts(), new ManualClock());
+    set(c, 'a', '1');
+    const k = b('a');
+    const first = c.itemCas(c.find(k, 0, 1));
+    c.incrDecr(k, 0, 1, true, 1n);
+    expect(c.itemCas(c.find(k, 0, 1))).toBeGreaterThan(first);
+    const off = new Cache(opts({ useCas: false }), new ManualClock());
+    set(off, 'a', '1');
+    expect(off.itemCas(off.find(k, 0, 1))).toBe(0);
+  });
+
+  it('grows the hash table without losing items', () => {
+    const c = new Cache(opts({ memoryLimit: 256 * MB }), new ManualClock());
+    for (let i = 0; i < 200000; i++) set(c, `key:${i}`, `v${i}`);
+    expect(c.table.power).toBeGreaterThan(16);
+    for (let i = 0; i < 200000; i += 997) expect(get(c, `key:${i}`)?.toString()).toBe(`v${i}`);
+    expect(c.stats.curr_items).toBe(200000);
+  });
+});
