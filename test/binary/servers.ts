@@ -27,9 +27,27 @@ export function memcachedAvailable(): boolean {
 }
 
 let built = false;
-/** Build dist/ once per test file so the daemon runs the current source. */
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Build dist/ when it is older than src/ (npm test builds first, so usually nothing to do;
+ * skipping then also keeps parallel test files from rebuilding under each other).
+ */
 export function buildOnce(): void {
   if (built) return;
+  const marker = path.join(ROOT, 'dist/src/protocol/binary/index.js');
+  if (fs.existsSync(marker) && fs.statSync(marker).mtimeMs >= newestMtime(path.join(ROOT, 'src'))) {
+    built = true;
+    return;
+  }
   const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.json')], {
     encoding: 'utf8',
   });

@@ -205,8 +205,7 @@ function getOrTouch(s: BinarySession, buf: Buffer, pos: number): void {
     if (s.quiet) return;
     if (withKey) {
       const b = s.head(Status.KeyNotFound, 0, klen, klen, 0);
-      b.set(buf.subarray(keyOff, keyOff + klen), s.out.pos);
-      s.out.pos += klen;
+      s.out.pos += buf.copy(b, s.out.pos, keyOff, keyOff + klen);
     } else {
       s.error(Status.KeyNotFound);
     }
@@ -218,10 +217,7 @@ function getOrTouch(s: BinarySession, buf: Buffer, pos: number): void {
   let p = s.out.pos;
   writeU32(b, p, cache.itemFlags(id));
   p += 4;
-  if (rk > 0) {
-    b.set(buf.subarray(keyOff, keyOff + rk), p);
-    p += rk;
-  }
+  if (rk > 0) p += buf.copy(b, p, keyOff, keyOff + rk);
   if (vlen > 0) p = cache.copyValue(id, b, p);
   s.out.pos = p;
 }
