@@ -6,6 +6,7 @@ import { Cache } from './cache/store.js';
 import type { Config } from './config/config.js';
 import { stderrLogger, type Logger } from './log.js';
 import { ServerCore } from './server/server-core.js';
+import { createBinarySession } from './protocol/binary/index.js';
 import { settingsStats } from './config/settings-stats.js';
 
 export interface Daemon {
@@ -37,7 +38,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     shutdown: (graceful) => void daemon.stop(graceful ? 'shutdown graceful' : 'shutdown command'),
     extraStats: () => [],
     settingsStats: () => settingsStats(config),
-    binarySession: null,
+    binarySession: createBinarySession,
   });
 
   const tcpPort = await core.listen();
