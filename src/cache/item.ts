@@ -33,6 +33,7 @@ export const IF_CHAINED = 4;
 export const IF_STALE = 8; // meta: invalidated item
 export const IF_WIN_SENT = 16; // meta: a client already got the recache token
 export const IF_ACTIVE = 32; // fetched twice or more
+export const IF_KEY_BINARY = 64; // meta: the key was sent base64-encoded (`b`), replies re-encode it
 
 export const pageOf = (id: ItemId): number => id >>> PAGE_SHIFT;
 export const off32Of = (id: ItemId): number => (id & OFF_MASK) << 1;

@@ -17,7 +17,10 @@ import {
   IF_ACTIVE,
   IF_CHAINED,
   IF_FETCHED,
+  IF_KEY_BINARY,
   IF_LINKED,
+  IF_STALE,
+  IF_WIN_SENT,
   memcachedItemSize,
   NONE,
   OFF_MASK,
@@ -734,5 +737,93 @@ export class Cache {
       yield id;
       id = next;
     }
+  }
+
+  // ---- meta commands: autovivify, stale items, win tokens --------------------------------
+
+  /**
+   * mg N / ma N: link a new item holding `value` under the key, client flags 0, no expiry.
+   * Counted as no store, as memcached's autovivify is not. NONE when out of memory.
+   */
+  vivify(key: Uint8Array, off: number, len: number, value: Uint8Array, vOff: number, vLen: number): ItemId {
+    if (memcachedItemSize(len, vLen, this.options.useCas) > this.options.itemSizeMax) return NONE;
+    const id = this.#allocItem(len, vLen);
+    if (id === NONE) return NONE;
+    this.#writeHeader(id, key, off, len, vLen, 0, 0);
+    this.#writeValueRange(id, 0, value, vOff, vLen);
+    this.#replace(id, key, off, len, hashKey(key, off, len));
+    return id;
+  }
+
+  /**
+   * ms: store() plus the meta extras of memcached's do_store_item(). With `invalidate` and a
+   * CAS compare (StoreMode.Cas), a CAS older than the item's still stores, but as a stale
+   * item that keeps the old TTL and win-sent mark (CAS_STALE). `keyBinary` marks the new
+   * item's key as sent in base64, except for append/prepend, whose merged item memcached
+   * allocates without that mark. The new CAS is in lastCas when Stored.
+   */
+  storeMeta(
+    mode: StoreMode,
+    key: Uint8Array,
+    kOff: number,
+    kLen: number,
+    flags: number,
+    exptime: number,
+    value: Uint8Array,
+    vOff: number,
+    vLen: number,
+    cas: number,
+    invalidate: boolean,
+    keyBinary: boolean,
+  ): Outcome {
+    const hash = hashKey(key, kOff, kLen);
+    let stale = false;
+    let oldExp = 0;
+    let oldIflags = 0;
+    if (invalidate && mode === StoreMode.Cas && cas !== 0) {
+      const old = this.#find(key, kOff, kLen, hash);
+      if (old !== NONE && cas < this.itemCas(old)) {
+        stale = true;
+        oldExp = this.itemExptime(old);
+        oldIflags = this.itemIflags(old);
+      }
+    }
+    const outcome = this.store(stale ? StoreMode.Set : mode, key, kOff, kLen, flags, exptime, value, vOff, vLen, cas);
+    if (outcome !== Outcome.Stored) return outcome;
+    const id = this.table.find(key, kOff, kLen, hash);
+    if (id === NONE) return outcome;
+    let fl = this.itemIflags(id);
+    if (stale) {
+      this.setItemExptime(id, oldExp);
+      fl |= IF_STALE | (oldIflags & IF_WIN_SENT);
+      this.stats.cas_hits++;
+      this.classStats[this.itemClass(id)]!.cas_hits++;
+    }
+    if (keyBinary && mode !== StoreMode.Append && mode !== StoreMode.Prepend) fl |= IF_KEY_BINARY;
+    this.setItemIflags(id, fl);
+    return outcome;
+  }
+
+  /**
+   * md: delete the item, or with `invalidate` keep it as stale: new CAS, win token released
+   * for the next reader, and the TTL replaced when `exptime` (as sent) is not null. With
+   * `hasCas` the item's CAS must equal `cas`. Deleted (HD), NotFound (NF) or Exists (EX).
+   */
+  deleteMeta(key: Uint8Array, off: number, len: number, hasCas: boolean, cas: number, invalidate: boolean, exptime: number | null): Outcome {
+    const id = this.#find(key, off, len, hashKey(key, off, len));
+    if (id === NONE || (hasCas && this.itemCas(id) !== cas)) {
+      this.stats.delete_misses++;
+      return id === NONE ? Outcome.NotFound : Outcome.Exists;
+    }
+    if (invalidate) {
+      if (exptime !== null) this.setItemExptime(id, this.absoluteExptime(exptime));
+      this.setItemIflags(id, (this.itemIflags(id) | IF_STALE) & ~IF_WIN_SENT);
+      this.renewCas(id);
+      return Outcome.Deleted;
+    }
+    this.stats.delete_hits++;
+    this.classStats[this.itemClass(id)]!.delete_hits++;
+    this.unlink(id);
+    return Outcome.Deleted;
   }
 }

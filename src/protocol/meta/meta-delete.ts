@@ -1,0 +1,51 @@
+// md: delete an item, or with I mark it stale so the next mg wins the right to rebuild it.
+// As memcached 1.6.18's process_mdelete_command(): q hides only HD, and a too long opaque
+// fails the request before the item is looked up.
+import { Outcome } from '../../cache/store.js';
+import type { Handler } from '../text/handler.js';
+import { KEY_MAX_LENGTH } from '../text/handler.js';
+import { ERR_FORMAT, MetaFlags, parseMetaFlags } from './flags.js';
+import {
+  CRLF,
+  ERR_FLAG,
+  ERR_OPAQUE,
+  ERR_TOO_MANY,
+  error,
+  ERROR_LINE,
+  MAX_META_TOKENS,
+  opaqueTooLong,
+  putOpaqueAndKey,
+} from './reply.js';
+
+const f = new MetaFlags();
+
+export const md: Handler = (s, buf, t, next) => {
+  if (t.ntokens < 3) {
+    s.out.raw(ERROR_LINE);
+    return next;
+  }
+  if (t.len[1]! > KEY_MAX_LENGTH) {
+    error(s, ERR_FORMAT);
+    return next;
+  }
+  if (t.ntokens > MAX_META_TOKENS) {
+    error(s, ERR_TOO_MANY);
+    return next;
+  }
+  f.reset(buf, t.start[1]!, t.len[1]!);
+  if (parseMetaFlags(buf, t, 2, f) !== null) {
+    error(s, ERR_FLAG);
+    return next;
+  }
+  if (opaqueTooLong(buf, t, 2)) {
+    error(s, ERR_OPAQUE);
+    return next;
+  }
+  const outcome = s.ctx.cache.deleteMeta(f.key, f.keyOff, f.keyLen, f.hasCas, f.cas, f.invalidate, f.newTtl ? f.ttl : null);
+  if (outcome === Outcome.Deleted && f.noReply) return next;
+  const out = s.out;
+  out.ascii(outcome === Outcome.Deleted ? 'HD' : outcome === Outcome.NotFound ? 'NF' : 'EX');
+  putOpaqueAndKey(out, buf, t, 2, f.key, f.keyOff, f.keyLen, f.keyBinary);
+  out.raw(CRLF);
+  return next;
+};

@@ -1,0 +1,189 @@
+// mg: fetch an item's value and/or metadata, with autovivify (N), TTL update (T) and the
+// recache/stale win tokens (R, W, X, Z) that let one client of many rebuild a hot item.
+// Reply bytes and their order as memcached 1.6.18's process_mget_command().
+import { IF_FETCHED, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, NONE } from '../../cache/item.js';
+import { Miss, type Cache } from '../../cache/store.js';
+import type { Handler } from '../text/handler.js';
+import { KEY_MAX_LENGTH } from '../text/handler.js';
+import type { TextSession } from '../text/session.js';
+import type { Tokens } from '../text/tokens.js';
+import { ERR_FORMAT, MetaFlags, parseMetaFlags } from './flags.js';
+import {
+  CRLF,
+  ERR_OPAQUE,
+  ERR_TOO_MANY_MG,
+  error,
+  ERROR_LINE,
+  fail,
+  markOf,
+  MAX_META_TOKENS,
+  MAX_OPAQUE,
+  putKey,
+  putNumber,
+  putOpaque,
+  putOpaqueAndKey,
+  rewindTo,
+} from './reply.js';
+
+const f = new MetaFlags();
+const itemKey = Buffer.allocUnsafe(256);
+const EMPTY = Buffer.alloc(0);
+
+export const mg: Handler = (s, buf, t, next) => {
+  if (t.ntokens < 3) {
+    s.out.raw(ERROR_LINE);
+    return next;
+  }
+  if (t.len[1]! > KEY_MAX_LENGTH) {
+    error(s, ERR_FORMAT);
+    return next;
+  }
+  if (t.ntokens > MAX_META_TOKENS) {
+    error(s, ERR_TOO_MANY_MG);
+    return next;
+  }
+  f.reset(buf, t.start[1]!, t.len[1]!);
+  const err = parseMetaFlags(buf, t, 2, f);
+  if (err !== null) {
+    error(s, err);
+    return next;
+  }
+  s.noreply = f.noReply;
+  const cache = s.ctx.cache;
+  let id = cache.find(f.key, f.keyOff, f.keyLen);
+  countExpired(cache);
+  // without h/l/N/T/R memcached bumps while fetching; with them, after the reply is built
+  if (id !== NONE && !f.locked && !f.noUpdate) cache.touchAccess(id);
+  let created = false;
+  if (id === NONE && f.vivify) {
+    id = cache.vivify(f.key, f.keyOff, f.keyLen, EMPTY, 0, 0);
+    created = id !== NONE;
+  }
+  if (id === NONE) return miss(s, buf, t, next, cache);
+  return hit(s, buf, t, next, cache, id, created);
+};
+
+/** memcached's do_item_get() counts reads that found an expired or flushed item. */
+function countExpired(cache: Cache): void {
+  if (cache.lastMiss === Miss.Expired) cache.stats.get_expired++;
+  else if (cache.lastMiss === Miss.Flushed) cache.stats.get_flushed++;
+}
+
+function hit(s: TextSession, buf: Buffer, t: Tokens, next: number, cache: Cache, id: number, created: boolean): number {
+  const out = s.out;
+  const mark = markOf(out);
+  const now = cache.clock.now();
+  const nbytes = cache.itemValueLength(id);
+  if (f.value) {
+    out.ascii('VA ');
+    out.decimal(nbytes);
+  } else {
+    out.ascii('HD');
+  }
+  let won = false;
+  let ttlSet = false;
+  for (let i = 2; i < t.ntokens - 1; i++) {
+    switch (buf[t.start[i]!]) {
+      case 0x54: // T
+        ttlSet = true;
+        cache.setItemExptime(id, cache.absoluteExptime(f.ttl));
+        break;
+      case 0x4e: // N
+        if (created) {
+          cache.setItemExptime(id, cache.absoluteExptime(f.vivifyTtl));
+          won = true;
+        }
+        break;
+      case 0x52: {
+        // R: a TTL below the token wins the recache, once
+        const exp = cache.itemExptime(id);
+        if ((cache.itemIflags(id) & IF_WIN_SENT) === 0 && !created && exp !== 0 && exp < cache.absoluteExptime(f.recacheTtl)) {
+          won = true;
+        }
+        break;
+      }
+      case 0x73: // s
+        putNumber(out, 's', nbytes);
+        break;
+      case 0x74: {
+        // t: TTL left; memcached prints it as uint32, so a past expiry wraps
+        const exp = cache.itemExptime(id);
+        if (exp === 0) out.ascii(' t-1');
+        else putNumber(out, 't', (exp - now) >>> 0);
+        break;
+      }
+      case 0x63: // c
+        putNumber(out, 'c', cache.itemCas(id));
+        break;
+      case 0x66: // f
+        putNumber(out, 'f', cache.itemFlags(id));
+        break;
+      case 0x6c: // l
+        putNumber(out, 'l', (now - cache.itemTime(id)) >>> 0);
+        break;
+      case 0x68: // h
+        out.ascii((cache.itemIflags(id) & IF_FETCHED) !== 0 ? ' h1' : ' h0');
+        break;
+      case 0x4f: // O
+        if (t.len[i]! > MAX_OPAQUE) {
+          // memcached bails out here: no bump, no win, no stats
+          fail(s, mark, ERR_OPAQUE);
+          return next;
+        }
+        putOpaque(out, buf, t, i);
+        break;
+      case 0x6b: {
+        // k: the stored key, re-encoded only if it was stored from a base64 key
+        const klen = cache.copyKey(id, itemKey, 0);
+        putKey(out, itemKey, 0, klen, (cache.itemIflags(id) & IF_KEY_BINARY) !== 0);
+        break;
+      }
+    }
+  }
+  let iflags = cache.itemIflags(id);
+  // Z before W so a client never sees both (protocol.txt, "Meta Get")
+  if ((iflags & IF_WIN_SENT) !== 0) out.ascii(' Z');
+  if ((iflags & IF_STALE) !== 0) {
+    out.ascii(' X');
+    if ((iflags & IF_WIN_SENT) === 0) won = true;
+  }
+  if (won) {
+    out.ascii(' W');
+    iflags |= IF_WIN_SENT;
+    cache.setItemIflags(id, iflags);
+  }
+  out.raw(CRLF);
+  if (f.value) {
+    const b = out.ensure(nbytes + 2);
+    out.pos = cache.copyValue(id, b, out.pos);
+    out.raw(CRLF);
+  }
+  if (f.locked && !f.noUpdate) cache.touchAccess(id);
+  const st = cache.stats;
+  if (ttlSet) {
+    st.cmd_touch++;
+    st.touch_hits++;
+    cache.classStats[cache.itemClass(id)]!.touch_hits++;
+  } else {
+    st.cmd_get++;
+    st.get_hits++;
+    cache.classStats[cache.itemClass(id)]!.get_hits++;
+  }
+  return next;
+}
+
+function miss(s: TextSession, buf: Buffer, t: Tokens, next: number, cache: Cache): number {
+  cache.stats.cmd_get++;
+  cache.stats.get_misses++;
+  const out = s.out;
+  const mark = markOf(out);
+  out.ascii('EN');
+  if (!putOpaqueAndKey(out, buf, t, 2, f.key, f.keyOff, f.keyLen, f.keyBinary)) {
+    fail(s, mark, ERR_OPAQUE);
+    return next;
+  }
+  out.raw(CRLF);
+  // q hides only the miss (in 1.6.18 a hit still answers)
+  if (s.noreply) rewindTo(out, mark);
+  return next;
+}

@@ -1,0 +1,147 @@
+// ms: store a data block with flags for mode (M), CAS compare (C), client flags (F), TTL (T)
+// and invalidation (I). As memcached 1.6.18's process_mset_command()/_finalize_mset(): once
+// the length is known, a rejected request swallows its data block; before that it does not.
+import { memcachedItemSize, NONE } from '../../cache/item.js';
+import { Outcome, StoreMode } from '../../cache/store.js';
+import type { Handler } from '../text/handler.js';
+import { KEY_MAX_LENGTH, NEED_MORE } from '../text/handler.js';
+import type { TextSession } from '../text/session.js';
+import type { Tokens } from '../text/tokens.js';
+import { ERR_FORMAT, MetaFlags, parseLongTrunc32, parseMetaFlags } from './flags.js';
+import { CRLF, ERR_OPAQUE, ERR_TOO_MANY, error, ERROR_LINE, MAX_META_TOKENS, opaqueTooLong, putKey, putNumber, putOpaque } from './reply.js';
+
+const f = new MetaFlags();
+const INT_MAX = 2147483647;
+const ERR_MODE = 'CLIENT_ERROR invalid mode for ms M token';
+const ERR_TOO_LARGE = 'SERVER_ERROR object too large for cache';
+const ERR_NO_MEMORY = 'SERVER_ERROR out of memory storing object';
+const ERR_CHUNK = 'CLIENT_ERROR bad data chunk';
+
+const CODES: Record<number, string> = {
+  [Outcome.Stored]: 'HD',
+  [Outcome.Exists]: 'EX',
+  [Outcome.NotFound]: 'NF',
+  [Outcome.NotStored]: 'NS',
+};
+
+/** The M token of ms: E add, A append, P prepend, R replace, S set (the default). */
+function storeMode(m: number): StoreMode | null {
+  switch (m) {
+    case 0:
+    case 0x53:
+      return StoreMode.Set;
+    case 0x45:
+      return StoreMode.Add;
+    case 0x41:
+      return StoreMode.Append;
+    case 0x50:
+      return StoreMode.Prepend;
+    case 0x52:
+      return StoreMode.Replace;
+    default:
+      return null;
+  }
+}
+
+export const ms: Handler = (s, buf, t, next) => {
+  if (t.ntokens < 3) {
+    s.out.raw(ERROR_LINE);
+    return next;
+  }
+  if (t.len[1]! > KEY_MAX_LENGTH || t.ntokens === 3) {
+    error(s, ERR_FORMAT);
+    return next;
+  }
+  if (t.ntokens > MAX_META_TOKENS) {
+    error(s, ERR_TOO_MANY);
+    return next;
+  }
+  const vlen = parseLongTrunc32(buf, t.start[2]!, t.len[2]!);
+  if (vlen === null || vlen < 0 || vlen > INT_MAX - 2) {
+    // the length is unknown, so the data block will be read as commands
+    error(s, ERR_FORMAT);
+    return next;
+  }
+  const total = vlen + 2;
+  f.reset(buf, t.start[1]!, t.len[1]!);
+  const err = parseMetaFlags(buf, t, 3, f);
+  if (err !== null) return reject(s, next, err, total);
+  let mode = storeMode(f.mode);
+  // memcached notes a long opaque, then checks the mode: a bad mode is the one reported
+  if (mode === null) return reject(s, next, ERR_MODE, total);
+  if (opaqueTooLong(buf, t, 3)) return reject(s, next, ERR_OPAQUE, total);
+  // C upgrades set and replace to a CAS store; add ignores it; append/prepend compare it
+  if (f.hasCas && (mode === StoreMode.Set || mode === StoreMode.Replace)) mode = StoreMode.Cas;
+  const cache = s.ctx.cache;
+  const size = memcachedItemSize(f.keyLen, vlen, cache.options.useCas) + (f.clientFlags !== 0 ? 4 : 0);
+  if (size > cache.options.itemSizeMax) {
+    cache.stats.store_too_large++;
+    dropStale(s, f);
+    return reject(s, next, ERR_TOO_LARGE, total);
+  }
+  if (next + total > buf.length) {
+    s.wantBytes = next + total - t.start[0]!;
+    return NEED_MORE;
+  }
+  if (buf[next + vlen] !== 13 || buf[next + vlen + 1] !== 10) {
+    error(s, ERR_CHUNK);
+    return next + total;
+  }
+  const outcome = cache.storeMeta(
+    mode,
+    f.key,
+    f.keyOff,
+    f.keyLen,
+    f.clientFlags,
+    f.newTtl ? f.ttl : 0,
+    buf,
+    next,
+    vlen,
+    f.hasCas ? f.cas : 0,
+    f.invalidate,
+    f.keyBinary,
+  );
+  const code = CODES[outcome];
+  if (code === undefined) {
+    if (outcome === Outcome.NoMemory) dropStale(s, f);
+    error(s, outcome === Outcome.TooLarge ? ERR_TOO_LARGE : ERR_NO_MEMORY);
+    return next + total;
+  }
+  if (outcome === Outcome.Stored && f.noReply) return next + total;
+  writeReply(s, buf, t, code, outcome === Outcome.Stored ? cache.lastCas : 0);
+  return next + total;
+};
+
+/** Reply with an error and discard the data block as it arrives (conn_swallow). */
+function reject(s: TextSession, next: number, message: string, total: number): number {
+  error(s, message);
+  s.swallow = total;
+  return next;
+}
+
+/** A failed store drops the item under the key so an old value does not outlive the write. */
+function dropStale(s: TextSession, flags: MetaFlags): void {
+  const cache = s.ctx.cache;
+  const id = cache.find(flags.key, flags.keyOff, flags.keyLen);
+  if (id !== NONE) cache.unlink(id);
+}
+
+/** "<code>" then O, k and c in request order (memcached's _finalize_mset()). */
+function writeReply(s: TextSession, buf: Buffer, t: Tokens, code: string, cas: number): void {
+  const out = s.out;
+  out.ascii(code);
+  for (let i = 3; i < t.ntokens - 1; i++) {
+    switch (buf[t.start[i]!]) {
+      case 0x4f: // O
+        putOpaque(out, buf, t, i);
+        break;
+      case 0x6b: // k
+        putKey(out, f.key, f.keyOff, f.keyLen, f.keyBinary);
+        break;
+      case 0x63: // c: the new CAS, or 0 when nothing was stored
+        putNumber(out, 'c', cas);
+        break;
+    }
+  }
+  out.raw(CRLF);
+}
