@@ -128,7 +128,8 @@ function update(s: BinarySession, buf: Buffer, pos: number, end: number): number
   // memcached allocates the item before reading the value, so a value that can never fit
   // is refused at once and its bytes are discarded as they come (binary does not count
   // store_too_large in 1.6.18; only the text protocol does)
-  if (memcachedItemSize(klen, vlen, cache.options.useCas) > cache.options.itemSizeMax) {
+  const earlyFlags = h.extLen === 8 && end - pos >= HEADER_LEN + 4 ? readU32(buf, pos + HEADER_LEN) : 0;
+  if (memcachedItemSize(klen, vlen, cache.options.useCas, earlyFlags) > cache.options.itemSizeMax) {
     if (s.cmd === Op.Set) {
       // memcached unlinks the old value so stale data does not outlive a failed set
       const old = cache.find(buf, keyOff, klen);

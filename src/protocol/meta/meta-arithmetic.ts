@@ -18,14 +18,12 @@ import {
   error,
   ERROR_LINE,
   fail,
-  markOf,
   MAX_META_TOKENS,
   MAX_OPAQUE,
   putKey,
   putNumber,
   putOpaque,
   putOpaqueAndKey,
-  rewindTo,
 } from './reply.js';
 
 const f = new MetaFlags();
@@ -106,7 +104,7 @@ export const ma: Handler = (s, buf, t, next) => {
   }
   // NF or EX: no item to describe, O and k still come back
   const out = s.out;
-  const mark = markOf(out);
+  const mark = out.mark();
   out.ascii(outcome === Outcome.Exists ? 'EX' : 'NF');
   if (!putOpaqueAndKey(out, buf, t, 2, f.key, f.keyOff, f.keyLen, f.keyBinary)) {
     fail(s, mark, ERR_OPAQUE);
@@ -135,7 +133,7 @@ function withItem(
 ): number {
   const cache = s.ctx.cache;
   const out = s.out;
-  const mark = markOf(out);
+  const mark = out.mark();
   const now = cache.clock.now();
   // the TTL of the item memcached holds: the live one, or the replaced one T is lost on
   let exp = cache.itemExptime(id);
@@ -181,6 +179,6 @@ function withItem(
     out.ascii(value);
   }
   out.raw(CRLF);
-  if (hidden) rewindTo(out, mark);
+  if (hidden) out.rewind(mark);
   return next;
 }

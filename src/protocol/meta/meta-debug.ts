@@ -47,7 +47,7 @@ export const me: Handler = (s, buf, t, next) => {
   const exp = cache.itemExptime(id);
   const flags = cache.itemFlags(id);
   // ITEM_ntotal(): the item size plus 4 bytes when client flags are stored
-  const size = cache.itemSize(id) + (flags !== 0 ? 4 : 0);
+  const size = cache.itemSize(id);
   out.ascii(
     ` exp=${exp === 0 ? -1 : (now - exp) | 0} la=${(now - cache.itemTime(id)) >>> 0} cas=${cache.itemCas(id)}` +
       ` fetch=${(iflags & IF_FETCHED) !== 0 ? 'yes' : 'no'} cls=${cache.itemClass(id)} size=${size}`,

@@ -15,14 +15,12 @@ import {
   error,
   ERROR_LINE,
   fail,
-  markOf,
   MAX_META_TOKENS,
   MAX_OPAQUE,
   putKey,
   putNumber,
   putOpaque,
   putOpaqueAndKey,
-  rewindTo,
 } from './reply.js';
 
 const f = new MetaFlags();
@@ -71,7 +69,7 @@ function countExpired(cache: Cache): void {
 
 function hit(s: TextSession, buf: Buffer, t: Tokens, next: number, cache: Cache, id: number, created: boolean): number {
   const out = s.out;
-  const mark = markOf(out);
+  const mark = out.mark();
   const now = cache.clock.now();
   const nbytes = cache.itemValueLength(id);
   if (f.value) {
@@ -176,7 +174,7 @@ function miss(s: TextSession, buf: Buffer, t: Tokens, next: number, cache: Cache
   cache.stats.cmd_get++;
   cache.stats.get_misses++;
   const out = s.out;
-  const mark = markOf(out);
+  const mark = out.mark();
   out.ascii('EN');
   if (!putOpaqueAndKey(out, buf, t, 2, f.key, f.keyOff, f.keyLen, f.keyBinary)) {
     fail(s, mark, ERR_OPAQUE);
@@ -184,6 +182,6 @@ function miss(s: TextSession, buf: Buffer, t: Tokens, next: number, cache: Cache
   }
   out.raw(CRLF);
   // q hides only the miss (in 1.6.18 a hit still answers)
-  if (s.noreply) rewindTo(out, mark);
+  if (s.noreply) out.rewind(mark);
   return next;
 }

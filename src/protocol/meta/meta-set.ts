@@ -73,7 +73,7 @@ export const ms: Handler = (s, buf, t, next) => {
   // C upgrades set and replace to a CAS store; add ignores it; append/prepend compare it
   if (f.hasCas && (mode === StoreMode.Set || mode === StoreMode.Replace)) mode = StoreMode.Cas;
   const cache = s.ctx.cache;
-  const size = memcachedItemSize(f.keyLen, vlen, cache.options.useCas) + (f.clientFlags !== 0 ? 4 : 0);
+  const size = memcachedItemSize(f.keyLen, vlen, cache.options.useCas, f.clientFlags);
   if (size > cache.options.itemSizeMax) {
     cache.stats.store_too_large++;
     dropStale(s, f);

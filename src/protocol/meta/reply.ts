@@ -24,24 +24,11 @@ const SPACE = 0x20;
 export const ERROR_LINE = Buffer.from('ERROR\r\n', 'latin1');
 
 /**
- * A place in the pending output to come back to. Counted in pending bytes rather than as a
- * buffer offset, because Output.ensure() may move the pending bytes to a new buffer.
- */
-export function markOf(out: Output): number {
-  return out.pending;
-}
-
-/** Drop what was written since `mark`. */
-export function rewindTo(out: Output, mark: number): void {
-  out.pos -= out.pending - mark;
-}
-
-/**
  * Send an error line, dropping whatever part of the reply was already written since `mark`
- * (from markOf). Errors ignore q (memcached's out_errstring()).
+ * (from Output.mark()). Errors ignore q (memcached's out_errstring()).
  */
 export function fail(s: TextSession, mark: number, message: string): void {
-  rewindTo(s.out, mark);
+  s.out.rewind(mark);
   s.out.ascii(message);
   s.out.raw(CRLF);
 }
