@@ -125,10 +125,13 @@ def('key of 250 bytes', (k) => {
   const key = k('k'.repeat(250 - KEY_PREFIX_LENGTH));
   return set(key, 'x') + `get ${key}${CRLF}`;
 });
-def('key of 251 bytes', (k) => {
-  const key = k('k'.repeat(251 - KEY_PREFIX_LENGTH));
-  return set(key, 'x') + `get ${key}${CRLF}delete ${key}${CRLF}incr ${key} 1${CRLF}touch ${key} 0${CRLF}`;
-});
+// memcached 1.6.18 drops replies queued before a get's key-too-long CLIENT_ERROR (and sometimes that
+// error too) when they were produced from the same read: a too-long get goes first in its own step.
+const key251: KeyFn = (k) => k('k'.repeat(251 - KEY_PREFIX_LENGTH));
+add('key of 251 bytes', 'default', [
+  (k) => set(key251(k), 'x') + `delete ${key251(k)}${CRLF}incr ${key251(k)} 1${CRLF}touch ${key251(k)} 0${CRLF}`,
+  (k) => `get ${key251(k)}${CRLF}get ${k('a')}${CRLF}`,
+]);
 def('key with a control character (0x01)', (k) => set(k('a\x01b'), 'x') + `get ${k('a\x01b')}${CRLF}`);
 
 def('add', (k) =>
@@ -194,12 +197,13 @@ def('get 400 keys (a line longer than 2048 bytes)', (k) =>
   set(k('m399'), 'last') + `get ${Array.from({ length: 400 }, (_, i) => k(`m${i}`)).join(' ')}${CRLF}`,
 );
 def('get and gets with no key', () => `get${CRLF}gets${CRLF}get ${CRLF}`);
-def('get with a 2100-byte key', () => `get ${'x'.repeat(2100)}${CRLF}gets ${'y'.repeat(2100)}${CRLF}`);
+add('get with a 2100-byte key', 'default', [() => `get ${'x'.repeat(2100)}${CRLF}`, () => `gets ${'y'.repeat(2100)}${CRLF}`]);
 def('get with extra spaces between keys', (k) => set(k('a'), 'x') + `get  ${k('a')}   ${k('a')} ${CRLF}`);
-def('gat and gats', (k) =>
-  set(k('a'), 'x', 7) + set(k('b'), 'yy') + `gat 0 ${k('a')} ${k('zz')} ${k('b')}${CRLF}gats 1000 ${k('b')} ${k('a')}${CRLF}` +
-    `gat 10${CRLF}gat${CRLF}gats${CRLF}gat abc ${k('a')}${CRLF}`,
-);
+add('gat and gats', 'default', [
+  (k) => set(k('a'), 'x', 7) + set(k('b'), 'yy') + `gat 0 ${k('a')} ${k('zz')} ${k('b')}${CRLF}gats 1000 ${k('b')} ${k('a')}${CRLF}` +
+    `gat 10${CRLF}gat${CRLF}gats${CRLF}`,
+  (k) => `gat abc ${k('a')}${CRLF}gats -x ${k('a')}${CRLF}`,
+]);
 def('gat -1 expires the item', (k) => set(k('a'), 'x') + `gat -1 ${k('a')}${CRLF}get ${k('a')}${CRLF}`);
 def('gat 30 keys', (k) => {
   let s = '';

@@ -5,7 +5,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPortFileServer, type RunningServer } from './port-file-server.js';
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The checkout whose daemon is started; MEMCACHED_TS_ROOT points the suite at another (built) one. */
+export const REPO_ROOT = process.env.MEMCACHED_TS_ROOT ?? resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(REPO_ROOT, 'bin', 'memcached-ts.js');
 const BUILT_MAIN = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 
