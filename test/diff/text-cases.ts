@@ -127,7 +127,7 @@ def('key of 250 bytes', (k) => {
 });
 // memcached 1.6.18 drops replies queued before a get's key-too-long CLIENT_ERROR (and sometimes that
 // error too) when they were produced from the same read: a too-long get goes first in its own step.
-const key251: KeyFn = (k) => k('k'.repeat(251 - KEY_PREFIX_LENGTH));
+const key251 = (k: KeyFn): string => k('k'.repeat(251 - KEY_PREFIX_LENGTH));
 add('key of 251 bytes', 'default', [
   (k) => set(key251(k), 'x') + `delete ${key251(k)}${CRLF}incr ${key251(k)} 1${CRLF}touch ${key251(k)} 0${CRLF}`,
   (k) => `get ${key251(k)}${CRLF}get ${k('a')}${CRLF}`,
