@@ -30,6 +30,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const clock = options.clock ?? systemClock;
   const log = options.log ?? stderrLogger(() => config.verbosity);
   const cache = createCache(config, clock);
+  cache.prefixes.delimiter = config.prefixDelimiter.charCodeAt(0);
   let resolveStopped: (code: number) => void = () => {};
   const stopped = new Promise<number>((r) => (resolveStopped = r));
   let stopping: Promise<void> | null = null;
@@ -37,7 +38,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const core = new ServerCore(cache, config, log, {
     shutdown: (graceful) => void daemon.stop(graceful ? 'shutdown graceful' : 'shutdown command'),
     extraStats: () => [],
-    settingsStats: () => settingsStats(config),
+    settingsStats: () => settingsStats(config, { detailEnabled: cache.prefixes.enabled, oldest: cache.oldestLive }),
     binarySession: createBinarySession,
   });
 

@@ -29,6 +29,7 @@ import {
 } from './item.js';
 import { Lru } from './lru.js';
 import { parseU64 } from './numbers.js';
+import { PrefixStats } from './prefix-stats.js';
 import { computeSlabClasses, Slabs } from './slabs.js';
 import { CacheStats, ClassStats } from './stats.js';
 
@@ -74,6 +75,8 @@ export class Cache {
   readonly table: HashTable;
   readonly lru: Lru;
   readonly stats = new CacheStats();
+  /** `stats detail` counts, recorded by get/store/delete while enabled. */
+  readonly prefixes = new PrefixStats();
   readonly classStats: ClassStats[];
   readonly clock: Clock;
   readonly options: CacheOptions;
@@ -344,6 +347,7 @@ export class Cache {
     const s = this.stats;
     s.cmd_get++;
     const id = this.#find(key, off, len, hashKey(key, off, len));
+    if (this.prefixes.enabled) this.prefixes.recordGet(key, off, len, id !== NONE);
     if (id === NONE) {
       s.get_misses++;
       if (this.lastMiss === Miss.Expired) s.get_expired++;
@@ -362,6 +366,7 @@ export class Cache {
     s.cmd_touch++;
     s.cmd_get++;
     const id = this.#find(key, off, len, hashKey(key, off, len));
+    if (this.prefixes.enabled) this.prefixes.recordGet(key, off, len, id !== NONE);
     if (id === NONE) {
       s.touch_misses++;
       s.get_misses++;
@@ -414,6 +419,7 @@ export class Cache {
   ): Outcome {
     const s = this.stats;
     s.cmd_set++;
+    if (this.prefixes.enabled) this.prefixes.recordSet(key, kOff, kLen);
     const hash = hashKey(key, kOff, kLen);
     if (memcachedItemSize(kLen, vLen, this.options.useCas, flags) > this.options.itemSizeMax) {
       s.store_too_large++;
@@ -642,6 +648,7 @@ export class Cache {
   // ---- delete, arithmetic, flush --------------------------------------------------------
 
   delete(key: Uint8Array, off: number, len: number, cas = 0): Outcome {
+    if (this.prefixes.enabled) this.prefixes.recordDelete(key, off, len);
     const id = this.#find(key, off, len, hashKey(key, off, len));
     if (id === NONE) {
       this.stats.delete_misses++;

@@ -53,9 +53,9 @@ export function stat(s: BinarySession, buf: Buffer, keyOff: number, klen: number
     const sub = keyOff + 6;
     const subLen = klen - 6;
     if (startsWith(buf, sub, subLen, ' dump')) {
-      // no prefix statistics are kept, so the dump is memcached's empty one
-      send(s, [['detailed', 'END\r\n']]);
+      send(s, [['detailed', cache.prefixes.dump()]]);
     } else if (startsWith(buf, sub, subLen, ' on') || startsWith(buf, sub, subLen, ' off')) {
+      cache.prefixes.enabled = startsWith(buf, sub, subLen, ' on');
       send(s, []);
     } else {
       s.error(Status.KeyNotFound);

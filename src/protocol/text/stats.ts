@@ -29,13 +29,16 @@ export const stats: Handler = (s, buf, t, next) => {
   switch (sub) {
     case 'reset':
       cache.stats.reset();
+      cache.prefixes.clear();
       server.resetStats();
       s.out.raw(R.RESET);
       return next;
     case 'detail': {
       const arg = t.ntokens < 4 ? '' : t.text(buf, 2);
-      if (arg === 'on' || arg === 'off') s.out.raw(R.OK);
-      else if (arg === 'dump') s.out.raw(R.END);
+      if (arg === 'on' || arg === 'off') {
+        cache.prefixes.enabled = arg === 'on';
+        s.out.raw(R.OK);
+      } else if (arg === 'dump') s.out.ascii(cache.prefixes.dump());
       else s.out.raw(R.DETAIL_USAGE);
       return next;
     }
