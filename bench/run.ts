@@ -14,7 +14,7 @@ import { Keyspace, describeSize } from './lib/keyspace.js';
 import { mixedSource, preload, runLoad, type LoadResult } from './lib/loadgen.js';
 import { ProgressBar } from './lib/progress.js';
 import { describeKeyDist } from './lib/rng.js';
-import { ServerProcess, splitCommand, type ServerCommand } from './lib/server.js';
+import { ServerProcess, splitCommand, tcpRetransSegs, type ServerCommand } from './lib/server.js';
 import { TextDriver } from './lib/text-protocol.js';
 import { WORKLOADS, type LoadWorkload, type MemoryWorkload, type Workload } from './workloads.js';
 
@@ -134,6 +134,8 @@ interface LoadRun {
   target: 'ref' | 'ours';
   res: LoadResult;
   serverCpuSec: number;
+  /** Host-wide TCP segments retransmitted during the measured window. */
+  retrans: number;
   counters: Record<string, { delta: number; final: number }>;
 }
 interface MemRun {
@@ -200,6 +202,8 @@ async function runLoadWorkload(w: LoadWorkload, ks: Keyspace, t: Target, step: s
     const before = w.serverCounters.length ? await srv.stats() : {};
     let cpu0 = 0;
     let cpu1 = 0;
+    let rt0 = 0;
+    let rt1 = 0;
     const res = await runLoad(
       {
         host: HOST,
@@ -216,8 +220,14 @@ async function runLoadWorkload(w: LoadWorkload, ks: Keyspace, t: Target, step: s
       },
       driver,
       {
-        onMeasureStart: () => (cpu0 = srv.cpuSeconds()),
-        onMeasureEnd: () => (cpu1 = srv.cpuSeconds()),
+        onMeasureStart: () => {
+          rt0 = tcpRetransSegs();
+          cpu0 = srv.cpuSeconds();
+        },
+        onMeasureEnd: () => {
+          cpu1 = srv.cpuSeconds();
+          rt1 = tcpRetransSegs();
+        },
         onProgress: (p) => bar.update(p.fraction, `${p.phase} ${fmtRate(p.recentOpsPerSec)} ops/s`),
       },
     );
@@ -230,7 +240,7 @@ async function runLoadWorkload(w: LoadWorkload, ks: Keyspace, t: Target, step: s
       }
     }
     bar.clear();
-    return { target: t.role, res, serverCpuSec: cpu1 - cpu0, counters };
+    return { target: t.role, res, serverCpuSec: cpu1 - cpu0, retrans: rt1 - rt0, counters };
   });
 }
 
@@ -318,6 +328,7 @@ interface Agg {
   cliCpuPct: number;
   hitPct: number;
   errors: number;
+  retrans: number;
   verified: number;
   verifyFailures: number;
   counters: Record<string, { delta: number; final: number }>;
@@ -347,6 +358,7 @@ function aggregate(runs: LoadRun[]): Agg | null {
     cliCpuPct: m((r) => (100 * r.res.clientCpuSec) / r.res.seconds),
     hitPct: m((r) => (r.res.keysRequested > 0 ? (100 * r.res.hits) / r.res.keysRequested : NaN)),
     errors: runs.reduce((s, r) => s + r.res.errors, 0),
+    retrans: runs.reduce((s, r) => s + r.retrans, 0),
     verified: runs.reduce((s, r) => s + r.res.valuesVerified, 0),
     verifyFailures: runs.reduce((s, r) => s + r.res.verifyFailures, 0),
     counters,
@@ -383,6 +395,7 @@ function report(results: WorkloadResult[], meta: string): string {
         for (const [c, v] of Object.entries(g.counters)) notes.push(`${c}: +${num(v.delta)} in run (${num(v.final)} total)`);
         if (g.errors) notes.push(`**${g.errors} error replies** (${g.errorSamples.join('; ')})`);
         notes.push(g.verifyFailures ? `**${g.verifyFailures} of ${g.verified} values WRONG** (${g.verifySamples.join('; ')})` : `${num(g.verified)} values verified`);
+        if (g.retrans > 0) notes.push(`${num(g.retrans)} TCP retransmits (host-wide) during ${g.n > 1 ? 'the reps' : 'the run'}`);
         if (fails.length) notes.push(`${fails.length} rep(s) failed: ${fails[0]!.message.split('\n')[0]}`);
         L.push(
           `| ${w.id} ${w.name} | ${label(role)} | ${num(g.ops)} | ${g.n > 1 ? `${num(g.opsMin)}–${num(g.opsMax)}` : '–'} | ${us(g.p50)} | ${us(g.p99)} | ${us(g.p999)} | ${us(g.max)} | ${num(g.srvCpuPct)}% | ${num(g.opsPerCpuSec)} | ${num(g.cliCpuPct)}% | ${num(g.hitPct, 1)} | ${notes.join('; ').replaceAll('|', '\\|')} |`,
@@ -491,6 +504,7 @@ async function main(): Promise<void> {
             wr.loads.push(r);
             bar.log(
               `  ${step} ${t.label.padEnd(12)} ${fmtRate(r.res.opsPerSec).padStart(7)} ops/s  p50 ${us(r.res.latency.p50)} µs  p99 ${us(r.res.latency.p99)} µs  server CPU ${num((100 * r.serverCpuSec) / r.res.seconds)}%  client CPU ${num((100 * r.res.clientCpuSec) / r.res.seconds)}%` +
+                (r.retrans > 0 ? `  tcp-retrans ${r.retrans}` : '') +
                 (r.res.verifyFailures || r.res.errors ? `  ERRORS ${r.res.errors} / BAD VALUES ${r.res.verifyFailures}` : ''),
             );
           } else {

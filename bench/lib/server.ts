@@ -244,3 +244,20 @@ export class ServerProcess {
     }
   }
 }
+
+/**
+ * Host-wide TCP RetransSegs from /proc/net/snmp. On loopback nothing should ever be
+ * retransmitted; when something is, a ~200 ms retransmission timeout shows up as a
+ * latency spike, so the runner reports the count next to every run.
+ */
+export function tcpRetransSegs(): number {
+  try {
+    const lines = fs.readFileSync('/proc/net/snmp', 'latin1').split('\n').filter((l) => l.startsWith('Tcp:'));
+    const names = (lines[0] ?? '').split(/\s+/);
+    const vals = (lines[1] ?? '').split(/\s+/);
+    const i = names.indexOf('RetransSegs');
+    return i >= 0 ? Number(vals[i]) : NaN;
+  } catch {
+    return NaN;
+  }
+}
