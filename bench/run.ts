@@ -14,7 +14,7 @@ import { Keyspace, describeSize } from './lib/keyspace.js';
 import { mixedSource, preload, runLoad, type LoadResult } from './lib/loadgen.js';
 import { ProgressBar } from './lib/progress.js';
 import { describeKeyDist } from './lib/rng.js';
-import { ServerProcess, splitCommand, tcpRetransSegs, type ServerCommand } from './lib/server.js';
+import { ServerProcess, splitCommand, tcpRetransSegs, hostBusySeconds, type ServerCommand } from './lib/server.js';
 import { TextDriver } from './lib/text-protocol.js';
 import { WORKLOADS, type LoadWorkload, type MemoryWorkload, type Workload } from './workloads.js';
 
@@ -136,6 +136,8 @@ interface LoadRun {
   serverCpuSec: number;
   /** Host-wide TCP segments retransmitted during the measured window. */
   retrans: number;
+  /** Host CPU used by everything except this server and the load generator, % of one CPU. */
+  otherCpuPct: number;
   counters: Record<string, { delta: number; final: number }>;
 }
 interface MemRun {
@@ -167,11 +169,13 @@ interface WorkloadResult {
 const bar = new ProgressBar();
 const live = new Set<ServerProcess>();
 let interrupted = false;
-process.on('SIGINT', () => {
-  interrupted = true;
-  bar.log('interrupted: stopping servers');
-  void Promise.all([...live].map((s) => s.stop())).then(() => process.exit(130));
-});
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    interrupted = true;
+    bar.log(`${sig}: stopping servers`);
+    void Promise.all([...live].map((s) => s.stop())).then(() => process.exit(130));
+  });
+}
 
 async function withServer<T>(t: Target, memMB: number, extraArgs: string[], fn: (s: ServerProcess) => Promise<T>): Promise<T> {
   const s = await ServerProcess.start(t.cmd, { label: t.label, memMB, extraArgs, cpu: pin ? serverCpu : null, host: HOST });
@@ -204,6 +208,8 @@ async function runLoadWorkload(w: LoadWorkload, ks: Keyspace, t: Target, step: s
     let cpu1 = 0;
     let rt0 = 0;
     let rt1 = 0;
+    let host0 = 0;
+    let host1 = 0;
     const res = await runLoad(
       {
         host: HOST,
@@ -222,10 +228,12 @@ async function runLoadWorkload(w: LoadWorkload, ks: Keyspace, t: Target, step: s
       {
         onMeasureStart: () => {
           rt0 = tcpRetransSegs();
+          host0 = hostBusySeconds();
           cpu0 = srv.cpuSeconds();
         },
         onMeasureEnd: () => {
           cpu1 = srv.cpuSeconds();
+          host1 = hostBusySeconds();
           rt1 = tcpRetransSegs();
         },
         onProgress: (p) => bar.update(p.fraction, `${p.phase} ${fmtRate(p.recentOpsPerSec)} ops/s`),
@@ -240,7 +248,8 @@ async function runLoadWorkload(w: LoadWorkload, ks: Keyspace, t: Target, step: s
       }
     }
     bar.clear();
-    return { target: t.role, res, serverCpuSec: cpu1 - cpu0, retrans: rt1 - rt0, counters };
+    const otherCpuPct = Math.max(0, (100 * (host1 - host0 - (cpu1 - cpu0) - res.clientCpuSec)) / res.seconds);
+    return { target: t.role, res, serverCpuSec: cpu1 - cpu0, retrans: rt1 - rt0, otherCpuPct, counters };
   });
 }
 
@@ -326,6 +335,7 @@ interface Agg {
   srvCpuPct: number;
   opsPerCpuSec: number;
   cliCpuPct: number;
+  otherCpuPct: number;
   hitPct: number;
   errors: number;
   retrans: number;
@@ -356,6 +366,7 @@ function aggregate(runs: LoadRun[]): Agg | null {
     srvCpuPct: m((r) => (100 * r.serverCpuSec) / r.res.seconds),
     opsPerCpuSec: m((r) => (r.serverCpuSec > 0 ? r.res.ops / r.serverCpuSec : NaN)),
     cliCpuPct: m((r) => (100 * r.res.clientCpuSec) / r.res.seconds),
+    otherCpuPct: m((r) => r.otherCpuPct),
     hitPct: m((r) => (r.res.keysRequested > 0 ? (100 * r.res.hits) / r.res.keysRequested : NaN)),
     errors: runs.reduce((s, r) => s + r.res.errors, 0),
     retrans: runs.reduce((s, r) => s + r.retrans, 0),
@@ -375,18 +386,19 @@ function report(results: WorkloadResult[], meta: string): string {
     L.push('### Throughput and latency', '');
     L.push(
       'Latencies in µs (per request, write of its batch → reply parsed). Medians over the reps; "ops/s range" is min–max over the reps. ' +
-        'Server CPU = utime+stime of the server process / wall time of the measured window.',
+        'Server CPU = utime+stime of the server process / wall time of the measured window. ' +
+        'Other CPU = host CPU time used by anything but the server and the load generator (other tenants, kernel threads) during the window, in % of one CPU.',
       '',
     );
-    L.push('| workload | server | ops/s | ops/s range | p50 | p99 | p99.9 | max | server CPU | ops per server CPU-s | client CPU | hit % | notes |');
-    L.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|');
+    L.push('| workload | server | ops/s | ops/s range | p50 | p99 | p99.9 | max | server CPU | ops per server CPU-s | client CPU | other CPU | hit % | notes |');
+    L.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|');
     for (const r of loads) {
       const w = r.w as LoadWorkload;
       for (const role of ['ref', 'ours'] as const) {
         const g = aggregate(r.loads.filter((x) => x.target === role));
         const fails = r.failures.filter((f) => f.target === role);
         if (!g) {
-          L.push(`| ${w.id} ${w.name} | ${label(role)} | failed | | | | | | | | | | ${fails.map((f) => f.message.split('\n')[0]).join('; ').replaceAll('|', '\\|')} |`);
+          L.push(`| ${w.id} ${w.name} | ${label(role)} | failed | | | | | | | | | | | ${fails.map((f) => f.message.split('\n')[0]).join('; ').replaceAll('|', '\\|')} |`);
           continue;
         }
         const notes: string[] = [];
@@ -398,7 +410,7 @@ function report(results: WorkloadResult[], meta: string): string {
         if (g.retrans > 0) notes.push(`${num(g.retrans)} TCP retransmits (host-wide) during ${g.n > 1 ? 'the reps' : 'the run'}`);
         if (fails.length) notes.push(`${fails.length} rep(s) failed: ${fails[0]!.message.split('\n')[0]}`);
         L.push(
-          `| ${w.id} ${w.name} | ${label(role)} | ${num(g.ops)} | ${g.n > 1 ? `${num(g.opsMin)}–${num(g.opsMax)}` : '–'} | ${us(g.p50)} | ${us(g.p99)} | ${us(g.p999)} | ${us(g.max)} | ${num(g.srvCpuPct)}% | ${num(g.opsPerCpuSec)} | ${num(g.cliCpuPct)}% | ${num(g.hitPct, 1)} | ${notes.join('; ').replaceAll('|', '\\|')} |`,
+          `| ${w.id} ${w.name} | ${label(role)} | ${num(g.ops)} | ${g.n > 1 ? `${num(g.opsMin)}–${num(g.opsMax)}` : '–'} | ${us(g.p50)} | ${us(g.p99)} | ${us(g.p999)} | ${us(g.max)} | ${num(g.srvCpuPct)}% | ${num(g.opsPerCpuSec)} | ${num(g.cliCpuPct)}% | ${num(g.otherCpuPct)}% | ${num(g.hitPct, 1)} | ${notes.join('; ').replaceAll('|', '\\|')} |`,
         );
       }
     }
@@ -462,6 +474,7 @@ function machineInfo(): string[] {
     `- CPUs: ${ncpu} × ${cpus[0]?.model.trim() ?? 'unknown'}`,
     `- Kernel: ${os.type()} ${os.release()}, memory ${num(os.totalmem() / 2 ** 30, 1)} GiB`,
     `- Node: ${process.version}`,
+    `- Load average when the run started: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`,
     `- Reference: ${mcVersion}`,
   ];
 }
@@ -503,7 +516,7 @@ async function main(): Promise<void> {
             const r = await runLoadWorkload(w, ks, t, step);
             wr.loads.push(r);
             bar.log(
-              `  ${step} ${t.label.padEnd(12)} ${fmtRate(r.res.opsPerSec).padStart(7)} ops/s  p50 ${us(r.res.latency.p50)} µs  p99 ${us(r.res.latency.p99)} µs  server CPU ${num((100 * r.serverCpuSec) / r.res.seconds)}%  client CPU ${num((100 * r.res.clientCpuSec) / r.res.seconds)}%` +
+              `  ${step} ${t.label.padEnd(12)} ${fmtRate(r.res.opsPerSec).padStart(7)} ops/s  p50 ${us(r.res.latency.p50)} µs  p99 ${us(r.res.latency.p99)} µs  server CPU ${num((100 * r.serverCpuSec) / r.res.seconds)}%  client CPU ${num((100 * r.res.clientCpuSec) / r.res.seconds)}%  other CPU ${num(r.otherCpuPct)}%` +
                 (r.retrans > 0 ? `  tcp-retrans ${r.retrans}` : '') +
                 (r.res.verifyFailures || r.res.errors ? `  ERRORS ${r.res.errors} / BAD VALUES ${r.res.verifyFailures}` : ''),
             );

@@ -261,3 +261,12 @@ export function tcpRetransSegs(): number {
     return NaN;
   }
 }
+
+/** CPU seconds the whole host spent busy (all CPUs: everything but idle and iowait), from /proc/stat. */
+export function hostBusySeconds(): number {
+  const line = fs.readFileSync('/proc/stat', 'latin1').split('\n', 1)[0] ?? '';
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal guest guest_nice (guest is inside user)
+  const busy = (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
+  return busy / clockTicks();
+}

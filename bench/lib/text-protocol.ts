@@ -92,6 +92,7 @@ export class TextParser implements ReplyParser {
   private dataGot = 0;
   private vlen = 0;
   private voff = 0;
+  private key = 0;
   private verifying = false;
   private bad = false;
   private dead = false;
@@ -154,7 +155,7 @@ export class TextParser implements ReplyParser {
     this.dataGot = to;
     if (this.dataGot === this.dataLen) {
       this.state = ST_LINE;
-      if (this.verifying) this.sink.verified(!this.bad, this.bad ? 'value bytes differ from what was set' : undefined);
+      if (this.verifying) this.sink.verified(!this.bad, this.bad ? `key ${this.ks.keyString(this.key)}: value bytes differ from what was set` : undefined);
     }
     return pos + take;
   }
@@ -230,6 +231,7 @@ export class TextParser implements ReplyParser {
     this.dataGot = 0;
     this.vlen = bytes;
     this.voff = ks.valueOff(k);
+    this.key = k;
     this.bad = false;
     // Flags and length are checked on every hit; value bytes on a sample.
     if (flags !== ks.flags(k) || bytes !== ks.valueLen(k)) {
