@@ -1,11 +1,10 @@
 // Test helpers: a binary session in-process over a Cache with a manual clock and a fake
 // SessionContext, fed the way the connection feeds it (unconsumed bytes carried over).
 import { ManualClock } from '../../src/cache/clock.js';
-import { Cache } from '../../src/cache/store.js';
-import { defaultConfig, type Config } from '../../src/config/config.js';
+import type { Cache } from '../../src/cache/store.js';
+import type { Config } from '../../src/config/config.js';
 import { BinarySession } from '../../src/protocol/binary/session.js';
-import { Output } from '../../src/protocol/output.js';
-import { CLOSE, type ServerInfo, type SessionContext } from '../../src/protocol/types.js';
+import { fakeContext, Feeder, makeCache, makeConfig } from '../helpers/fakes.js';
 import { parsePackets, type Packet } from './wire.js';
 
 export interface Fake {
@@ -19,63 +18,15 @@ export interface Fake {
   send(b: Buffer): { packets: Packet[]; closed: boolean };
 }
 
-export function fakeServer(): ServerInfo {
-  return {
-    pid: 4242,
-    startedAt: 1_700_000_000,
-    currConnections: 1,
-    totalConnections: 1,
-    rejectedConnections: 0,
-    connectionStructures: 1,
-    bytesRead: 0,
-    bytesWritten: 0,
-    listenDisabledNum: 0,
-    connYields: 0,
-    idleKicks: 0,
-    acceptingConns: true,
-    connections: () => [],
-    shutdown: () => {},
-    extraStats: () => [],
-    settingsStats: () => [['maxbytes', '67108864']],
-    resetStats: () => {},
-  };
-}
-
 export function fake(overrides: Partial<Config> = {}, clock = new ManualClock()): Fake {
-  const config = { ...defaultConfig(), memoryLimit: 8 * 1024 * 1024, ...overrides };
-  const cache = new Cache(
-    {
-      memoryLimit: config.memoryLimit,
-      itemSizeMax: config.itemSizeMax,
-      chunkSize: config.chunkSize,
-      growthFactor: config.growthFactor,
-      slabPageSize: config.slabPageSize,
-      slabChunkMax: config.slabChunkMax,
-      noEvict: config.noEvict,
-      useCas: config.useCas,
-    },
-    clock,
-  );
-  const out = new Output();
-  const ctx: SessionContext = { cache, config, server: fakeServer(), out, closeAfterWrite: false, lastCommandAt: 0 };
+  const config = makeConfig({ memoryLimit: 8 * 1024 * 1024, ...overrides });
+  const cache = makeCache(clock, config);
+  const ctx = fakeContext(cache, config);
   const session = new BinarySession(ctx);
-  let pending = Buffer.alloc(0);
-  let closed = false;
+  const feeder = new Feeder(session, ctx);
   const feed = (chunks: Buffer[]): { bytes: Buffer; closed: boolean } => {
-    const replies: Buffer[] = [];
-    for (const chunk of chunks) {
-      if (closed) break;
-      const buf = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      const r = session.consume(buf, 0);
-      const taken = out.take();
-      if (taken) replies.push(Buffer.from(taken));
-      if (r === CLOSE) {
-        closed = true;
-        break;
-      }
-      pending = Buffer.from(buf.subarray(r));
-    }
-    return { bytes: Buffer.concat(replies), closed };
+    const replies = chunks.map((c) => feeder.feed(c));
+    return { bytes: Buffer.concat(replies), closed: feeder.closed };
   };
   return {
     clock,

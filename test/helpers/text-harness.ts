@@ -2,75 +2,39 @@
 // same ReadBuffer the server uses, so tests can cut the input anywhere.
 import { ManualClock } from '../../src/cache/clock.js';
 import type { Cache } from '../../src/cache/store.js';
-import { defaultConfig, type Config } from '../../src/config/config.js';
-import { createCache } from '../../src/daemon.js';
-import { Output } from '../../src/protocol/output.js';
+import type { Config } from '../../src/config/config.js';
 import { TextSession } from '../../src/protocol/text/session.js';
-import { CLOSE, type ServerInfo, type SessionContext } from '../../src/protocol/types.js';
-import { ReadBuffer } from '../../src/server/read-buffer.js';
+import { fakeContext, fakeServerInfo, Feeder, makeCache, makeConfig } from './fakes.js';
 
 export interface Harness {
   cache: Cache;
   clock: ManualClock;
   config: Config;
-  closed: boolean;
+  readonly closed: boolean;
   shutdowns: boolean[];
   /** Send bytes, cut into pieces at the given offsets; returns the reply bytes as latin1. */
   send(input: string | Buffer, cuts?: number[]): string;
 }
 
 export function textHarness(overrides: Partial<Config> = {}, clock = new ManualClock()): Harness {
-  const config: Config = { ...defaultConfig(), ...overrides };
-  const cache = createCache(config, clock);
+  const config = makeConfig(overrides);
+  const cache = makeCache(clock, config);
   const shutdowns: boolean[] = [];
-  const server: ServerInfo = {
-    pid: 1,
-    startedAt: clock.now(),
-    currConnections: 1,
-    totalConnections: 1,
-    rejectedConnections: 0,
-    connectionStructures: 2,
-    bytesRead: 0,
-    bytesWritten: 0,
-    listenDisabledNum: 0,
-    connYields: 0,
-    idleKicks: 0,
-    acceptingConns: true,
-    connections: () => [],
-    shutdown: (graceful) => void shutdowns.push(graceful),
-    extraStats: () => [],
-    settingsStats: () => [['maxbytes', String(config.memoryLimit)]],
-    resetStats: () => {},
-  };
-  const out = new Output();
-  const ctx: SessionContext = { cache, config, server, out, closeAfterWrite: false, lastCommandAt: 0 };
-  const session = new TextSession(ctx);
-  const input = new ReadBuffer();
-  const h: Harness = {
+  const ctx = fakeContext(cache, config, fakeServerInfo(config, shutdowns));
+  const feeder = new Feeder(new TextSession(ctx), ctx);
+  return {
     cache,
     clock,
     config,
-    closed: false,
+    get closed() {
+      return feeder.closed;
+    },
     shutdowns,
     send(data, cuts = []) {
       const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
-      const points = [...cuts.filter((c) => c > 0 && c < bytes.length), bytes.length].sort((a, b) => a - b);
-      let from = 0;
-      let reply = '';
-      for (const to of points) {
-        if (h.closed || to === from) continue;
-        // a fresh copy per piece, as a socket delivers a new Buffer each time
-        const piece = Buffer.from(bytes.subarray(from, to));
-        from = to;
-        const r = input.feed(piece, (b) => session.consume(b, 0), () => session.wantBytes);
-        const taken = out.take();
-        if (taken) reply += taken.toString('latin1');
-        if (r === CLOSE) h.closed = true;
-      }
-      return reply;
+      return feeder.feedSplit(bytes, cuts).toString('latin1');
     },
   };
-  return h;
 }
 
 /** Every way of cutting: whole, byte by byte, and `n` seeded random cut sets. */
