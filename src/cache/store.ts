@@ -195,39 +195,47 @@ export class Cache {
     return this.#copyValueRange(id, 0, this.#u32(id, F_NBYTES), dst, off);
   }
 
-  #copyValueRange(id: ItemId, from: number, len: number, dst: Uint8Array, off: number): number {
+  /** The page holding value byte `pos` of an item, and its offset there (set by #locate). */
+  #segPage: Buffer = EMPTY;
+  #segOff = 0;
+
+  /**
+   * Find value byte `pos` of item `id`: sets #segPage/#segOff and returns how many value bytes
+   * lie contiguously from there. A chained item keeps the first part of its value in the
+   * head chunk after the key and the list of continuation chunk ids, the rest in those chunks.
+   */
+  #locate(id: ItemId, pos: number): number {
     const page = this.#pages[id >>> PAGE_SHIFT]!;
     const base = (id & OFF_MASK) << 3;
     const klen = this.itemKeyLength(id);
     const n = this.#u32(id, F_NCHUNKS);
+    const nbytes = this.#u32(id, F_NBYTES);
     if (n === 0) {
-      const start = base + HEADER_BYTES + klen + from;
-      page.copy(dst, off, start, start + len);
-      return off + len;
+      this.#segPage = page;
+      this.#segOff = base + HEADER_BYTES + klen + pos;
+      return nbytes - pos;
     }
     const chunk = this.options.slabChunkMax;
-    const headStart = base + HEADER_BYTES + klen + 4 * n;
     const headCap = chunk - HEADER_BYTES - klen - 4 * n;
+    if (pos < headCap) {
+      this.#segPage = page;
+      this.#segOff = base + HEADER_BYTES + klen + 4 * n + pos;
+      return headCap - pos;
+    }
+    const k = Math.floor((pos - headCap) / chunk);
+    const cid = page.readUInt32LE(base + HEADER_BYTES + klen + 4 * k);
+    const within = pos - headCap - k * chunk;
+    this.#segPage = this.#pages[cid >>> PAGE_SHIFT]!;
+    this.#segOff = ((cid & OFF_MASK) << 3) + within;
+    return chunk - within;
+  }
+
+  #copyValueRange(id: ItemId, from: number, len: number, dst: Uint8Array, off: number): number {
     let pos = from;
     const end = from + len;
     while (pos < end) {
-      let src: Buffer;
-      let srcStart: number;
-      let segEnd: number;
-      if (pos < headCap) {
-        src = page;
-        srcStart = headStart + pos;
-        segEnd = headCap;
-      } else {
-        const k = Math.floor((pos - headCap) / chunk);
-        const cid = page.readUInt32LE(base + HEADER_BYTES + klen + 4 * k);
-        src = this.#pages[cid >>> PAGE_SHIFT]!;
-        const segStart = headCap + k * chunk;
-        srcStart = ((cid & OFF_MASK) << 3) + (pos - segStart);
-        segEnd = segStart + chunk;
-      }
-      const take = Math.min(end, segEnd) - pos;
-      src.copy(dst, off, srcStart, srcStart + take);
+      const take = Math.min(this.#locate(id, pos), end - pos);
+      this.#segPage.copy(dst, off, this.#segOff, this.#segOff + take);
       off += take;
       pos += take;
     }
@@ -235,38 +243,11 @@ export class Cache {
   }
 
   #writeValueRange(id: ItemId, from: number, src: Uint8Array, sOff: number, len: number): void {
-    const page = this.#pages[id >>> PAGE_SHIFT]!;
-    const base = (id & OFF_MASK) << 3;
-    const klen = this.itemKeyLength(id);
-    const n = this.#u32(id, F_NCHUNKS);
-    if (n === 0) {
-      page.set(src.subarray(sOff, sOff + len), base + HEADER_BYTES + klen + from);
-      return;
-    }
-    const chunk = this.options.slabChunkMax;
-    const headStart = base + HEADER_BYTES + klen + 4 * n;
-    const headCap = chunk - HEADER_BYTES - klen - 4 * n;
-    let pos = from;
-    const end = from + len;
-    while (pos < end) {
-      let dst: Buffer;
-      let dstStart: number;
-      let segEnd: number;
-      if (pos < headCap) {
-        dst = page;
-        dstStart = headStart + pos;
-        segEnd = headCap;
-      } else {
-        const k = Math.floor((pos - headCap) / chunk);
-        const cid = page.readUInt32LE(base + HEADER_BYTES + klen + 4 * k);
-        dst = this.#pages[cid >>> PAGE_SHIFT]!;
-        const segStart = headCap + k * chunk;
-        dstStart = ((cid & OFF_MASK) << 3) + (pos - segStart);
-        segEnd = segStart + chunk;
-      }
-      const take = Math.min(end, segEnd) - pos;
-      dst.set(src.subarray(sOff + (pos - from), sOff + (pos - from) + take), dstStart);
-      pos += take;
+    let done = 0;
+    while (done < len) {
+      const take = Math.min(this.#locate(id, from + done), len - done);
+      this.#segPage.set(src.subarray(sOff + done, sOff + done + take), this.#segOff);
+      done += take;
     }
   }
 
