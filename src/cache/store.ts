@@ -69,6 +69,19 @@ export const MAX_RELATIVE_EXPTIME = 60 * 60 * 24 * 30;
 const ITEM_UPDATE_INTERVAL = 60;
 const U64_MASK = (1n << 64n) - 1n;
 const EMPTY = Buffer.alloc(0);
+const bufferCopy = Buffer.prototype.copy;
+
+/**
+ * Copy len bytes. Short runs go through a plain loop: Buffer#copy of part of a buffer makes a
+ * view object per call, which costs more than the loop below a few hundred bytes.
+ */
+export function copyBytes(src: Uint8Array, sOff: number, len: number, dst: Uint8Array, dOff: number): void {
+  if (len <= 256) {
+    for (let i = 0; i < len; i++) dst[dOff + i] = src[sOff + i]!;
+  } else {
+    bufferCopy.call(src, dst, dOff, sOff, sOff + len);
+  }
+}
 
 export class Cache {
   readonly slabs: Slabs;
@@ -91,6 +104,8 @@ export class Cache {
   /** CAS of the item the last successful store, incr/decr or touch left behind. */
   lastCas = 0;
   #cas = 0;
+  /** Count of unlinks, so a store knows whether its earlier lookup is still valid. */
+  #unlinks = 0;
   #scratch: Buffer<ArrayBufferLike> = Buffer.allocUnsafe(64 * 1024);
   readonly #pages: Buffer[];
   readonly #pages32: Uint32Array[];
@@ -186,7 +201,7 @@ export class Cache {
     const page = this.#pages[id >>> PAGE_SHIFT]!;
     const start = ((id & OFF_MASK) << 3) + HEADER_BYTES;
     const len = this.itemKeyLength(id);
-    page.copy(dst, off, start, start + len);
+    copyBytes(page, start, len, dst, off);
     return off + len;
   }
 
@@ -235,7 +250,7 @@ export class Cache {
     const end = from + len;
     while (pos < end) {
       const take = Math.min(this.#locate(id, pos), end - pos);
-      this.#segPage.copy(dst, off, this.#segOff, this.#segOff + take);
+      copyBytes(this.#segPage, this.#segOff, take, dst, off);
       off += take;
       pos += take;
     }
@@ -246,7 +261,7 @@ export class Cache {
     let done = 0;
     while (done < len) {
       const take = Math.min(this.#locate(id, from + done), len - done);
-      this.#segPage.set(src.subarray(sOff + done, sOff + done + take), this.#segOff);
+      copyBytes(src, sOff + done, take, this.#segPage, this.#segOff);
       done += take;
     }
   }
@@ -450,6 +465,7 @@ export class Cache {
       scratch = this.#scratchOf(oldLen);
       this.copyValue(old, scratch, 0);
     }
+    const unlinksAt = this.#unlinks;
     const id = this.#allocItem(kLen, total);
     if (id === NONE) {
       if (oldLen > 0 || mode === StoreMode.Append || mode === StoreMode.Prepend) return Outcome.NotStored;
@@ -466,7 +482,7 @@ export class Cache {
     } else {
       this.#writeValueRange(id, 0, value, vOff, vLen);
     }
-    this.#replace(id, key, kOff, kLen, hash);
+    this.#replace(id, key, kOff, kLen, hash, old, unlinksAt);
     if (mode === StoreMode.Cas) {
       s.cas_hits++;
       this.classStats[this.itemClass(id)]!.cas_hits++;
@@ -480,9 +496,13 @@ export class Cache {
     this.lru.bump(id, this.itemClass(id));
   }
 
-  /** Unlink whatever holds the key now and link the new item with a fresh CAS. */
-  #replace(id: ItemId, key: Uint8Array, kOff: number, kLen: number, hash: number): void {
-    const prev = this.table.find(key, kOff, kLen, hash);
+  /**
+   * Unlink whatever holds the key now and link the new item with a fresh CAS. `known` is
+   * the item found before allocating, valid while nothing was unlinked since `unlinksAt`;
+   * otherwise the allocation may have evicted it and the key is looked up again.
+   */
+  #replace(id: ItemId, key: Uint8Array, kOff: number, kLen: number, hash: number, known = NONE, unlinksAt = -1): void {
+    const prev = unlinksAt === this.#unlinks ? known : this.table.find(key, kOff, kLen, hash);
     if (prev !== NONE) this.unlink(prev);
     this.lastCas = this.renewCas(id);
     this.link(id, hash);
@@ -503,7 +523,8 @@ export class Cache {
     // keylen and class were set by #allocItem; iflags start clear
     p32[o + F_META] = p32[o + F_META]! & 0xff00 | kLen;
     const page = this.#pages[id >>> PAGE_SHIFT]!;
-    page.set(key.subarray(kOff, kOff + kLen), (o << 2) + HEADER_BYTES);
+    const at = (o << 2) + HEADER_BYTES;
+    for (let i = 0; i < kLen; i++) page[at + i] = key[kOff + i]!;
   }
 
   /** Insert into the index and the LRU. */
@@ -521,6 +542,7 @@ export class Cache {
 
   /** Remove from index and LRU and free its chunks. */
   unlink(id: ItemId): void {
+    this.#unlinks++;
     const cls = this.itemClass(id);
     const size = this.itemSize(id);
     this.table.remove(id);
