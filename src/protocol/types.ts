@@ -47,6 +47,8 @@ export interface ServerInfo {
   /** `stats settings` lines. */
   settingsStats(): Array<[string, string]>;
   resetStats(): void;
+  /** Start a crawl for expired items now (`lru_crawler crawl`); empty = every class. */
+  crawl?(classes: number[]): void;
 }
 
 /** Per-connection state a protocol session works with. */

@@ -160,3 +160,28 @@ describe('text protocol session', () => {
     }
   });
 });
+
+describe('maintenance commands', () => {
+  it('lru_crawler metadump lists live items as memcached formats them', () => {
+    const h = textHarness();
+    const now = h.clock.now();
+    h.send('set a:b 0 100 1\r\nx\r\n');
+    expect(h.send('lru_crawler metadump all\r\n')).toBe(
+      `key=a%3Ab exp=${now + 100} la=${now} cas=1 fetch=no cls=1 size=63\nEND\r\n`,
+    );
+    expect(h.send('set c 0 0 1\r\nx\r\nlru_crawler metadump all\r\n')).toBe('STORED\r\nERROR cannot pipeline other commands before metadump\r\n');
+  });
+
+  it('lru and lru_crawler settings are validated', () => {
+    const h = textHarness();
+    expect(h.send('lru tune 10 10 0.1 2\r\nlru tune 50 50 1 1\r\nlru mode flat\r\nlru mode x\r\nlru_crawler sleep 2000000\r\nlru_crawler enable\r\nlru_crawler crawl 99\r\n')).toBe(
+      'OK\r\nERROR hot and warm pcts must not exceed 80\r\nOK\r\nERROR\r\nCLIENT_ERROR sleep must be one second or less\r\nOK\r\nBADCLASS invalid class id\r\n',
+    );
+  });
+
+  it('watch answers OK and then ignores input', () => {
+    const h = textHarness();
+    expect(h.send('watch\r\n')).toBe('OK\r\n');
+    expect(h.send('get a\r\n')).toBe('');
+  });
+});

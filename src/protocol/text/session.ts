@@ -28,6 +28,8 @@ export class TextSession implements Session {
   noreply = false;
   /** Bytes of a rejected value still to be discarded (memcached's conn_swallow). */
   swallow = 0;
+  /** After `watch`, input is ignored (memcached's conn_watch). */
+  watching = false;
 
   constructor(ctx: SessionContext) {
     this.ctx = ctx;
@@ -38,6 +40,7 @@ export class TextSession implements Session {
     const end = buf.length;
     let pos = start;
     this.wantBytes = 0;
+    if (this.watching) return end;
     while (pos < end) {
       if (this.swallow > 0) {
         const n = Math.min(this.swallow, end - pos);
@@ -58,6 +61,7 @@ export class TextSession implements Session {
       if (r === CLOSE) return CLOSE;
       pos = r;
       if (this.ctx.closeAfterWrite) return CLOSE;
+      if (this.watching) return end;
     }
     return pos;
   }

@@ -3,6 +3,7 @@ import { cacheMemlimit, flushAll, quit, shutdown, slabs, verbosity, version } fr
 import type { Handler } from './handler.js';
 import { decr, del, incr, touch } from './keyed.js';
 import { metaHandlers } from '../meta/commands.js';
+import { lru, lruCrawler, watch } from './maintenance.js';
 import { gat, gats, get, gets } from './retrieval.js';
 import { stats } from './stats.js';
 import { add, append, cas, prepend, replace, set } from './storage.js';
@@ -31,5 +32,8 @@ export const VERBS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ['cache_memlimit', cacheMemlimit],
   ['stats', stats],
   ['slabs', slabs],
+  ['lru', lru],
+  ['lru_crawler', lruCrawler],
+  ['watch', watch],
   ...metaHandlers,
 ]);

@@ -1,0 +1,125 @@
+// memcached's tuning and introspection commands: `lru`, `lru_crawler`, `watch`. Settings that
+// tune memcached's segmented LRU are validated and acknowledged as memcached does; here they
+// change nothing (one LRU per class). Replies follow proto_text.c of 1.6.18.
+import { parseInt32, parseU64 } from '../../cache/numbers.js';
+import type { Handler } from './handler.js';
+import { R } from './replies.js';
+
+const isNumber = (s: string): boolean => s.length > 0 && Number.isFinite(Number(s));
+
+export const lru: Handler = (s, buf, t, next) => {
+  if (t.ntokens < 3) {
+    s.out.raw(R.ERROR);
+    return next;
+  }
+  s.checkNoreply(buf);
+  if (t.is(buf, 1, 'tune') && t.ntokens >= 7) {
+    const hot = parseU64(buf, t.start[2]!, t.len[2]!);
+    const warm = parseU64(buf, t.start[3]!, t.len[3]!);
+    const hotFactor = t.text(buf, 4);
+    const warmFactor = t.text(buf, 5);
+    if (hot === null || warm === null || !isNumber(hotFactor) || !isNumber(warmFactor)) s.reply(R.ERROR);
+    else if (hot + warm > 80n) s.replyText('ERROR hot and warm pcts must not exceed 80');
+    else if (Number(hotFactor) <= 0 || Number(warmFactor) <= 0) s.replyText('ERROR hot/warm age factors must be greater than 0');
+    else s.reply(R.OK);
+  } else if (t.is(buf, 1, 'mode') && t.ntokens >= 4) {
+    s.reply(t.is(buf, 2, 'flat') || t.is(buf, 2, 'segmented') ? R.OK : R.ERROR);
+  } else if (t.is(buf, 1, 'temp_ttl') && t.ntokens >= 4) {
+    s.reply(parseInt32(buf, t.start[2]!, t.len[2]!) === null ? R.ERROR : R.OK);
+  } else {
+    s.reply(R.ERROR);
+  }
+  return next;
+};
+
+/** memcached's uriencode(): everything but letters, digits and -._~ as %XX. */
+function uriEncode(key: Buffer, len: number): string {
+  let out = '';
+  for (let i = 0; i < len; i++) {
+    const c = key[i]!;
+    const plain = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2d || c === 0x2e || c === 0x5f || c === 0x7e;
+    out += plain ? String.fromCharCode(c) : `%${c.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+export const lruCrawler: Handler = (s, buf, t, next) => {
+  const { cache, config } = s.ctx;
+  if (t.ntokens === 4 && t.is(buf, 1, 'crawl')) {
+    const arg = t.text(buf, 2);
+    const classes = cache.slabs.geometry.sizes.length;
+    const ids = arg === 'all' ? [] : arg.split(',').map(Number);
+    if (ids.some((n) => !Number.isInteger(n) || n < 1 || n >= classes)) s.out.ascii('BADCLASS invalid class id\r\n');
+    else {
+      s.ctx.server.crawl?.(ids);
+      s.out.raw(R.OK);
+    }
+    return next;
+  }
+  if (t.ntokens === 4 && t.is(buf, 1, 'metadump')) {
+    if (config.dumpDisabled) {
+      s.out.ascii('ERROR metadump not allowed\r\n');
+      return next;
+    }
+    // memcached streams the dump itself, so replies still queued from the same read forbid it
+    if (s.out.pending > 0) {
+      s.out.ascii('ERROR cannot pipeline other commands before metadump\r\n');
+      return next;
+    }
+    const arg = t.text(buf, 2);
+    const classes = cache.slabs.geometry.sizes.length;
+    const ids = arg === 'all' ? Array.from({ length: classes - 1 }, (_, i) => i + 1) : arg.split(',').map(Number);
+    if (ids.some((n) => !Number.isInteger(n) || n < 1 || n >= classes)) {
+      s.out.ascii('BADCLASS invalid class id\r\n');
+      return next;
+    }
+    const key = Buffer.allocUnsafe(250);
+    const now = cache.clock.now();
+    for (const cls of ids) {
+      for (const id of cache.itemsOfClass(cls)) {
+        if (cache.isExpired(id, now) || cache.isFlushed(id, now)) continue;
+        const klen = cache.copyKey(id, key, 0);
+        const exp = cache.itemExptime(id);
+        const fetched = (cache.itemIflags(id) & 2) !== 0 ? 'yes' : 'no';
+        s.out.ascii(
+          `key=${uriEncode(key, klen)} exp=${exp === 0 ? -1 : exp} la=${cache.itemTime(id)} cas=${cache.itemCas(id)} fetch=${fetched} cls=${cls} size=${cache.itemSize(id)}\n`,
+        );
+      }
+    }
+    s.out.raw(R.END);
+    return next;
+  }
+  if (t.ntokens === 4 && (t.is(buf, 1, 'tocrawl') || t.is(buf, 1, 'sleep'))) {
+    const v = parseU64(buf, t.start[2]!, t.len[2]!);
+    if (v === null) s.out.raw(R.BAD_FORMAT);
+    else if (t.is(buf, 1, 'sleep') && v > 1000000n) s.out.ascii('CLIENT_ERROR sleep must be one second or less\r\n');
+    else s.out.raw(R.OK);
+    return next;
+  }
+  if (t.ntokens === 3 && (t.is(buf, 1, 'enable') || t.is(buf, 1, 'disable'))) {
+    s.out.raw(R.OK);
+    return next;
+  }
+  s.out.raw(R.ERROR);
+  return next;
+};
+
+/**
+ * `watch`: memcached turns the connection into a log stream. No log events are produced
+ * here, so the client gets OK and then silence; further input is ignored as memcached's
+ * watcher connections ignore it (listed in test/diff/differences.md).
+ */
+export const watch: Handler = (s, _buf, _t, next) => {
+  if (s.ctx.config.watchDisabled) {
+    s.out.raw(R.WATCH_DISABLED);
+    return next;
+  }
+  if (s.out.pending > 0) {
+    s.out.ascii('ERROR cannot pipeline other commands before watch\r\n');
+    return next;
+  }
+  s.out.raw(R.OK);
+  s.watching = true;
+  return next;
+};
+
