@@ -13,6 +13,8 @@ export const GROUPS = {
   stats: [],
   detail: [],
   memlimit: [],
+  maint: [],
+  dump: [],
 } as const satisfies Record<string, readonly string[]>;
 
 export type GroupId = keyof typeof GROUPS;
@@ -342,6 +344,21 @@ add('stats reset', 'stats', () => `stats reset${CRLF}stats reset extra${CRLF}sta
 add('stats detail on, dump, off', 'detail', (k) =>
   `stats reset${CRLF}stats detail on${CRLF}` + set(`${k('pfx')}:a`, 'x') + `get ${k('pfx')}:a ${k('pfx')}:b${CRLF}` +
     `delete ${k('pfx')}:a${CRLF}stats detail dump${CRLF}stats detail off${CRLF}stats detail dump${CRLF}`,
+);
+
+// Tuning and introspection commands: replies must match even where the effect differs
+// (see differences.md).
+add('slabs, lru and lru_crawler settings', 'maint', () =>
+  `slabs automove 1${CRLF}slabs automove 3${CRLF}slabs automove x${CRLF}slabs reassign 1 1${CRLF}slabs reassign 1 99${CRLF}` +
+    `slabs reassign a b${CRLF}slabs bogus${CRLF}lru tune 10 10 0.1 2${CRLF}lru tune 50 50 1 1${CRLF}lru tune 10 10 0 1${CRLF}` +
+    `lru mode flat${CRLF}lru mode segmented${CRLF}lru mode x${CRLF}lru temp_ttl 10${CRLF}lru temp_ttl x${CRLF}lru bogus${CRLF}lru${CRLF}` +
+    `lru_crawler sleep 100${CRLF}lru_crawler sleep 2000000${CRLF}lru_crawler tocrawl 5${CRLF}lru_crawler tocrawl x${CRLF}` +
+    `lru_crawler crawl 99${CRLF}lru_crawler bogus${CRLF}lru_crawler${CRLF}`,
+);
+// Which items memcached's cachedump shows depends on its LRU maintainer moving them out of
+// the hot LRU (it often shows none), so only the argument checks are compared.
+add('stats cachedump argument checks', 'dump', () =>
+  `stats cachedump 99 0${CRLF}stats cachedump x 0${CRLF}stats cachedump 1${CRLF}stats cachedump${CRLF}`,
 );
 
 export const TEXT_CASES: readonly TextCase[] = cases;
