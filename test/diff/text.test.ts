@@ -45,7 +45,16 @@ function hash(s: string): number {
 function modesFor(c: TextCase): Mode[] {
   const modes: Mode[] = [
     { name: 'whole', splitAt: () => [], gapMs: 0 },
-    { name: 'byte by byte', splitAt: (p) => everyByte(p.length), gapMs: 0, maxPayload: BYTEWISE_MAX },
+    // byte by byte; a large payload goes byte by byte for its first BYTEWISE_MAX bytes (the
+    // command lines) and in 4 KiB pieces after that, so no case is skipped
+    {
+      name: 'byte by byte',
+      splitAt: (p) =>
+        p.length <= BYTEWISE_MAX
+          ? everyByte(p.length)
+          : [...everyByte(BYTEWISE_MAX), ...Array.from({ length: Math.floor((p.length - BYTEWISE_MAX) / 4096) }, (_, i) => BYTEWISE_MAX + (i + 1) * 4096)],
+      gapMs: 0,
+    },
   ];
   for (let r = 0; r < RANDOM_SPLITS; r++) {
     const seed = hash(`${c.name}#${r}`);
