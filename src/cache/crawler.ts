@@ -44,6 +44,8 @@ export class LruCrawler {
   /** Hash and CAS of the cursor's item, to tell it from a new item in the same chunk. */
   #cursorHash = 0;
   #cursorCas = 0;
+  /** The cursor's item was the head of its list when kept (so being the head is no sign of a bump). */
+  #cursorWasHead = false;
   /** The walk of class #cls has begun: a NONE cursor then means it reached the head. */
   #walking = false;
   #restarts = 0;
@@ -93,7 +95,7 @@ export class LruCrawler {
           !cache.isLinkedItem(id, cls) ||
           cache.itemHash(id) !== this.#cursorHash ||
           cache.itemCas(id) !== this.#cursorCas ||
-          lru.head[cls] === id;
+          (lru.head[cls] === id && !this.#cursorWasHead);
         if (moved) {
           // freed, reused or bumped to the head since: start the class over from its tail,
           // a few times at most per pass
@@ -124,6 +126,7 @@ export class LruCrawler {
     if (this.#cursor !== NONE) {
       this.#cursorHash = cache.itemHash(this.#cursor);
       this.#cursorCas = cache.itemCas(this.#cursor);
+      this.#cursorWasHead = lru.head[this.#cls] === this.#cursor;
     }
     return checked;
   }

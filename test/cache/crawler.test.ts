@@ -174,6 +174,17 @@ describe('LruCrawler', () => {
     expect(resident(c, 'k5')).toBe(true);
   });
 
+  it('does not start a class over when a step ends right before its head', () => {
+    const clock = new ManualClock();
+    const c = new Cache(opts(), clock);
+    for (let i = 0; i < 10; i++) set(c, `k${i}`, 100, 0);
+    const crawler = new LruCrawler(c);
+    expect(crawler.step(9)).toBe(9);
+    expect(crawler.step(100)).toBe(1);
+    expect(crawler.crawling).toBe(false);
+    expect(c.stats.crawler_items_checked).toBe(10);
+  });
+
   it('starts a new pass after one ends and counts lru_crawler_starts', () => {
     const clock = new ManualClock();
     const c = new Cache(opts(), clock);
