@@ -2,6 +2,7 @@
 // startDaemon() resolves once every listener is bound; `stopped` resolves with the exit code.
 import fs from 'node:fs';
 import { systemClock, type Clock } from './cache/clock.js';
+import { LruCrawler } from './cache/crawler.js';
 import { Cache } from './cache/store.js';
 import type { Config } from './config/config.js';
 import { stderrLogger, type Logger } from './log.js';
@@ -24,6 +25,8 @@ export interface DaemonOptions {
   log?: Logger;
   /** Install SIGTERM/SIGINT/SIGUSR1 handlers (the CLI does; in-process tests do not). */
   handleSignals?: boolean;
+  /** Run the background LRU crawler (default true; tests that count lazy expiry turn it off). */
+  lruCrawler?: boolean;
 }
 
 export async function startDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {
@@ -45,6 +48,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const tcpPort = await core.listen();
   writePortFile(tcpPort);
   log.info(`memcached-ts listening on ${config.unixSocket ?? `${config.listen.join(',')}:${tcpPort}`}`);
+  const crawler = options.lruCrawler === false ? null : new LruCrawler(cache);
+  crawler?.start();
 
   const onSignal = (sig: NodeJS.Signals): void => {
     if (stopping !== null) {
@@ -67,6 +72,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     stop(reason: string): Promise<void> {
       if (stopping !== null) return stopping;
       log.info(`memcached-ts stopping (${reason})`);
+      crawler?.stop();
       stopping = (async () => {
         await Promise.race([
           (async () => {

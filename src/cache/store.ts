@@ -9,6 +9,7 @@ import {
   F_CAS_LO,
   F_EXPTIME,
   F_FLAGS,
+  F_HASH,
   F_META,
   F_NBYTES,
   F_NCHUNKS,
@@ -835,5 +836,48 @@ export class Cache {
     this.classStats[this.itemClass(id)]!.delete_hits++;
     this.unlink(id);
     return Outcome.Deleted;
+  }
+
+  // ---- LRU crawler support (src/cache/crawler.ts) ------------------------------------------
+
+  /**
+   * True when `id` is a linked item of class `cls`: the index holds it under its own key. The
+   * crawler checks a cursor it kept across event-loop turns this way, because the item may
+   * have been freed, or its chunk reused, in between.
+   */
+  isLinkedItem(id: ItemId, cls: number): boolean {
+    const page = this.#pages[id >>> PAGE_SHIFT];
+    if (page === undefined) return false;
+    const meta = this.#u32(id, F_META);
+    if ((meta >>> 16 & IF_LINKED) === 0 || (meta >>> 8 & 0xff) !== cls) return false;
+    const klen = meta & 0xff;
+    const at = ((id & OFF_MASK) << 3) + HEADER_BYTES;
+    if (klen === 0 || at + klen > page.length) return false;
+    return this.table.find(page, at, klen, this.#u32(id, F_HASH)) === id;
+  }
+
+  /** The key's 32-bit hash as stored in the item header. */
+  itemHash(id: ItemId): number {
+    return this.#u32(id, F_HASH);
+  }
+
+  /**
+   * The crawler's look at one linked item, as memcached's crawler_expired_eval(): an expired
+   * or flushed item is unlinked and counted in crawler_reclaimed, and in expired_unfetched
+   * when it expired without ever being read. Returns true when the item was freed.
+   */
+  crawlItem(id: ItemId, now: number): boolean {
+    this.stats.crawler_items_checked++;
+    const flushed = this.isFlushed(id, now);
+    if (!flushed && !this.isExpired(id, now)) return false;
+    const cs = this.classStats[this.itemClass(id)]!;
+    if (!flushed && (this.itemIflags(id) & IF_FETCHED) === 0) {
+      this.stats.expired_unfetched++;
+      cs.expired_unfetched++;
+    }
+    this.stats.crawler_reclaimed++;
+    cs.crawler_reclaimed++;
+    this.unlink(id);
+    return true;
   }
 }

@@ -1,0 +1,200 @@
+// The LRU crawler: frees expired and flushed items in the background, in slices of about a
+// millisecond so the event loop keeps serving requests (memcached's crawler.c does this on a thread).
+import { performance } from 'node:perf_hooks';
+import { NONE, type ItemId } from './item.js';
+import type { Cache } from './store.js';
+
+export interface CrawlerOptions {
+  /** Longest a slice may run before yielding to the event loop, in milliseconds. */
+  sliceMs?: number;
+  /** Items checked between two looks at the time within a slice. */
+  batch?: number;
+  /** Wait before a pass after one that freed something (and before the first), in ms. */
+  minIntervalMs?: number;
+  /** Longest wait between passes when passes keep finding nothing, in ms. */
+  maxIntervalMs?: number;
+  /** A pass waits at least this many times its own busy time, to bound the crawler's CPU share. */
+  idleFactor?: number;
+}
+
+/** A cursor found dead this many times in one pass gives up on its class until the next pass. */
+const MAX_RESTARTS = 3;
+
+/**
+ * Walks every slab class's LRU from tail to head, one pass after another with a back-off in
+ * between, like memcached's autocrawler. `step()` does a bounded piece of work synchronously
+ * (tests drive it with a ManualClock); `start()` runs steps from timers.
+ */
+export class LruCrawler {
+  readonly #cache: Cache;
+  readonly #classes: number;
+  readonly #sliceMs: number;
+  readonly #batch: number;
+  readonly #minInterval: number;
+  readonly #maxInterval: number;
+  readonly #idleFactor: number;
+  /** Items checked per class, for `stats items` (items:N:crawler_items_checked). */
+  readonly checkedByClass: Float64Array;
+  /** Passes finished since the crawler was made. */
+  passes = 0;
+  #inPass = false;
+  #cls = 0;
+  /** Next item to look at in class #cls, walking towards the head. */
+  #cursor: ItemId = NONE;
+  /** Hash and CAS of the cursor's item, to tell it from a new item in the same chunk. */
+  #cursorHash = 0;
+  #cursorCas = 0;
+  /** The cursor's item was the head of its list when kept (so being the head is no sign of a bump). */
+  #cursorWasHead = false;
+  /** The walk of class #cls has begun: a NONE cursor then means it reached the head. */
+  #walking = false;
+  #restarts = 0;
+  #passReclaimed = 0;
+  #passBusyMs = 0;
+  #interval: number;
+  #timeout: NodeJS.Timeout | null = null;
+  #immediate: NodeJS.Immediate | null = null;
+  #running = false;
+
+  constructor(cache: Cache, options: CrawlerOptions = {}) {
+    this.#cache = cache;
+    this.#classes = cache.slabs.geometry.sizes.length;
+    this.#sliceMs = options.sliceMs ?? 1;
+    this.#batch = options.batch ?? 128;
+    this.#minInterval = options.minIntervalMs ?? 1000;
+    this.#maxInterval = options.maxIntervalMs ?? 60_000;
+    this.#idleFactor = options.idleFactor ?? 20;
+    this.#interval = this.#minInterval;
+    this.checkedByClass = new Float64Array(this.#classes);
+  }
+
+  /** True while a pass is under way (memcached's lru_crawler_running). */
+  get crawling(): boolean {
+    return this.#inPass;
+  }
+
+  /**
+   * Look at up to `budget` items, starting a pass when none is under way; returns how many
+   * were looked at. Fewer than `budget` means the pass ended within this step.
+   */
+  step(budget: number): number {
+    if (budget <= 0) return 0;
+    const cache = this.#cache;
+    const lru = cache.lru;
+    if (!this.#inPass) this.#beginPass();
+    const now = cache.clock.now();
+    // a cursor kept from an earlier step may have been freed or reused in between
+    let verify = this.#cursor !== NONE;
+    let checked = 0;
+    while (checked < budget && this.#inPass) {
+      const cls = this.#cls;
+      let id = this.#cursor;
+      if (verify) {
+        verify = false;
+        const moved =
+          !cache.isLinkedItem(id, cls) ||
+          cache.itemHash(id) !== this.#cursorHash ||
+          cache.itemCas(id) !== this.#cursorCas ||
+          (lru.head[cls] === id && !this.#cursorWasHead);
+        if (moved) {
+          // freed, reused or bumped to the head since: start the class over from its tail,
+          // a few times at most per pass
+          this.#cursor = NONE;
+          this.#walking = false;
+          if (++this.#restarts > MAX_RESTARTS) this.#nextClass();
+          continue;
+        }
+      }
+      if (id === NONE) {
+        if (this.#walking) {
+          this.#nextClass();
+          continue;
+        }
+        this.#walking = true;
+        id = lru.tail[cls]!;
+        if (id === NONE) {
+          this.#nextClass();
+          continue;
+        }
+      }
+      const prev = lru.prevOf(id);
+      if (cache.crawlItem(id, now)) this.#passReclaimed++;
+      this.checkedByClass[cls]!++;
+      checked++;
+      this.#cursor = prev;
+    }
+    if (this.#cursor !== NONE) {
+      this.#cursorHash = cache.itemHash(this.#cursor);
+      this.#cursorCas = cache.itemCas(this.#cursor);
+      this.#cursorWasHead = lru.head[this.#cls] === this.#cursor;
+    }
+    return checked;
+  }
+
+  /** Run passes from timers until stop(). The first pass starts after minIntervalMs. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#schedule(this.#minInterval);
+  }
+
+  stop(): void {
+    this.#running = false;
+    this.#clearTimers();
+  }
+
+  #beginPass(): void {
+    this.#inPass = true;
+    this.#cache.stats.crawler_starts++;
+    this.#cls = 1;
+    this.#cursor = NONE;
+    this.#walking = false;
+    this.#restarts = 0;
+    this.#passReclaimed = 0;
+    this.#passBusyMs = 0;
+  }
+
+  #nextClass(): void {
+    this.#cursor = NONE;
+    this.#walking = false;
+    this.#restarts = 0;
+    if (++this.#cls >= this.#classes) {
+      this.#inPass = false;
+      this.passes++;
+    }
+  }
+
+  /** One slice: steps until the pass ends or the slice's time is spent. */
+  #slice = (): void => {
+    this.#timeout = null;
+    this.#immediate = null;
+    if (!this.#running) return;
+    const t0 = performance.now();
+    let elapsed = 0;
+    do {
+      this.step(this.#batch);
+      elapsed = performance.now() - t0;
+    } while (this.#inPass && elapsed < this.#sliceMs);
+    this.#passBusyMs += elapsed;
+    if (this.#inPass) {
+      // let I/O callbacks run before the next slice
+      this.#immediate = setImmediate(this.#slice).unref();
+      return;
+    }
+    // back off while passes find nothing, as memcached's autocrawler does per class
+    this.#interval = this.#passReclaimed > 0 ? this.#minInterval : Math.min(this.#maxInterval, this.#interval * 2);
+    this.#schedule(Math.max(this.#interval, this.#passBusyMs * this.#idleFactor));
+  };
+
+  #schedule(ms: number): void {
+    this.#clearTimers();
+    this.#timeout = setTimeout(this.#slice, ms).unref();
+  }
+
+  #clearTimers(): void {
+    if (this.#timeout !== null) clearTimeout(this.#timeout);
+    if (this.#immediate !== null) clearImmediate(this.#immediate);
+    this.#timeout = null;
+    this.#immediate = null;
+  }
+}
