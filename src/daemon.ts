@@ -38,17 +38,18 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const stopped = new Promise<number>((r) => (resolveStopped = r));
   let stopping: Promise<void> | null = null;
 
+  const crawler = options.lruCrawler === false || !config.lruCrawler ? null : new LruCrawler(cache);
   const core = new ServerCore(cache, config, log, {
     shutdown: (graceful) => void daemon.stop(graceful ? 'shutdown graceful' : 'shutdown command'),
     extraStats: () => [],
     settingsStats: () => settingsStats(config, { detailEnabled: cache.prefixes.enabled, oldest: cache.oldestLive }),
     binarySession: createBinarySession,
+    crawl: () => crawler?.kick(),
   });
 
   const tcpPort = await core.listen();
   writePortFile(tcpPort);
   log.info(`memcached-ts listening on ${config.unixSocket ?? `${config.listen.join(',')}:${tcpPort}`}`);
-  const crawler = options.lruCrawler === false ? null : new LruCrawler(cache);
   crawler?.start();
 
   const onSignal = (sig: NodeJS.Signals): void => {

@@ -203,7 +203,7 @@ describe('-o extended options', () => {
   });
 
   it('warns once per memcached-internal option and still runs', () => {
-    const r = run(['-o', 'modern,hashpower=20,lru_crawler,slab_automove=2', '-o', 'no_modern']);
+    const r = run(['-o', 'modern,hashpower=20,lru_maintainer,slab_automove=2', '-o', 'no_modern']);
     expect(r.warnings).toHaveLength(5);
     expect(r.warnings[0]).toMatch(/^-o modern ignored/);
     expect(r.warnings[1]).toMatch(/^-o hashpower ignored/);
@@ -401,5 +401,14 @@ describe('main', () => {
     expect(startDaemon).not.toHaveBeenCalled();
     expect(out).toBe(renderHelp());
     expect(err.trimEnd().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('-o lru_crawler', () => {
+  it('no_lru_crawler turns the crawler off, lru_crawler keeps it on, with no warning', () => {
+    const off = run(['-o', 'no_lru_crawler']);
+    expect(off.warnings).toEqual([]);
+    expect(off.config.lruCrawler).toBe(false);
+    expect(run(['-o', 'lru_crawler']).config.lruCrawler).toBe(true);
   });
 });

@@ -120,6 +120,7 @@ export class LruCrawler {
       const prev = lru.prevOf(id);
       if (cache.crawlItem(id, now)) this.#passReclaimed++;
       this.checkedByClass[cls]!++;
+      cache.classStats[cls]!.crawler_items_checked++;
       checked++;
       this.#cursor = prev;
     }
@@ -136,6 +137,12 @@ export class LruCrawler {
     if (this.#running) return;
     this.#running = true;
     this.#schedule(this.#minInterval);
+  }
+
+  /** Begin a pass now (`lru_crawler crawl`), unless one is under way. */
+  kick(): void {
+    if (!this.#running || this.#inPass) return;
+    this.#schedule(0);
   }
 
   stop(): void {

@@ -57,6 +57,7 @@ export class ClassStats {
   evicted_unfetched = 0;
   evicted_active = 0;
   crawler_reclaimed = 0;
+  crawler_items_checked = 0;
   get_hits = 0;
   cmd_set = 0;
   delete_hits = 0;

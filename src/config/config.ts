@@ -62,6 +62,8 @@ export interface Config {
   snapshotInterval: number;
   /** Track item sizes (memcached -o track_sizes) for `stats sizes`. */
   trackSizes: boolean;
+  /** Run the background LRU crawler that frees expired items (-o lru_crawler / no_lru_crawler). */
+  lruCrawler: boolean;
   /** Per-connection output buffer cap in bytes before a non-reading client is dropped. */
   outputBufferLimit: number;
 }
@@ -100,6 +102,7 @@ export function defaultConfig(): Config {
     snapshotFile: null,
     snapshotInterval: 0,
     trackSizes: false,
+    lruCrawler: true,
     outputBufferLimit: 64 * MB,
   };
 }

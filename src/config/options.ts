@@ -431,8 +431,16 @@ export const EXTENDED_OPTIONS: readonly ExtendedOptionSpec[] = [
   internal('no_hashexpand', 'none', 'hash table expansion'),
   internal('hash_algorithm', 'text', 'choice of hash function'),
   internal('tail_repair_time', 'integer', 'LRU tail repair'),
-  internal('lru_crawler', 'none', 'LRU crawler thread'),
-  internal('no_lru_crawler', 'none', 'LRU crawler thread'),
+  {
+    name: 'lru_crawler', value: 'none', support: 'yes', statsKeys: ['lru_crawler'],
+    description: 'Run the background crawler that frees expired items (the default).',
+    apply: (c) => { c.lruCrawler = true; },
+  },
+  {
+    name: 'no_lru_crawler', value: 'none', support: 'yes', statsKeys: ['lru_crawler'],
+    description: 'Do not run the background crawler; expired items are then freed when touched or at the LRU tail.',
+    apply: (c) => { c.lruCrawler = false; },
+  },
   internal('lru_crawler_sleep', 'integer', 'LRU crawler thread'),
   internal('lru_crawler_tocrawl', 'integer', 'LRU crawler thread'),
   internal('lru_maintainer', 'none', 'LRU maintainer thread'),

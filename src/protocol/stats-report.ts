@@ -151,7 +151,7 @@ export function itemsStats(cache: Cache): StatLines {
       [`${p}evicted_unfetched`, String(cs.evicted_unfetched)],
       [`${p}evicted_active`, String(cs.evicted_active)],
       [`${p}crawler_reclaimed`, String(cs.crawler_reclaimed)],
-      [`${p}crawler_items_checked`, '0'],
+      [`${p}crawler_items_checked`, String(cs.crawler_items_checked)],
       [`${p}lrutail_reflocked`, '0'],
       [`${p}moves_to_cold`, '0'],
       [`${p}moves_to_warm`, '0'],

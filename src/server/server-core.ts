@@ -17,6 +17,8 @@ export interface ServerHooks {
   settingsStats(): Array<[string, string]>;
   /** Builds a binary-protocol session, when that protocol is available. */
   binarySession: ((ctx: SessionContext) => Session) | null;
+  /** Start an LRU crawl now (`lru_crawler crawl`). */
+  crawl?: (classes: number[]) => void;
 }
 
 export class ServerCore {
@@ -163,6 +165,7 @@ export class ServerCore {
       shutdown: (graceful) => core.hooks.shutdown(graceful),
       extraStats: () => core.hooks.extraStats(),
       settingsStats: () => core.hooks.settingsStats(),
+      crawl: (classes) => core.hooks.crawl?.(classes),
       resetStats() {
         core.totalConnections = 0;
         core.rejectedConnections = 0;
