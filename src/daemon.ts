@@ -1,4 +1,4 @@
-// Wires the cache, the listeners and (later) the snapshot scheduler together.
+// Wires the cache, the listeners and the snapshot scheduler together.
 // startDaemon() resolves once every listener is bound; `stopped` resolves with the exit code.
 import fs from 'node:fs';
 import { systemClock, type Clock } from './cache/clock.js';
@@ -7,6 +7,8 @@ import type { Config } from './config/config.js';
 import { stderrLogger, type Logger } from './log.js';
 import { ServerCore } from './server/server-core.js';
 import { settingsStats } from './config/settings-stats.js';
+import { SnapshotScheduler } from './persistence/scheduler.js';
+import type { SnapshotFs } from './persistence/snapshot-fs.js';
 
 export interface Daemon {
   /** The bound TCP port, or null when TCP is off. */
@@ -16,6 +18,8 @@ export interface Daemon {
   stop(reason: string): Promise<void>;
   /** Resolves with the process exit code once the daemon has fully stopped. */
   readonly stopped: Promise<number>;
+  /** The snapshot scheduler, or null without --snapshot-file. */
+  readonly snapshots: SnapshotScheduler | null;
 }
 
 export interface DaemonOptions {
@@ -23,6 +27,8 @@ export interface DaemonOptions {
   log?: Logger;
   /** Install SIGTERM/SIGINT/SIGUSR1 handlers (the CLI does; in-process tests do not). */
   handleSignals?: boolean;
+  /** Filesystem layer for snapshot writes (tests inject faults). */
+  snapshotFs?: SnapshotFs;
 }
 
 export async function startDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {
@@ -45,15 +51,23 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const stopped = new Promise<number>((r) => (resolveStopped = r));
   let stopping: Promise<void> | null = null;
 
+  // the snapshot loads before any listener opens, so no client sees a half-loaded cache
+  const snapshots =
+    config.snapshotFile === null
+      ? null
+      : new SnapshotScheduler(cache, { file: config.snapshotFile, interval: config.snapshotInterval, log, fs: options.snapshotFs });
+  snapshots?.load();
+
   const core = new ServerCore(cache, config, log, {
     shutdown: (graceful) => void daemon.stop(graceful ? 'shutdown graceful' : 'shutdown command'),
-    extraStats: () => [],
+    extraStats: () => snapshots?.stats() ?? [],
     settingsStats: () => settingsStats(config),
     binarySession: null,
   });
 
   const tcpPort = await core.listen();
   writePortFile(tcpPort);
+  snapshots?.start();
   log.info(`memcached-ts listening on ${config.unixSocket ?? `${config.listen.join(',')}:${tcpPort}`}`);
 
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -74,6 +88,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     tcpPort,
     cache,
     stopped,
+    snapshots,
     stop(reason: string): Promise<void> {
       if (stopping !== null) return stopping;
       log.info(`memcached-ts stopping (${reason})`);
@@ -86,6 +101,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
           })(),
           new Promise((r) => setTimeout(r, 5000).unref()),
         ]);
+        // clients are gone, so this last snapshot is a point-in-time image
+        if (snapshots) await snapshots.stop();
         if (options.handleSignals) {
           process.off('SIGTERM', onSignal);
           process.off('SIGINT', onSignal);
