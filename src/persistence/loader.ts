@@ -145,7 +145,12 @@ export function loadSnapshot(cache: Cache, file: string, opts: LoadOptions = {})
     }
     const p1 = verify(cache, fd, size, decoded.header, log, file);
     const cutoff = fitCutoff(cache, p1);
-    loadVerified(cache, fd, p1, cutoff, result, log, file, size);
+    if (cutoff === 0) loadVerified(cache, fd, p1, 'all', 0, result, log, file, size);
+    else {
+      // newer than the cutoff first (they fit), then records at the cutoff time while room lasts
+      loadVerified(cache, fd, p1, 'newer', cutoff, result, log, file, size);
+      loadVerified(cache, fd, p1, 'at', cutoff, result, log, file, size);
+    }
     cache.orderLruByTime();
     cache.raiseCasCounter(Math.max(p1.header.casCounter, p1.end?.casCounter ?? 0));
     if (p1.header.oldestLive > cache.oldestLive) {
@@ -305,9 +310,9 @@ function grow(r: Pass1): void {
 }
 
 /**
- * The oldest last-access time that still fits in -m: 0 when everything fits, otherwise the
- * time at which adding records newest-first runs out of slab pages. Records older than it are
- * not loaded; records at exactly that time load while their class has room.
+ * 0 when everything fits in -m; otherwise the last-access time at which adding records newest
+ * first runs out of slab pages. Records newer than it fit; records older are not loaded;
+ * records at exactly that time load while their class has room.
  */
 function fitCutoff(cache: Cache, p1: Pass1): number {
   const slabs = cache.slabs;
@@ -358,11 +363,15 @@ function fitCutoff(cache: Cache, p1: Pass1): number {
   return 0;
 }
 
-/** Pass 2: restore the records of the verified blocks. */
+/**
+ * Pass 2: restore the records of the verified blocks: all of them, those newer than the
+ * cutoff, or those at the cutoff. Records another pass handles are not counted.
+ */
 function loadVerified(
   cache: Cache,
   fd: number,
   p1: Pass1,
+  which: 'all' | 'newer' | 'at',
   cutoff: number,
   result: LoadResult,
   log: Logger | undefined,
@@ -395,18 +404,20 @@ function loadVerified(
       const iflags = body[p + 25]!;
       const kOff = p + RECORD_HEADER_BYTES;
       p = kOff + klen + vlen;
+      const first = which !== 'at';
       if (exptime !== 0 && exptime <= now) {
-        result.expired++;
+        if (first) result.expired++;
         continue;
       }
       if (memcachedItemSize(klen, vlen, cache.options.useCas) > cache.options.itemSizeMax) {
-        result.tooLarge++;
+        if (first) result.tooLarge++;
         continue;
       }
-      if (atime < cutoff) {
-        result.noRoom++;
+      if (which === 'newer' && atime <= cutoff) {
+        if (atime < cutoff) result.noRoom++;
         continue;
       }
+      if (which === 'at' && atime !== cutoff) continue;
       const before = cache.stats.curr_items;
       const o = cache.restoreItem(body, kOff, klen, body, kOff + klen, vlen, flags, exptime, cas, atime, iflags);
       if (o === Outcome.Stored) {
