@@ -115,6 +115,21 @@ export class Client {
     }
   }
 
+  /** Send `cmd` and read until `line` has come back `count` times. */
+  async callMany(cmd: string, line: string, count: number): Promise<void> {
+    this.#sock.write(cmd);
+    for (;;) {
+      const s = this.#buf.toString('latin1');
+      const seen = s.split(line).length - 1;
+      if (seen > count || (seen === count && !s.endsWith(line))) throw new Error(`unexpected reply: ${s.slice(0, 200)}`);
+      if (seen === count) {
+        this.#buf = Buffer.alloc(0);
+        return;
+      }
+      await new Promise<void>((r) => this.#waiters.push(r));
+    }
+  }
+
   close(): void {
     this.#sock.destroy();
   }
@@ -129,8 +144,9 @@ export function parseGets(reply: string): Map<string, { flags: number; cas: numb
     if (eol < 0) break;
     const line = reply.slice(at, eol);
     if (line === 'END') break;
-    const [, key, flags, bytes, cas] = line.split(' ');
+    const [word, key, flags, bytes, cas] = line.split(' ');
     const n = Number(bytes);
+    if (word !== 'VALUE' || !Number.isInteger(n)) throw new Error(`not a gets reply: ${line.slice(0, 80)}`);
     out.set(key!, { flags: Number(flags), cas: Number(cas), value: reply.slice(eol + 2, eol + 2 + n) });
     at = eol + 2 + n + 2;
   }
