@@ -746,13 +746,16 @@ export class Cache {
    * scans slab pages chunk by chunk, where free chunks, chained continuation chunks and
    * never-carved memory can hold any bytes; only the hash table can say a chunk is live.
    */
-  isLinkedItem(id: ItemId): boolean {
+  isLinkedItem(id: ItemId, trustFlag = false): boolean {
     const p32 = this.#pages32[id >>> PAGE_SHIFT];
     if (p32 === undefined) return false;
     const o = (id & OFF_MASK) << 1;
     const meta = p32[o + F_META]!;
     const klen = meta & 0xff;
     if (((meta >>> 16) & IF_LINKED) === 0 || klen === 0) return false;
+    // a carved chunk of a class below the largest is only ever a whole item or a freed chunk
+    // (free() zeroes F_META), so the flag is proof; the caller says when that holds
+    if (trustFlag) return true;
     if (((o << 2) + HEADER_BYTES + klen) > this.slabs.pageSize) return false;
     return this.table.find(this.#pages[id >>> PAGE_SHIFT]!, (o << 2) + HEADER_BYTES, klen, p32[o + F_HASH]!) === id;
   }
@@ -783,9 +786,20 @@ export class Cache {
     if (old !== NONE) this.unlink(old);
     const id = this.#allocNoEvict(kLen, vLen);
     if (id === NONE) return Outcome.NoMemory;
-    this.#writeHeader(id, key, kOff, kLen, vLen, flags, exptime);
-    this.#writeValueRange(id, 0, value, vOff, vLen);
-    this.#set32(id, F_TIME, time);
+    // header fields and key written here rather than by #writeHeader, and an unchained value
+    // copied straight in: creating subarray views per item was a third of the load time
+    const p32 = this.#pages32[id >>> PAGE_SHIFT]!;
+    const o = (id & OFF_MASK) << 1;
+    p32[o + F_TIME] = time;
+    p32[o + F_EXPTIME] = exptime;
+    p32[o + F_FLAGS] = flags >>> 0;
+    p32[o + F_NBYTES] = vLen;
+    p32[o + F_META] = (p32[o + F_META]! & 0xff00) | kLen;
+    const page = this.#pages[id >>> PAGE_SHIFT]!;
+    const at = (o << 2) + HEADER_BYTES;
+    Buffer.prototype.copy.call(key, page, at, kOff, kOff + kLen);
+    if (p32[o + F_NCHUNKS] === 0) Buffer.prototype.copy.call(value, page, at + kLen, vOff, vOff + vLen);
+    else this.#writeValueRange(id, 0, value, vOff, vLen);
     this.link(id, hash);
     this.setItemIflags(id, this.itemIflags(id) | (iflags & (IF_FETCHED | IF_ACTIVE)));
     if (!this.options.useCas) this.setItemCas(id, 0);
