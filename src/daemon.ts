@@ -1,4 +1,4 @@
-// Wires the cache, the listeners and (later) the snapshot scheduler together.
+// Wires the cache, the listeners and the snapshot scheduler together.
 // startDaemon() resolves once every listener is bound; `stopped` resolves with the exit code.
 import fs from 'node:fs';
 import { systemClock, type Clock } from './cache/clock.js';
@@ -9,6 +9,8 @@ import { stderrLogger, type Logger } from './log.js';
 import { ServerCore } from './server/server-core.js';
 import { createBinarySession } from './protocol/binary/index.js';
 import { settingsStats } from './config/settings-stats.js';
+import { SnapshotScheduler } from './persistence/scheduler.js';
+import type { SnapshotFs } from './persistence/snapshot-fs.js';
 
 export interface Daemon {
   /** The bound TCP port, or null when TCP is off. */
@@ -18,6 +20,8 @@ export interface Daemon {
   stop(reason: string): Promise<void>;
   /** Resolves with the process exit code once the daemon has fully stopped. */
   readonly stopped: Promise<number>;
+  /** The snapshot scheduler, or null without --snapshot-file. */
+  readonly snapshots: SnapshotScheduler | null;
 }
 
 export interface DaemonOptions {
@@ -27,6 +31,8 @@ export interface DaemonOptions {
   handleSignals?: boolean;
   /** Run the background LRU crawler (default true; tests that count lazy expiry turn it off). */
   lruCrawler?: boolean;
+  /** Filesystem layer for snapshot writes (tests inject faults). */
+  snapshotFs?: SnapshotFs;
 }
 
 export async function startDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {
@@ -38,10 +44,17 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const stopped = new Promise<number>((r) => (resolveStopped = r));
   let stopping: Promise<void> | null = null;
 
+  // the snapshot loads before any listener opens, so no client sees a half-loaded cache
+  const snapshots =
+    config.snapshotFile === null
+      ? null
+      : new SnapshotScheduler(cache, { file: config.snapshotFile, interval: config.snapshotInterval, log, fs: options.snapshotFs });
+  snapshots?.load();
+
   const crawler = options.lruCrawler === false || !config.lruCrawler ? null : new LruCrawler(cache);
   const core = new ServerCore(cache, config, log, {
     shutdown: (graceful) => void daemon.stop(graceful ? 'shutdown graceful' : 'shutdown command'),
-    extraStats: () => [],
+    extraStats: () => snapshots?.stats() ?? [],
     settingsStats: () => settingsStats(config, { detailEnabled: cache.prefixes.enabled, oldest: cache.oldestLive }),
     binarySession: createBinarySession,
     crawl: () => crawler?.kick(),
@@ -49,6 +62,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
 
   const tcpPort = await core.listen();
   writePortFile(tcpPort);
+  snapshots?.start();
   log.info(`memcached-ts listening on ${config.unixSocket ?? `${config.listen.join(',')}:${tcpPort}`}`);
   crawler?.start();
 
@@ -70,6 +84,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     tcpPort,
     cache,
     stopped,
+    snapshots,
     stop(reason: string): Promise<void> {
       if (stopping !== null) return stopping;
       log.info(`memcached-ts stopping (${reason})`);
@@ -83,6 +98,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
           })(),
           new Promise((r) => setTimeout(r, 5000).unref()),
         ]);
+        // clients are gone, so this last snapshot is a point-in-time image
+        if (snapshots) await snapshots.stop();
         if (options.handleSignals) {
           process.off('SIGTERM', onSignal);
           process.off('SIGINT', onSignal);

@@ -92,7 +92,7 @@ export class LruCrawler {
       if (verify) {
         verify = false;
         const moved =
-          !cache.isLinkedItem(id, cls) ||
+          !cache.isLinkedItemOfClass(id, cls) ||
           cache.itemHash(id) !== this.#cursorHash ||
           cache.itemCas(id) !== this.#cursorCas ||
           (lru.head[cls] === id && !this.#cursorWasHead);

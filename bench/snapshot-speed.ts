@@ -1,0 +1,218 @@
+// Snapshot speed: raw disk speed (dd), write/load of 1M x 100-byte items, write/load MB/s of a
+// ~1 GiB cache, and client latency plus event-loop stalls while a snapshot runs under load.
+// Run: npx tsc -p tsconfig.json && node dist/bench/snapshot-speed.js [--gib 1] [--skip-load-test]
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { systemClock } from '../src/cache/clock.js';
+import { Cache, StoreMode } from '../src/cache/store.js';
+import { defaultConfig, MB } from '../src/config/config.js';
+import { startDaemon } from '../src/daemon.js';
+import { silentLogger } from '../src/log.js';
+import { loadSnapshot } from '../src/persistence/loader.js';
+import { writeSnapshot } from '../src/persistence/writer.js';
+
+function cacheOf(memoryMb: number): Cache {
+  const c = defaultConfig();
+  return new Cache(
+    {
+      memoryLimit: memoryMb * MB, itemSizeMax: c.itemSizeMax, chunkSize: c.chunkSize, growthFactor: c.growthFactor,
+      slabPageSize: c.slabPageSize, slabChunkMax: c.slabChunkMax, noEvict: false, useCas: true,
+    },
+    systemClock,
+  );
+}
+
+function fill(cache: Cache, n: number, size: (i: number) => number): number {
+  const val = Buffer.alloc(4096, 0x61);
+  let bytes = 0;
+  for (let i = 0; i < n; i++) {
+    const k = Buffer.from(`key:${i}`);
+    const len = size(i);
+    cache.store(StoreMode.Set, k, 0, k.length, i, i % 2 ? 0 : 86400, val, 0, len, 0);
+    bytes += len;
+  }
+  return bytes;
+}
+
+function ddSpeed(dir: string): string {
+  const f = path.join(dir, 'dd.bin');
+  try {
+    const out = execFileSync('dd', ['if=/dev/zero', `of=${f}`, 'bs=1M', 'count=1024', 'conv=fdatasync'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    void out;
+  } catch (e) {
+    return `dd failed: ${(e as Error).message}`;
+  }
+  const err = execFileSync('sh', ['-c', `dd if=/dev/zero of=${f} bs=1M count=1024 conv=fdatasync 2>&1 | tail -1`]).toString().trim();
+  fs.unlinkSync(f);
+  return err;
+}
+
+async function timedWriteLoad(label: string, cache: Cache, file: string, memoryMb: number): Promise<void> {
+  const w = await writeSnapshot(cache, file);
+  if (!w.ok) throw new Error(w.message);
+  const fileMb = w.fileBytes / MB;
+  const fresh = cacheOf(memoryMb);
+  const t = performance.now();
+  const r = loadSnapshot(fresh, file);
+  const loadS = (performance.now() - t) / 1000;
+  console.log(
+    `${label}: ${w.items} items, file ${fileMb.toFixed(0)} MB; write ${(w.durationMs / 1000).toFixed(2)} s ` +
+      `(${(fileMb / (w.durationMs / 1000)).toFixed(0)} MB/s, ${w.slices} slices, longest ${w.maxSliceMs.toFixed(1)} ms); load ${loadS.toFixed(2)} s ` +
+      `(${(fileMb / loadS).toFixed(0)} MB/s, ${r.items} items, status ${r.status})`,
+  );
+}
+
+// ---- load generator (worker thread, so its timing is independent of the daemon's loop) -----
+
+interface Lat {
+  n: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+async function loadWorker(port: number, conns: number, keys: number): Promise<void> {
+  let lat: number[] = [];
+  let running = true;
+  parentPort!.on('message', (m: string) => {
+    if (m === 'reset') lat = [];
+    else if (m === 'report') {
+      const s = Float64Array.from(lat).sort();
+      const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? 0;
+      parentPort!.postMessage({ n: s.length, p50: q(0.5), p99: q(0.99), max: s[s.length - 1] ?? 0 } satisfies Lat);
+    } else if (m === 'stop') running = false;
+  });
+  const one = (id: number) =>
+    new Promise<void>((resolve) => {
+      const sock = net.connect(port, '127.0.0.1');
+      let buf = '';
+      let t0 = 0;
+      let want = '';
+      let i = id;
+      const next = () => {
+        if (!running) {
+          sock.destroy();
+          resolve();
+          return;
+        }
+        i = (i * 1103515245 + 12345) >>> 0;
+        const k = `key:${i % keys}`;
+        t0 = performance.now();
+        if (i % 10 === 0) {
+          want = 'STORED\r\n';
+          sock.write(`set ${k} 0 0 100\r\n${'b'.repeat(100)}\r\n`);
+        } else {
+          want = 'END\r\n';
+          sock.write(`get ${k}\r\n`);
+        }
+      };
+      sock.on('connect', next);
+      sock.on('data', (d) => {
+        buf += d.toString('latin1');
+        if (buf.endsWith(want)) {
+          lat.push(performance.now() - t0);
+          buf = '';
+          next();
+        }
+      });
+      sock.on('error', () => resolve());
+    });
+  await Promise.all(Array.from({ length: conns }, (_, c) => one(c + 1)));
+}
+
+async function underLoad(gib: number, dir: string): Promise<void> {
+  const memoryMb = Math.round(gib * 1024 * 1.1);
+  const file = path.join(dir, 'load.snap');
+  const d = await startDaemon({ ...defaultConfig(), port: -1, memoryLimit: memoryMb * MB, snapshotFile: file }, { log: silentLogger });
+  const target = gib * 1024 * MB;
+  let bytes = 0;
+  let n = 0;
+  const val = Buffer.alloc(4096, 0x63);
+  while (bytes < target) {
+    const k = Buffer.from(`key:${n}`);
+    const len = 100 + ((n * 7919) % 1900);
+    d.cache.store(StoreMode.Set, k, 0, k.length, 0, 0, val, 0, len, 0);
+    bytes += len;
+    n++;
+  }
+  console.log(`under load: ${n} items, ${(bytes / MB).toFixed(0)} MB of values in a ${memoryMb} MB cache (${d.cache.stats.curr_items} live)`);
+  const worker = new Worker(new URL(import.meta.url), { workerData: { port: d.tcpPort, conns: 8, keys: n } });
+  const ask = () =>
+    new Promise<Lat>((r) => {
+      worker.once('message', r);
+      worker.postMessage('report');
+    });
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  await new Promise((r) => setTimeout(r, 1000)); // warm up
+  worker.postMessage('reset');
+  h.reset();
+  await new Promise((r) => setTimeout(r, 3000));
+  const base = await ask();
+  const baseStall = h.max / 1e6;
+  worker.postMessage('reset');
+  h.reset();
+  const w = await d.snapshots!.saveNow();
+  const during = await ask();
+  const snapStall = h.max / 1e6;
+  h.disable();
+  worker.postMessage('stop');
+  await worker.terminate();
+  const f = (l: Lat) => `${l.n} requests, p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, max ${l.max.toFixed(1)} ms`;
+  console.log(`  without snapshot (3 s): ${f(base)}; event-loop max delay ${baseStall.toFixed(1)} ms`);
+  if (w.ok) {
+    console.log(
+      `  during snapshot (${(w.durationMs / 1000).toFixed(2)} s, ${(w.fileBytes / MB).toFixed(0)} MB, ` +
+        `${(w.fileBytes / MB / (w.durationMs / 1000)).toFixed(0)} MB/s, longest slice ${w.maxSliceMs.toFixed(1)} ms): ${f(during)}; event-loop max delay ${snapStall.toFixed(1)} ms`,
+    );
+    console.log(`  p99 ratio during/without: ${(during.p99 / base.p99).toFixed(2)}`);
+  } else console.log(`  snapshot failed: ${w.message}`);
+  await d.stop('bench');
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const gib = Number(args[args.indexOf('--gib') + 1] ?? 1) || 1;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcts-snapbench-'));
+  console.log(`node ${process.version}, ${os.cpus().length} CPUs, dir ${dir}`);
+  console.log(`dd (1 GiB, conv=fdatasync): ${ddSpeed(dir)}`);
+
+  const small = cacheOf(512);
+  fill(small, 1_000_000, () => 100);
+  await timedWriteLoad('1M x 100 B', small, path.join(dir, 'small.snap'), 512);
+
+  const memoryMb = Math.round(gib * 1024 * 1.1);
+  const big = cacheOf(memoryMb);
+  let n = 0;
+  let bytes = 0;
+  const val = Buffer.alloc(2048, 0x62);
+  while (bytes < gib * 1024 * MB) {
+    const len = 100 + ((n * 7919) % 1900);
+    const k = Buffer.from(`key:${n}`);
+    big.store(StoreMode.Set, k, 0, k.length, 0, 0, val, 0, len, 0);
+    bytes += len;
+    n++;
+  }
+  await timedWriteLoad(`${gib} GiB cache (100..2000 B values)`, big, path.join(dir, 'big.snap'), memoryMb);
+
+  if (!args.includes('--skip-load-test')) await underLoad(gib, dir);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+if (isMainThread) {
+  main().then(
+    () => process.exit(0),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+} else {
+  const { port, conns, keys } = workerData as { port: number; conns: number; keys: number };
+  void loadWorker(port, conns, keys);
+}

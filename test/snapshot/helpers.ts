@@ -1,0 +1,184 @@
+// Shared by the snapshot tests: caches on a ManualClock, temp dirs, a tiny text-protocol
+// client, and a real daemon process on an ephemeral port.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { ManualClock } from '../../src/cache/clock.js';
+import { Cache, StoreMode } from '../../src/cache/store.js';
+import { NONE } from '../../src/cache/item.js';
+import type { Logger } from '../../src/log.js';
+
+export const MB = 1024 * 1024;
+
+export function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'mcts-snap-'));
+}
+
+export function newCache(clock: ManualClock, memoryMb = 64, extra: Partial<ConstructorParameters<typeof Cache>[0]> = {}): Cache {
+  return new Cache(
+    {
+      memoryLimit: memoryMb * MB,
+      itemSizeMax: MB,
+      chunkSize: 48,
+      growthFactor: 1.25,
+      slabPageSize: MB,
+      slabChunkMax: MB / 2,
+      noEvict: false,
+      useCas: true,
+      ...extra,
+    },
+    clock,
+  );
+}
+
+export function set(cache: Cache, key: string, value: string | Buffer, flags = 0, exptime = 0): void {
+  const k = Buffer.from(key);
+  const v = typeof value === 'string' ? Buffer.from(value) : value;
+  cache.store(StoreMode.Set, k, 0, k.length, flags, exptime, v, 0, v.length, 0);
+}
+
+export interface Snap {
+  value: Buffer;
+  flags: number;
+  cas: number;
+  exptime: number;
+  time: number;
+}
+
+/** Look an item up without touching it (no LRU bump, no stats). */
+export function peek(cache: Cache, key: string): Snap | null {
+  const k = Buffer.from(key);
+  const id = cache.table.find(k, 0, k.length, hashOf(cache, k));
+  if (id === NONE) return null;
+  const value = Buffer.alloc(cache.itemValueLength(id));
+  cache.copyValue(id, value, 0);
+  return { value, flags: cache.itemFlags(id), cas: cache.itemCas(id), exptime: cache.itemExptime(id), time: cache.itemTime(id) };
+}
+
+import { hashKey } from '../../src/cache/hash.js';
+function hashOf(_cache: Cache, k: Buffer): number {
+  return hashKey(k, 0, k.length);
+}
+
+/** Every live key of the cache, in no particular order. */
+export function allKeys(cache: Cache): string[] {
+  const keys: string[] = [];
+  for (let cls = 0; cls < cache.lru.head.length; cls++) {
+    for (const id of cache.itemsOfClass(cls)) {
+      const b = Buffer.alloc(cache.itemKeyLength(id));
+      cache.copyKey(id, b, 0);
+      keys.push(b.toString());
+    }
+  }
+  return keys;
+}
+
+export function captureLog(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, warn: (m) => void lines.push(m), info: () => {}, debug: () => {} };
+}
+
+// ---- a text-protocol client ------------------------------------------------------------------
+
+export class Client {
+  readonly #sock: net.Socket;
+  #buf = Buffer.alloc(0);
+  #waiters: Array<() => void> = [];
+
+  private constructor(sock: net.Socket) {
+    this.#sock = sock;
+    sock.on('data', (d: Buffer) => {
+      this.#buf = Buffer.concat([this.#buf, d]);
+      for (const w of this.#waiters.splice(0)) w();
+    });
+  }
+
+  static connect(port: number): Promise<Client> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => resolve(new Client(s)));
+      s.once('error', reject);
+    });
+  }
+
+  /** Send `cmd` and read until the reply ends with one of the terminators. */
+  async call(cmd: string | Buffer, ends: string[] = ['END\r\n', 'STORED\r\n', 'NOT_STORED\r\n', 'ERROR\r\n', 'DELETED\r\n', 'NOT_FOUND\r\n', 'EXISTS\r\n']): Promise<string> {
+    this.#sock.write(cmd);
+    for (;;) {
+      const s = this.#buf.toString('latin1');
+      if (ends.some((e) => s.endsWith(e))) {
+        this.#buf = Buffer.alloc(0);
+        return s;
+      }
+      await new Promise<void>((r) => this.#waiters.push(r));
+    }
+  }
+
+  /** Send `cmd` and read until `line` has come back `count` times. */
+  async callMany(cmd: string, line: string, count: number): Promise<void> {
+    this.#sock.write(cmd);
+    for (;;) {
+      const s = this.#buf.toString('latin1');
+      const seen = s.split(line).length - 1;
+      if (seen > count || (seen === count && !s.endsWith(line))) throw new Error(`unexpected reply: ${s.slice(0, 200)}`);
+      if (seen === count) {
+        this.#buf = Buffer.alloc(0);
+        return;
+      }
+      await new Promise<void>((r) => this.#waiters.push(r));
+    }
+  }
+
+  close(): void {
+    this.#sock.destroy();
+  }
+}
+
+/** Parse a `gets` reply into key -> {flags, cas, value}. */
+export function parseGets(reply: string): Map<string, { flags: number; cas: number; value: string }> {
+  const out = new Map<string, { flags: number; cas: number; value: string }>();
+  let at = 0;
+  for (;;) {
+    const eol = reply.indexOf('\r\n', at);
+    if (eol < 0) break;
+    const line = reply.slice(at, eol);
+    if (line === 'END') break;
+    const [word, key, flags, bytes, cas] = line.split(' ');
+    const n = Number(bytes);
+    if (word !== 'VALUE' || !Number.isInteger(n)) throw new Error(`not a gets reply: ${line.slice(0, 80)}`);
+    out.set(key!, { flags: Number(flags), cas: Number(cas), value: reply.slice(eol + 2, eol + 2 + n) });
+    at = eol + 2 + n + 2;
+  }
+  return out;
+}
+
+// ---- a daemon process -------------------------------------------------------------------------
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+export interface Proc {
+  child: ChildProcess;
+  port: number;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+export async function startProcess(args: string[], dir: string): Promise<Proc> {
+  const portFile = path.join(dir, `port-${Math.random().toString(36).slice(2)}`);
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/memcached-ts.js'), '-p', '-1', ...args], {
+    env: { ...process.env, MEMCACHED_PORT_FILENAME: portFile },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const deadline = Date.now() + 15000;
+  while (!fs.existsSync(portFile)) {
+    if (child.exitCode !== null) throw new Error(`daemon exited early: ${err}`);
+    if (Date.now() > deadline) throw new Error(`daemon did not start: ${err}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const port = Number(/TCP INET: (\d+)/.exec(fs.readFileSync(portFile, 'utf8'))?.[1]);
+  return { child, port, stderr: () => err, exited };
+}
