@@ -62,8 +62,20 @@ export interface Config {
   snapshotInterval: number;
   /** Track item sizes (memcached -o track_sizes) for `stats sizes`. */
   trackSizes: boolean;
-  /** Per-connection output buffer cap in bytes before a non-reading client is dropped. */
+  /**
+   * Per-connection cap in bytes on replies not yet taken by the kernel; a connection past it
+   * is closed. Flow control keeps a client that does not read far below it (one batch of
+   * replies plus one reply), so in practice only a single reply larger than this trips it.
+   */
   outputBufferLimit: number;
+  /** Serve TLS on the TCP listeners (memcached -Z). */
+  tls: boolean;
+  /** Certificate chain, PEM (memcached -o ssl_chain_cert). */
+  tlsCertFile: string | null;
+  /** Private key, PEM (memcached -o ssl_key). */
+  tlsKeyFile: string | null;
+  /** CA certificates for client verification, PEM (memcached -o ssl_ca_cert). */
+  tlsCaFile: string | null;
 }
 
 export const MB = 1024 * 1024;
@@ -101,5 +113,9 @@ export function defaultConfig(): Config {
     snapshotInterval: 0,
     trackSizes: false,
     outputBufferLimit: 64 * MB,
+    tls: false,
+    tlsCertFile: null,
+    tlsKeyFile: null,
+    tlsCaFile: null,
   };
 }

@@ -5,7 +5,7 @@ import { Output } from '../output.js';
 import { CLOSE, type Session, type SessionContext } from '../types.js';
 import { R } from './replies.js';
 import { Tokens } from './tokens.js';
-import { NEED_MORE, type Handler } from './handler.js';
+import { NEED_MORE, YIELD, type Handler } from './handler.js';
 import { VERBS } from './verbs.js';
 
 /** memcached closes a connection with no newline in this many bytes (unless it is a get). */
@@ -25,6 +25,8 @@ export class TextSession implements Session {
   noreply = false;
   /** Bytes of a rejected value still to be discarded (memcached's conn_swallow). */
   swallow = 0;
+  /** A get that yielded goes on from this offset past its line's first token (0: none). */
+  resumeAt = 0;
 
   constructor(ctx: SessionContext) {
     this.ctx = ctx;
@@ -36,6 +38,8 @@ export class TextSession implements Session {
     let pos = start;
     this.wantBytes = 0;
     while (pos < end) {
+      // enough replies are pending: the connection comes back once they are written
+      if (this.out.full) break;
       if (this.swallow > 0) {
         const n = Math.min(this.swallow, end - pos);
         this.swallow -= n;
@@ -51,7 +55,7 @@ export class TextSession implements Session {
       if (el - pos > 1 && buf[el - 1] === 13) el--;
       this.ctx.lastCommandAt = this.ctx.cache.clock.now();
       const r = this.#command(buf, pos, el, nl + 1);
-      if (r === NEED_MORE) break;
+      if (r === NEED_MORE || r === YIELD) break;
       if (r === CLOSE) return CLOSE;
       pos = r;
       if (this.ctx.closeAfterWrite) return CLOSE;
