@@ -546,7 +546,7 @@ export function validateConfig(c: Config, ctx: ApplyContext): void {
     c.bindingProtocol = 'ascii';
   }
   if (c.tls && (c.tlsCertFile === null || c.tlsKeyFile === null)) {
-    throw new UsageError('-Z needs -o ssl_chain_cert=FILE,ssl_key=FILE');
+    throw new UsageError('-Z (TLS) needs -o ssl_chain_cert=FILE,ssl_key=FILE');
   }
   if (!c.tls && (c.tlsCertFile !== null || c.tlsKeyFile !== null || c.tlsCaFile !== null)) {
     throw new UsageError('-o ssl_* options need -Z');

@@ -62,9 +62,18 @@ export function textHarness(overrides: Partial<Config> = {}, clock = new ManualC
         // a fresh copy per piece, as a socket delivers a new Buffer each time
         const piece = Buffer.from(bytes.subarray(from, to));
         from = to;
-        const r = input.feed(piece, (b) => session.consume(b, 0), () => session.wantBytes);
-        const taken = out.take();
-        if (taken) reply += taken.toString('latin1');
+        const consume = (b: Buffer): number => session.consume(b, 0);
+        const want = (): number => session.wantBytes;
+        let r = input.feed(piece, consume, want);
+        // as the connection does: when the session yielded on a full output, take the batch
+        // and go on with the requests already held
+        for (;;) {
+          const yielded = r !== CLOSE && out.full && input.length > 0;
+          const taken = out.take();
+          if (taken) reply += taken.toString('latin1');
+          if (!yielded) break;
+          r = input.resume(consume, want);
+        }
         if (r === CLOSE) h.closed = true;
       }
       return reply;
