@@ -5,6 +5,7 @@ import { Output } from '../output.js';
 import { CLOSE, type Session, type SessionContext } from '../types.js';
 import { R } from './replies.js';
 import { Tokens } from './tokens.js';
+import { AsciiAuth } from './auth.js';
 import { NEED_MORE, YIELD, type Handler } from './handler.js';
 import { VERBS } from './verbs.js';
 
@@ -28,15 +29,24 @@ export class TextSession implements Session {
   /** A get that yielded goes on from this offset past its line's first token (0: none). */
   resumeAt = 0;
 
+  /** -Y without -S: the client must authenticate first (see auth.ts). */
+  readonly auth: AsciiAuth | null;
+
   constructor(ctx: SessionContext) {
     this.ctx = ctx;
     this.out = ctx.out;
+    const cfg = ctx.config;
+    this.auth = cfg.authFile !== null && !cfg.sasl ? new AsciiAuth(cfg.authFile) : null;
   }
 
   consume(buf: Buffer, start: number): number {
     const end = buf.length;
     let pos = start;
     this.wantBytes = 0;
+    if (this.auth !== null && !this.auth.authenticated) {
+      pos = this.auth.consume(this, buf, pos, end);
+      if (pos === CLOSE || !this.auth.authenticated) return pos;
+    }
     while (pos < end) {
       // enough replies are pending: the connection comes back once they are written
       if (this.out.full) break;
