@@ -20,6 +20,14 @@ export interface ServerHooks {
   binarySession: ((ctx: SessionContext) => Session) | null;
 }
 
+/** The startup warning for listening on every interface with no authentication, or null. */
+export function openListenWarning(cfg: Config): string | null {
+  if (cfg.unixSocket !== null || cfg.port === 0 || cfg.authFile !== null) return null;
+  const open = cfg.listen.filter((h) => h === '0.0.0.0' || h === '::' || h === '*' || h === '');
+  if (open.length === 0) return null;
+  return `WARNING: listening on all interfaces (${open.join(',')}) without authentication: anyone who can reach this port can read and change the cache; bind with -l 127.0.0.1, firewall it, or use -Y / -S`;
+}
+
 export class ServerCore {
   readonly cache: Cache;
   readonly config: Config;
@@ -67,12 +75,8 @@ export class ServerCore {
     }
     if (cfg.port === 0) return null;
     let port = cfg.port === -1 ? 0 : cfg.port;
-    const open = cfg.listen.filter((h) => h === '0.0.0.0' || h === '::' || h === '*' || h === '');
-    if (open.length > 0 && cfg.authFile === null) {
-      this.log.warn(
-        `WARNING: listening on all interfaces (${open.join(',')}) without authentication: anyone who can reach port ${cfg.port === -1 ? '(ephemeral)' : cfg.port} can read and change the cache; use -l 127.0.0.1, a firewall, or -Y/-S`,
-      );
-    }
+    const warning = openListenWarning(cfg);
+    if (warning !== null) this.log.warn(warning);
     for (const host of cfg.listen) {
       const server = await this.#bind({ host, port });
       const addr = server.address();
