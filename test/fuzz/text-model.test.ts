@@ -56,9 +56,9 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
 
 const U64 = (1n << 64n) - 1n;
 
-/** memcached's safe_strtoull on a stored value: leading spaces, digits, trailing spaces. */
+/** memcached's safe_strtoull on a stored value: leading whitespace, digits, then the end or whitespace. */
 function numeric(v: string): bigint | null {
-  const m = /^[ \t]*(\d+)[ \t\r\n]*$/.exec(v);
+  const m = /^[ \t\n\v\f\r]*(\d+)(?:[ \t\n\v\f\r][\s\S]*)?$/.exec(v);
   if (!m || BigInt(m[1]!) > U64) return null;
   return BigInt(m[1]!);
 }
