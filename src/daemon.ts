@@ -12,6 +12,9 @@ import { settingsStats } from './config/settings-stats.js';
 import { SnapshotScheduler } from './persistence/scheduler.js';
 import type { SnapshotFs } from './persistence/snapshot-fs.js';
 
+/** How long a graceful stop waits for clients to take their last replies. */
+const DRAIN_TIMEOUT_MS = 3000;
+
 export interface Daemon {
   /** The bound TCP port, or null when TCP is off. */
   readonly tcpPort: number | null;
@@ -92,8 +95,9 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       stopping = (async () => {
         await Promise.race([
           (async () => {
+            // stop accepting, answer what was already read, flush, close
             const closing = core.closeListeners();
-            core.destroyConnections();
+            await core.drainConnections(DRAIN_TIMEOUT_MS);
             await closing;
           })(),
           new Promise((r) => setTimeout(r, 5000).unref()),

@@ -68,6 +68,10 @@ const EFFECT: Record<string, [argv: string[], check: (c: Config) => void]> = {
     expect(c.sasl).toBe(true);
     expect(c.bindingProtocol).toBe('binary');
   }],
+  'enable-ssl': [['-Z', '-o', 'ssl_chain_cert=/c.pem,ssl_key=/k.pem'], (c) => {
+    expect(c.tls).toBe(true);
+    expect([c.tlsCertFile, c.tlsKeyFile, c.tlsCaFile]).toEqual(['/c.pem', '/k.pem', null]);
+  }],
   extended: [['-o', 'idle_timeout=30,track_sizes', '-o', 'slab_chunk_max=262144'], (c) => {
     expect(c.idleTimeout).toBe(30);
     expect(c.trackSizes).toBe(true);
@@ -101,6 +105,7 @@ const INVALID: Record<string, string[][]> = {
   'auth-file': [['-Y', '/f', '-B', 'binary']],
   'enable-sasl': [['-S'], ['-S', '-Y', '/f', '-B', 'ascii']],
   extended: [['-o', 'bogus'], ['-o', 'idle_timeout'], ['-o', 'idle_timeout=x'], ['-o', 'track_sizes=1'], ['-o', 'track_sizes,,modern'], ['-o', 'ext_path=/x:1G'], ['-o', 'ssl_key=/k'], ['-o', 'hashpower=abc']],
+  'enable-ssl': [['-Z'], ['-Z', '-o', 'ssl_key=/k'], ['-Z', '-o', 'ssl_chain_cert=/c,ssl_key=/k,ssl_ciphers=x']],
   'snapshot-file': [['-e', '']],
   'snapshot-interval': [['--snapshot-interval', '-1', '-e', '/s'], ['--snapshot-interval', '60']],
   'napi-ids': [['-N', 'x']],
@@ -234,7 +239,7 @@ describe('refusals and warnings for memcached options we cannot honour', () => {
     expect(err).toMatch(/amplification/);
   });
 
-  it('refuses -d, -u and -Z', () => {
+  it('refuses -d, -u, and -Z without its certificate options', () => {
     expect(usageError(['-d'])).toMatch(/-d\/--daemon: not supported/);
     expect(usageError(['-u', 'nobody'])).toMatch(/-u\/--user: not supported/);
     expect(usageError(['-Z'])).toMatch(/TLS/);

@@ -64,8 +64,20 @@ export interface Config {
   trackSizes: boolean;
   /** Run the background LRU crawler that frees expired items (-o lru_crawler / no_lru_crawler). */
   lruCrawler: boolean;
-  /** Per-connection output buffer cap in bytes before a non-reading client is dropped. */
+  /**
+   * Per-connection cap in bytes on replies not yet taken by the kernel; a connection past it
+   * is closed. Flow control keeps a client that does not read far below it (one batch of
+   * replies plus one reply), so in practice only a single reply larger than this trips it.
+   */
   outputBufferLimit: number;
+  /** Serve TLS on the TCP listeners (memcached -Z). */
+  tls: boolean;
+  /** Certificate chain, PEM (memcached -o ssl_chain_cert). */
+  tlsCertFile: string | null;
+  /** Private key, PEM (memcached -o ssl_key). */
+  tlsKeyFile: string | null;
+  /** CA certificates for client verification, PEM (memcached -o ssl_ca_cert). */
+  tlsCaFile: string | null;
 }
 
 export const MB = 1024 * 1024;
@@ -104,5 +116,9 @@ export function defaultConfig(): Config {
     trackSizes: false,
     lruCrawler: true,
     outputBufferLimit: 64 * MB,
+    tls: false,
+    tlsCertFile: null,
+    tlsKeyFile: null,
+    tlsCaFile: null,
   };
 }

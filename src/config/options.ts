@@ -304,6 +304,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     apply: (c) => { c.sasl = true; },
   },
   {
+    long: 'enable-ssl', short: ['Z'], kind: 'flag',
+    description: 'Serve TLS on the TCP listeners. Needs -o ssl_chain_cert=FILE,ssl_key=FILE (PEM); -o ssl_ca_cert=FILE adds CA certificates.',
+    support: 'yes', statsKeys: ['ssl_enabled'], example: ['-Z', '-o', 'ssl_chain_cert=/etc/mc/cert.pem,ssl_key=/etc/mc/key.pem'],
+    apply: (c) => { c.tls = true; },
+  },
+  {
     long: 'extended', short: ['o'], kind: 'value', arg: 'LIST',
     description: 'Comma-separated list of extended options (see EXTENDED OPTIONS); may be repeated.',
     support: 'yes', statsKeys: ['idle_timeout', 'slab_chunk_max', 'track_sizes'], example: ['-o', 'idle_timeout=30,track_sizes'],
@@ -336,12 +342,6 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'Refused: memcached-ts does not switch users; start it as the user it should run as.',
     support: 'refused', statsKeys: [], example: ['-u', 'memcache'],
     apply: refused('not supported: start memcached-ts as the user it should run as (e.g. systemd User=)'),
-  },
-  {
-    long: 'enable-ssl', short: ['Z'], kind: 'flag',
-    description: 'Refused: TLS is not supported yet, and serving plain text where TLS was asked for would be worse than not starting.',
-    support: 'refused', statsKeys: [], example: ['-Z'],
-    apply: refused('not supported: memcached-ts has no TLS yet'),
   },
   {
     long: 'pidfile', short: ['P'], kind: 'value', arg: 'FILE',
@@ -426,6 +426,21 @@ export const EXTENDED_OPTIONS: readonly ExtendedOptionSpec[] = [
     name: 'maxconns_fast', value: 'none', support: 'yes', statsKeys: [],
     description: 'Close connections over -c at once with an error (the default; accepted silently).',
   },
+  {
+    name: 'ssl_chain_cert', value: 'text', support: 'yes', statsKeys: ['ssl_chain_cert'],
+    description: 'TLS certificate chain file (PEM), for -Z.',
+    apply: (c, v) => { c.tlsCertFile = v ?? null; },
+  },
+  {
+    name: 'ssl_key', value: 'text', support: 'yes', statsKeys: ['ssl_key'],
+    description: 'TLS private key file (PEM), for -Z.',
+    apply: (c, v) => { c.tlsKeyFile = v ?? null; },
+  },
+  {
+    name: 'ssl_ca_cert', value: 'text', support: 'yes', statsKeys: ['ssl_ca_cert'],
+    description: 'CA certificates file (PEM), for -Z.',
+    apply: (c, v) => { c.tlsCaFile = v ?? null; },
+  },
   internal('no_maxconns_fast', 'none', 'queueing of connections over the limit'),
   internal('hashpower', 'integer', 'initial hash table size'),
   internal('no_hashexpand', 'none', 'hash table expansion'),
@@ -469,7 +484,7 @@ export const EXTENDED_OPTIONS: readonly ExtendedOptionSpec[] = [
 /** Prefixes of extended options for features memcached-ts does not have; refused. */
 export const REFUSED_EXTENDED_PREFIXES: ReadonlyArray<readonly [prefix: string, reason: string]> = [
   ['ext_', 'extstore (external flash storage) is not supported'],
-  ['ssl_', 'TLS is not supported yet'],
+  ['ssl_', 'only ssl_chain_cert, ssl_key and ssl_ca_cert are supported'],
   ['proxy_', 'the memcached proxy is not supported'],
 ];
 
@@ -537,6 +552,12 @@ export function validateConfig(c: Config, ctx: ApplyContext): void {
       throw new UsageError('-Y (ascii authentication) works only with the ascii protocol; drop -B or use -B ascii');
     }
     c.bindingProtocol = 'ascii';
+  }
+  if (c.tls && (c.tlsCertFile === null || c.tlsKeyFile === null)) {
+    throw new UsageError('-Z (TLS) needs -o ssl_chain_cert=FILE,ssl_key=FILE');
+  }
+  if (!c.tls && (c.tlsCertFile !== null || c.tlsKeyFile !== null || c.tlsCaFile !== null)) {
+    throw new UsageError('-o ssl_* options need -Z');
   }
   if (c.snapshotInterval > 0 && c.snapshotFile === null) {
     throw new UsageError('--snapshot-interval needs --snapshot-file');

@@ -5,6 +5,13 @@ import { writeDecimal } from '../cache/numbers.js';
 
 const ARENA = 64 * 1024;
 
+/**
+ * Pending reply bytes at which a session stops taking requests until the socket drains
+ * (the rest of the input stays buffered). Keeps a pipeline from a client that does not
+ * read its replies from growing the heap.
+ */
+export const OUTPUT_HIGH_WATER = 256 * 1024;
+
 export class Output {
   buf: Buffer;
   pos = 0;
@@ -17,6 +24,11 @@ export class Output {
   /** Bytes waiting to be taken. */
   get pending(): number {
     return this.pos - this.#start;
+  }
+
+  /** Enough replies are pending that the session should yield (see OUTPUT_HIGH_WATER). */
+  get full(): boolean {
+    return this.pos - this.#start >= OUTPUT_HIGH_WATER;
   }
 
   /** Make room for n more bytes; returns the buffer to write into at `pos`. */

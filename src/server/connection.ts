@@ -1,14 +1,23 @@
 // One client connection: read buffering without per-chunk concatenation, protocol choice by
-// the first byte, one socket write per batch of replies, and backpressure (stop reading
-// while the client is not reading its replies).
+// the first byte, one socket write per batch of replies, and flow control in both
+// directions. A session stops taking requests once OUTPUT_HIGH_WATER bytes of replies are
+// pending; the connection then stops reading, writes the batch, and goes on with the
+// requests already read when the socket drains. So a client that pipelines requests and
+// never reads its replies holds at most one batch plus one reply, not the whole pipeline.
 import type { Socket } from 'node:net';
 import { Output } from '../protocol/output.js';
 import { CLOSE, type Session, type SessionContext } from '../protocol/types.js';
-import { TextSession } from '../protocol/text/session.js';
+import { MULTIGET_LINE_LIMIT, TextSession } from '../protocol/text/session.js';
 import { ReadBuffer } from './read-buffer.js';
 import type { ServerCore } from './server-core.js';
 
 export type SessionFactory = (ctx: SessionContext) => Session;
+
+/** Room in the read buffer beyond the largest item: the request line or binary header. */
+const REQUEST_HEAD_ROOM = 128 * 1024;
+
+/** How long a closing connection may take to hand over its last replies. */
+const LINGER_MS = 10_000;
 
 export class Connection implements SessionContext {
   readonly id: number;
@@ -17,27 +26,39 @@ export class Connection implements SessionContext {
   readonly out = new Output();
   closeAfterWrite = false;
   lastCommandAt: number;
+  /** Last time the client made progress: a command, or reading a batch of replies. */
+  lastProgressAt: number;
   #session: Session | null = null;
-  readonly #input = new ReadBuffer();
+  readonly #input: ReadBuffer;
   #closed = false;
-  #paused = false;
+  /** Waiting for 'drain' before writing more. */
+  #blocked = false;
+  /** Whole requests are held in #input, set aside while a batch of replies drains. */
+  #backlog = false;
+  #resumeQueued = false;
+  /** The daemon is stopping: take no new bytes, finish what is held, then close. */
+  #stopping = false;
+  #reading = true;
+  /** Bytes were appended to #input since the session last looked at it. */
+  #unparsed = false;
 
   constructor(id: number, socket: Socket, core: ServerCore) {
     this.id = id;
     this.socket = socket;
     this.core = core;
     this.lastCommandAt = core.cache.clock.now();
+    this.lastProgressAt = this.lastCommandAt;
+    this.#input = new ReadBuffer(Connection.inputLimit(core.config.itemSizeMax));
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#onDrain());
     socket.on('error', () => this.destroy());
     socket.on('close', () => this.destroy());
-    if (core.config.idleTimeout > 0) {
-      socket.setTimeout(core.config.idleTimeout * 1000, () => {
-        core.idleKicks++;
-        this.destroy();
-      });
-    }
+  }
+
+  /** The most a connection's read buffer may hold: one item plus its request line or header. */
+  static inputLimit(itemSizeMax: number): number {
+    return Math.max(itemSizeMax, MULTIGET_LINE_LIMIT) + REQUEST_HEAD_ROOM;
   }
 
   get cache() {
@@ -55,34 +76,95 @@ export class Connection implements SessionContext {
     return s.remoteAddress ? `${s.remoteFamily === 'IPv6' ? `[${s.remoteAddress}]` : s.remoteAddress}:${s.remotePort}` : 'unix';
   }
 
+  /** memcached's connection state names, as `stats conns` shows them. */
   get state(): string {
-    return this.#paused ? 'conn_mwrite' : 'conn_waiting';
+    return this.#blocked ? 'conn_mwrite' : 'conn_waiting';
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Reply bytes held for this client (not yet taken by the kernel). */
+  get pendingOutput(): number {
+    return this.out.pending + this.socket.writableLength;
   }
 
   #onData(chunk: Buffer): void {
     if (this.#closed) return;
     this.core.bytesRead += chunk.length;
+    if (this.#backlog || this.#blocked || this.#stopping) {
+      // bytes that were already on their way when reading stopped: keep them for later
+      if (this.#input.append(chunk) === CLOSE) this.destroy();
+      else this.#unparsed = true;
+      return;
+    }
+    this.#process(chunk);
+  }
+
+  /** Run the session over the held input plus `chunk`, write the replies, decide what next. */
+  #process(chunk: Buffer | null): void {
+    this.#unparsed = false;
     let result: number;
     try {
-      result = this.#input.feed(
-        chunk,
-        (buf) => (this.#session ?? this.#chooseSession(buf[0]!)).consume(buf, 0),
-        () => this.#session?.wantBytes ?? 0,
-      );
+      const consume = (buf: Buffer): number => (this.#session ?? this.#chooseSession(buf[0]!)).consume(buf, 0);
+      const want = (): number => this.#session?.wantBytes ?? 0;
+      result = chunk === null ? this.#input.resume(consume, want) : this.#input.feed(chunk, consume, want);
     } catch (err) {
       // a fault in one connection closes that connection only
       this.core.log.warn(`connection ${this.id}: internal error, closing: ${(err as Error).stack ?? String(err)}`);
       this.destroy();
       return;
     }
+    // the session stopped with whole requests left because enough replies are pending
+    this.#backlog = result !== CLOSE && this.out.full && this.#input.length > 0;
+    this.#flush();
+    if (this.#closed) return;
     if (result === CLOSE) {
-      this.#flush();
-      this.#closed = true;
-      this.socket.end();
-      this.core.forget(this);
+      this.#backlog = false;
+      this.#end();
       return;
     }
-    this.#flush();
+    this.#next();
+  }
+
+  /** After a batch: resume reading, go on with held requests, or wait for the socket. */
+  #next(): void {
+    if (this.#closed) return;
+    if (this.#blocked) {
+      this.#setReading(false);
+      return;
+    }
+    if (this.#backlog) {
+      this.#setReading(false);
+      if (!this.#resumeQueued) {
+        // let other connections run before this one's next batch (memcached's conn_yields)
+        this.#resumeQueued = true;
+        this.core.connYields++;
+        setImmediate(() => {
+          this.#resumeQueued = false;
+          if (!this.#closed && !this.#blocked && this.#backlog) this.#process(null);
+        });
+      }
+      return;
+    }
+    if (this.#stopping) {
+      this.#end();
+      return;
+    }
+    // requests that arrived while the backlog was worked off
+    if (this.#unparsed) {
+      this.#process(null);
+      return;
+    }
+    this.#setReading(true);
+  }
+
+  #setReading(on: boolean): void {
+    if (on === this.#reading) return;
+    this.#reading = on;
+    if (on) this.socket.resume();
+    else this.socket.pause();
   }
 
   #chooseSession(first: number): Session {
@@ -97,27 +179,54 @@ export class Connection implements SessionContext {
     const b = this.out.take();
     if (b === null) return;
     this.core.bytesWritten += b.length;
-    if (!this.socket.write(b) && !this.#paused) {
-      // the client is not keeping up: stop reading until its replies drain
-      this.#paused = true;
-      this.socket.pause();
-      if (this.socket.writableLength > this.core.config.outputBufferLimit) this.destroy();
+    const flowing = this.socket.write(b);
+    if (this.socket.writableLength > this.core.config.outputBufferLimit) {
+      // one reply larger than the cap, or a client that stopped reading: drop it
+      this.core.outputCapKicks++;
+      this.destroy();
+      return;
     }
+    if (!flowing) this.#blocked = true;
   }
 
   #onDrain(): void {
-    if (!this.#paused || this.#closed) return;
-    this.#paused = false;
-    this.socket.resume();
+    if (this.#closed) return;
+    this.lastProgressAt = this.core.cache.clock.now();
+    if (!this.#blocked) return;
+    this.#blocked = false;
+    if (this.#backlog) this.#process(null);
+    else this.#next();
+  }
+
+  /** Graceful stop: read nothing new, answer what is held, flush, close. */
+  beginShutdown(): void {
+    if (this.#closed || this.#stopping) return;
+    this.#stopping = true;
+    this.#setReading(false);
+    if (!this.#blocked && !this.#backlog && !this.#resumeQueued) this.#end();
+  }
+
+  /** Close once the pending replies are written. */
+  #end(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#input.clear();
+    this.core.forget(this);
+    // a client that never reads its last replies is not waited for forever
+    const linger = setTimeout(() => this.socket.destroy(), LINGER_MS);
+    linger.unref();
+    this.socket.end(() => {
+      clearTimeout(linger);
+      this.socket.destroy();
+    });
   }
 
   destroy(): void {
-    if (this.#closed) {
-      this.core.forget(this);
-      return;
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#input.clear();
+      this.socket.destroy();
     }
-    this.#closed = true;
-    this.socket.destroy();
     this.core.forget(this);
   }
 }

@@ -2,6 +2,7 @@
 // `stats` reports (connections, bytes read/written) and the connection limit (-c).
 import net from 'node:net';
 import fs from 'node:fs';
+import { createTlsServer } from './tls.js';
 import type { Cache } from '../cache/store.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
@@ -21,6 +22,14 @@ export interface ServerHooks {
   crawl?: (classes: number[]) => void;
 }
 
+/** The startup warning for listening on every interface with no authentication, or null. */
+export function openListenWarning(cfg: Config): string | null {
+  if (cfg.unixSocket !== null || cfg.port === 0 || cfg.authFile !== null) return null;
+  const open = cfg.listen.filter((h) => h === '0.0.0.0' || h === '::' || h === '*' || h === '');
+  if (open.length === 0) return null;
+  return `WARNING: listening on all interfaces (${open.join(',')}) without authentication: anyone who can reach this port can read and change the cache; bind with -l 127.0.0.1, firewall it, or use -Y / -S`;
+}
+
 export class ServerCore {
   readonly cache: Cache;
   readonly config: Config;
@@ -33,11 +42,14 @@ export class ServerCore {
   totalConnections = 0;
   rejectedConnections = 0;
   idleKicks = 0;
+  /** Connections dropped because their pending replies passed Config.outputBufferLimit. */
+  outputCapKicks = 0;
   connYields = 0;
   accepting = true;
   readonly connections = new Set<Connection>();
   readonly #servers: net.Server[] = [];
   #nextId = 0;
+  #idleTimer: NodeJS.Timeout | null = null;
 
   constructor(cache: Cache, config: Config, log: Logger, hooks: ServerHooks) {
     this.cache = cache;
@@ -65,6 +77,8 @@ export class ServerCore {
     }
     if (cfg.port === 0) return null;
     let port = cfg.port === -1 ? 0 : cfg.port;
+    const warning = openListenWarning(cfg);
+    if (warning !== null) this.log.warn(warning);
     for (const host of cfg.listen) {
       const server = await this.#bind({ host, port });
       const addr = server.address();
@@ -73,9 +87,37 @@ export class ServerCore {
     return port;
   }
 
+  /** Start the idle sweep (memcached's conn_timeout thread) when -o idle_timeout is set. */
+  #startIdleSweep(): void {
+    if (this.config.idleTimeout <= 0 || this.#idleTimer !== null) return;
+    this.#idleTimer = setInterval(() => this.sweepIdle(), 1000);
+    this.#idleTimer.unref();
+  }
+
+  /**
+   * Close connections with no progress for more than idle_timeout seconds. Progress is a
+   * command or the client reading a batch of replies, so a client that trickles one byte at
+   * a time, or one that never reads what it asked for, is closed too.
+   */
+  sweepIdle(): void {
+    const limit = this.config.idleTimeout;
+    if (limit <= 0) return;
+    const now = this.cache.clock.now();
+    for (const c of [...this.connections]) {
+      if (now - Math.max(c.lastCommandAt, c.lastProgressAt) > limit) {
+        this.idleKicks++;
+        c.destroy();
+      }
+    }
+  }
+
   #bind(options: net.ListenOptions): Promise<net.Server> {
+    this.#startIdleSweep();
     return new Promise((resolve, reject) => {
-      const server = net.createServer({ noDelay: true, pauseOnConnect: false }, (socket) => this.#accept(socket));
+      const onSocket = (socket: net.Socket): void => this.#accept(socket);
+      const server = this.config.tls
+        ? createTlsServer(this.config, onSocket, (err) => this.log.debug(`TLS handshake failed: ${err.message}`))
+        : net.createServer({ noDelay: true, pauseOnConnect: false }, onSocket);
       server.once('error', reject);
       server.listen({ ...options, backlog: this.config.backlog }, () => {
         server.off('error', reject);
@@ -109,8 +151,24 @@ export class ServerCore {
   /** Stop accepting new connections. */
   async closeListeners(): Promise<void> {
     this.accepting = false;
+    if (this.#idleTimer !== null) clearInterval(this.#idleTimer);
+    this.#idleTimer = null;
     await Promise.all(this.#servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     this.#servers.length = 0;
+  }
+
+  /**
+   * Graceful stop of every connection: read nothing new, answer the requests already read,
+   * flush, close. Connections still open after `timeoutMs` (clients that do not read) are
+   * closed at once.
+   */
+  async drainConnections(timeoutMs: number): Promise<void> {
+    for (const c of [...this.connections]) c.beginShutdown();
+    const deadline = Date.now() + timeoutMs;
+    while (this.connections.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    this.destroyConnections();
   }
 
   /** Close every client connection now. */

@@ -57,10 +57,22 @@ export class Feeder {
   feed(chunk: Buffer): Buffer {
     if (this.closed) return Buffer.alloc(0);
     // a fresh copy per chunk, as a socket delivers a new Buffer each time
-    const r = this.#input.feed(Buffer.from(chunk), (b) => this.session.consume(b, 0), () => this.session.wantBytes);
+    const consume = (b: Buffer): number => this.session.consume(b, 0);
+    const want = (): number => this.session.wantBytes;
+    const out = this.ctx.out;
+    const replies: Buffer[] = [];
+    let r = this.#input.feed(Buffer.from(chunk), consume, want);
+    // as the connection does: when the session yielded on a full output, take the batch
+    // and go on with the requests already held
+    for (;;) {
+      const yielded = r !== CLOSE && out.full && this.#input.length > 0;
+      const taken = out.take();
+      if (taken) replies.push(Buffer.from(taken));
+      if (!yielded) break;
+      r = this.#input.resume(consume, want);
+    }
     if (r === CLOSE) this.closed = true;
-    const out = this.ctx.out.take();
-    return out === null ? Buffer.alloc(0) : Buffer.from(out);
+    return Buffer.concat(replies);
   }
 
   /** `input` cut at the given offsets; all reply bytes. */

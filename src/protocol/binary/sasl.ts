@@ -2,8 +2,9 @@
 // `user:password` lines. memcached delegates to Cyrus SASL; its built-in password database
 // uses the same line format, and, like it, the file is read at each attempt so edits apply
 // without a restart.
-import fs from 'node:fs';
-import { timingSafeEqual } from 'node:crypto';
+import { checkCredentials, credentialsMatch } from '../auth-file.js';
+
+export { credentialsMatch };
 
 /** memcached's MAX_SASL_MECH_LEN: a longer mechanism name is Invalid arguments. */
 export const MAX_SASL_MECH_LEN = 32;
@@ -34,31 +35,5 @@ export function checkPlain(authFile: string | null, msg: Uint8Array, off: number
   const pass = m.subarray(b + 1);
   if (user.length === 0) return false;
   if (authz.length > 0 && !authz.equals(user)) return false;
-  let text: Buffer;
-  try {
-    text = fs.readFileSync(authFile);
-  } catch {
-    return false;
-  }
-  return credentialsMatch(text, user, pass);
-}
-
-/** Whether any `user:password` line of the file matches (trailing CR ignored). */
-export function credentialsMatch(file: Buffer, user: Buffer, pass: Buffer): boolean {
-  let ok = false;
-  let start = 0;
-  while (start < file.length) {
-    let end = file.indexOf(10, start);
-    if (end < 0) end = file.length;
-    let lineEnd = end;
-    if (lineEnd > start && file[lineEnd - 1] === 13) lineEnd--;
-    const colon = file.indexOf(0x3a, start);
-    if (colon >= 0 && colon < lineEnd && colon - start === user.length && file.subarray(start, colon).equals(user)) {
-      const p = file.subarray(colon + 1, lineEnd);
-      // compare every candidate in constant time for its length
-      if (p.length === pass.length && timingSafeEqual(p, pass)) ok = true;
-    }
-    start = end + 1;
-  }
-  return ok;
+  return checkCredentials(authFile, user, pass);
 }

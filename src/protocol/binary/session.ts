@@ -46,6 +46,8 @@ export class BinarySession implements Session {
     let pos = start;
     this.wantBytes = 0;
     while (pos < end) {
+      // enough replies are pending: the connection comes back once they are written
+      if (this.out.full) break;
       if (this.#swallow > 0) {
         const n = Math.min(this.#swallow, end - pos);
         this.#swallow -= n;

@@ -8,5 +8,11 @@ export type Handler = (s: TextSession, buf: Buffer, t: Tokens, next: number) => 
 /** The request (e.g. a value block) is not all here yet. */
 export const NEED_MORE = -2;
 
+/**
+ * Enough replies are pending: stop here and call the handler again on the same line once
+ * they are written (a multi-key get that yields between keys).
+ */
+export const YIELD = -3;
+
 /** memcached's KEY_MAX_LENGTH. */
 export const KEY_MAX_LENGTH = 250;

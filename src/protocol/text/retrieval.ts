@@ -4,7 +4,7 @@
 import { parseInt32 } from '../../cache/numbers.js';
 import { NONE } from '../../cache/item.js';
 import { writeDecimal } from '../../cache/numbers.js';
-import { KEY_MAX_LENGTH, type Handler } from './handler.js';
+import { KEY_MAX_LENGTH, YIELD, type Handler } from './handler.js';
 import { R } from './replies.js';
 import type { TextSession } from './session.js';
 import type { Tokens } from './tokens.js';
@@ -27,22 +27,39 @@ function retrieve(s: TextSession, buf: Buffer, t: Tokens, next: number, withCas:
     exptime = e;
     first = 2;
   }
-  const mark = out.mark();
+  const lineEnd = t.end;
+  // offsets within the line are kept relative to its first token, which stays put when the
+  // connection moves the unread input
+  const anchor = t.start[0]!;
+  let p = first < t.ntokens - 1 ? t.start[first]! : lineEnd;
+  if (s.resumeAt > 0) {
+    p = anchor + s.resumeAt;
+    s.resumeAt = 0;
+  } else if (hasLongKey(buf, p, lineEnd)) {
+    // memcached fetches (and counts, and touches) the keys before the bad one, then
+    // replaces the whole reply with the error
+    for (let q = p; q < lineEnd; ) {
+      while (q < lineEnd && buf[q] === 0x20) q++;
+      let e = q;
+      while (e < lineEnd && buf[e] !== 0x20) e++;
+      if (e - q > KEY_MAX_LENGTH) break;
+      if (e > q) {
+        if (touch) cache.getAndTouch(buf, q, e - q, exptime);
+        else cache.get(buf, q, e - q);
+      }
+      q = e;
+    }
+    out.raw(R.BAD_FORMAT);
+    return next;
+  }
   // walk the keys straight from the line: memcached re-tokenizes in batches of 24 with the
   // same result
-  const lineEnd = t.end;
-  let p = first < t.ntokens - 1 ? t.start[first]! : lineEnd;
   while (p < lineEnd) {
     while (p < lineEnd && buf[p] === 0x20) p++;
     if (p >= lineEnd) break;
     let e = p;
     while (e < lineEnd && buf[e] !== 0x20) e++;
     const klen = e - p;
-    if (klen > KEY_MAX_LENGTH) {
-      out.rewind(mark);
-      out.raw(R.BAD_FORMAT);
-      return next;
-    }
     const id = touch ? cache.getAndTouch(buf, p, klen, exptime) : cache.get(buf, p, klen);
     if (id !== NONE) {
       const nbytes = cache.itemValueLength(id);
@@ -65,6 +82,11 @@ function retrieve(s: TextSession, buf: Buffer, t: Tokens, next: number, withCas:
       b[o++] = 13;
       b[o++] = 10;
       out.pos = o;
+      if (out.full && e < lineEnd) {
+        // a multi-get of many large values: let this batch be written first
+        s.resumeAt = e - anchor;
+        return YIELD;
+      }
     }
     p = e;
   }
@@ -76,3 +98,13 @@ export const get: Handler = (s, buf, t, next) => retrieve(s, buf, t, next, false
 export const gets: Handler = (s, buf, t, next) => retrieve(s, buf, t, next, true, false);
 export const gat: Handler = (s, buf, t, next) => retrieve(s, buf, t, next, false, true);
 export const gats: Handler = (s, buf, t, next) => retrieve(s, buf, t, next, true, true);
+
+/** Some key in line[from, to) is longer than memcached's KEY_MAX_LENGTH. */
+function hasLongKey(buf: Buffer, from: number, to: number): boolean {
+  let run = 0;
+  for (let i = from; i < to; i++) {
+    if (buf[i] === 0x20) run = 0;
+    else if (++run > KEY_MAX_LENGTH) return true;
+  }
+  return false;
+}

@@ -5,7 +5,8 @@ import { Output } from '../output.js';
 import { CLOSE, type Session, type SessionContext } from '../types.js';
 import { R } from './replies.js';
 import { Tokens } from './tokens.js';
-import { NEED_MORE, type Handler } from './handler.js';
+import { AsciiAuth } from './auth.js';
+import { NEED_MORE, YIELD, type Handler } from './handler.js';
 import { VERBS } from './verbs.js';
 
 const GET = VERBS.get('get');
@@ -30,10 +31,17 @@ export class TextSession implements Session {
   swallow = 0;
   /** After `watch`, input is ignored (memcached's conn_watch). */
   watching = false;
+  /** A get that yielded goes on from this offset past its line's first token (0: none). */
+  resumeAt = 0;
+
+  /** -Y without -S: the client must authenticate first (see auth.ts). */
+  readonly auth: AsciiAuth | null;
 
   constructor(ctx: SessionContext) {
     this.ctx = ctx;
     this.out = ctx.out;
+    const cfg = ctx.config;
+    this.auth = cfg.authFile !== null && !cfg.sasl ? new AsciiAuth(cfg.authFile) : null;
   }
 
   consume(buf: Buffer, start: number): number {
@@ -41,7 +49,13 @@ export class TextSession implements Session {
     let pos = start;
     this.wantBytes = 0;
     if (this.watching) return end;
+    if (this.auth !== null && !this.auth.authenticated) {
+      pos = this.auth.consume(this, buf, pos, end);
+      if (pos === CLOSE || !this.auth.authenticated) return pos;
+    }
     while (pos < end) {
+      // enough replies are pending: the connection comes back once they are written
+      if (this.out.full) break;
       if (this.swallow > 0) {
         const n = Math.min(this.swallow, end - pos);
         this.swallow -= n;
@@ -57,7 +71,7 @@ export class TextSession implements Session {
       if (el - pos > 1 && buf[el - 1] === 13) el--;
       this.ctx.lastCommandAt = this.ctx.cache.clock.now();
       const r = this.#command(buf, pos, el, nl + 1);
-      if (r === NEED_MORE) break;
+      if (r === NEED_MORE || r === YIELD) break;
       if (r === CLOSE) return CLOSE;
       pos = r;
       if (this.ctx.closeAfterWrite) return CLOSE;
