@@ -317,7 +317,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     long: 'snapshot-file', short: ['e'], longAliases: ['memory-file'], kind: 'value', arg: 'FILE',
-    description: "Save the cache to FILE at shutdown (and every --snapshot-interval seconds) and load it at startup. -e/--memory-file (memcached's warm restart file) is an alias.",
+    description:
+      "Save the cache to FILE at graceful shutdown (SIGTERM, SIGINT, SIGUSR1, shutdown) and every --snapshot-interval seconds, and load it at startup before accepting connections. " +
+      'Expiry times are stored as wall-clock times, so items that expired while the daemon was down are not loaded, and the CAS counter continues above every loaded CAS. ' +
+      'The file is replaced atomically (temporary file, fsync, rename), so a crash keeps the previous snapshot. ' +
+      'A damaged, truncated or newer-format file loads only its checksum-verified part (or nothing), is reported in one log line and renamed to FILE.bad-TIMESTAMP. ' +
+      'A snapshot larger than -m loads its most recently used items. A periodic snapshot is consistent per item, not a point-in-time image: items changed while it is written may be saved in either state. ' +
+      "-e/--memory-file (memcached's warm restart file) is an alias; unlike memcached's, the file is portable and needs no tmpfs.",
     support: 'yes', statsKeys: ['memory_file'], example: ['--snapshot-file', '/var/tmp/memcached-ts.snap'],
     apply: (c, v) => {
       if (str(v) === '') throw new UsageError('empty file name');
@@ -326,7 +332,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     long: 'snapshot-interval', short: [], kind: 'value', arg: 'SECONDS', defaultText: '0',
-    description: 'Seconds between periodic snapshots; 0 saves only at shutdown. Needs --snapshot-file.',
+    description: 'Seconds between periodic snapshots; 0 saves only at shutdown. A failed write is logged, the previous snapshot is kept and the next interval tries again. Needs --snapshot-file.',
     support: 'yes', statsKeys: [], example: ['--snapshot-interval', '300', '--snapshot-file', '/var/tmp/memcached-ts.snap'],
     apply: (c, v) => { c.snapshotInterval = parseInteger(str(v), 0, 365 * 24 * 3600); },
   },
