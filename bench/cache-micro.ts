@@ -51,6 +51,7 @@ const kb = ks.keyBuf;
 const ko = ks.keyOff;
 const pool = ks.pool;
 const out = Buffer.allocUnsafe(valueSize + 64);
+const outView = new DataView(out.buffer, out.byteOffset, out.byteLength);
 // per-key value offsets and flags, computed once so the timed loop is the cache's work
 const vOff = new Uint32Array(keys);
 const flags = new Uint32Array(keys);
@@ -70,7 +71,7 @@ function getKey(k: number): void {
   const o = ko[k]!;
   const id = cache.get(kb, o, ko[k + 1]! - o);
   if (id === NONE) throw new Error(`key ${k} missing`);
-  cache.copyValue(id, out, 0);
+  cache.copyValueToView(id, outView, 0);
 }
 
 type Op = (k: number) => void;

@@ -37,6 +37,8 @@ export class Slabs {
   /** Page bytes and u32 views over the same memory. */
   readonly pages: Buffer[] = [];
   readonly pages32: Uint32Array[] = [];
+  /** DataViews over the same pages, for fast small copies (see bytes.ts). */
+  readonly views: DataView[] = [];
   readonly pageClass: number[] = [];
   #pageLimit: number;
   readonly #freeHead: Uint32Array;
@@ -137,6 +139,7 @@ export class Slabs {
     const page = this.pages.length;
     this.pages.push(buf);
     this.pages32.push(new Uint32Array(buf.buffer, buf.byteOffset, this.pageSize >>> 2));
+    this.views.push(new DataView(buf.buffer, buf.byteOffset, this.pageSize));
     this.pageClass.push(cls);
     this.#curPage[cls] = page;
     this.classPages[cls]!++;

@@ -38,6 +38,7 @@ export class CacheStats {
   reclaimed = 0;
   crawler_reclaimed = 0;
   crawler_items_checked = 0;
+  moves_within_lru = 0;
 
   /** `stats reset`: zero the event counters, keep the gauges (bytes, curr_items). */
   reset(): void {

@@ -3,6 +3,7 @@
 // Semantics follow memcached 1.6 (items.c, memcached.c do_store_item/do_add_delta).
 import type { Clock } from './clock.js';
 import { HashTable } from './hash-table.js';
+import { copyByViews, copyBytes } from './bytes.js';
 import { hashKey } from './hash.js';
 import {
   F_CAS_HI,
@@ -72,20 +73,6 @@ export const MAX_RELATIVE_EXPTIME = 60 * 60 * 24 * 30;
 const ITEM_UPDATE_INTERVAL = 60;
 const U64_MASK = (1n << 64n) - 1n;
 const EMPTY = Buffer.alloc(0);
-const bufferCopy = Buffer.prototype.copy;
-
-/**
- * Copy len bytes. Short runs go through a plain loop: Buffer#copy of part of a buffer makes a
- * view object per call, which costs more than the loop below a few hundred bytes.
- */
-export function copyBytes(src: Uint8Array, sOff: number, len: number, dst: Uint8Array, dOff: number): void {
-  if (len <= 256) {
-    for (let i = 0; i < len; i++) dst[dOff + i] = src[sOff + i]!;
-  } else {
-    bufferCopy.call(src, dst, dOff, sOff, sOff + len);
-  }
-}
-
 export class Cache {
   readonly slabs: Slabs;
   readonly table: HashTable;
@@ -112,6 +99,7 @@ export class Cache {
   #scratch: Buffer<ArrayBufferLike> = Buffer.allocUnsafe(64 * 1024);
   readonly #pages: Buffer[];
   readonly #pages32: Uint32Array[];
+  readonly #views: DataView[];
 
   constructor(options: CacheOptions, clock: Clock) {
     this.options = options;
@@ -121,6 +109,7 @@ export class Cache {
     this.slabs = new Slabs(geometry, options.slabPageSize, options.memoryLimit);
     this.#pages = this.slabs.pages;
     this.#pages32 = this.slabs.pages32;
+    this.#views = this.slabs.views;
     this.table = new HashTable(this.#pages, this.#pages32);
     this.lru = new Lru(geometry.sizes.length, this.#pages32);
     this.classStats = geometry.sizes.map(() => new ClassStats());
@@ -215,6 +204,7 @@ export class Cache {
 
   /** The page holding value byte `pos` of an item, and its offset there (set by #locate). */
   #segPage: Buffer = EMPTY;
+  #segView: DataView = new DataView(new ArrayBuffer(0));
   #segOff = 0;
 
   /**
@@ -230,6 +220,7 @@ export class Cache {
     const nbytes = this.#u32(id, F_NBYTES);
     if (n === 0) {
       this.#segPage = page;
+      this.#segView = this.#views[id >>> PAGE_SHIFT]!;
       this.#segOff = base + HEADER_BYTES + klen + pos;
       return nbytes - pos;
     }
@@ -237,6 +228,7 @@ export class Cache {
     const headCap = chunk - HEADER_BYTES - klen - 4 * n;
     if (pos < headCap) {
       this.#segPage = page;
+      this.#segView = this.#views[id >>> PAGE_SHIFT]!;
       this.#segOff = base + HEADER_BYTES + klen + 4 * n + pos;
       return headCap - pos;
     }
@@ -244,8 +236,32 @@ export class Cache {
     const cid = page.readUInt32LE(base + HEADER_BYTES + klen + 4 * k);
     const within = pos - headCap - k * chunk;
     this.#segPage = this.#pages[cid >>> PAGE_SHIFT]!;
+    this.#segView = this.#views[cid >>> PAGE_SHIFT]!;
     this.#segOff = ((cid & OFF_MASK) << 3) + within;
     return chunk - within;
+  }
+
+  /**
+   * Copy the whole value into a DataView at off (the fast path for reply buffers that keep a
+   * view); returns the offset after it.
+   */
+  copyValueToView(id: ItemId, dst: DataView, off: number): number {
+    let pos = 0;
+    const end = this.#u32(id, F_NBYTES);
+    while (pos < end) {
+      const take = Math.min(this.#locate(id, pos), end - pos);
+      copyByViews(this.#segView, this.#segOff, dst, off, take);
+      off += take;
+      pos += take;
+    }
+    return off;
+  }
+
+  /** copyKey into a DataView. */
+  copyKeyToView(id: ItemId, dst: DataView, off: number): number {
+    const len = this.itemKeyLength(id);
+    copyByViews(this.#views[id >>> PAGE_SHIFT]!, ((id & OFF_MASK) << 3) + HEADER_BYTES, dst, off, len);
+    return off + len;
   }
 
   #copyValueRange(id: ItemId, from: number, len: number, dst: Uint8Array, off: number): number {
@@ -331,12 +347,17 @@ export class Cache {
 
   /** Mark an item read: fetched flag, LRU bump, access time (at most once a minute). */
   touchAccess(id: ItemId): void {
+    // A read only sets flags in the header it already touched: FETCHED, and ACTIVE, which
+    // gives the item a second chance when it reaches the LRU tail (#reclaimOrEvict). Moving
+    // it in the LRU on every read would touch its two neighbours' headers (two more cache
+    // misses per get); like memcached, an item moves at most once per ITEM_UPDATE_INTERVAL.
     const fl = this.itemIflags(id);
-    if ((fl & IF_FETCHED) === 0) this.setItemIflags(id, fl | IF_FETCHED);
-    else if ((fl & IF_ACTIVE) === 0) this.setItemIflags(id, fl | IF_ACTIVE);
+    if ((fl & (IF_FETCHED | IF_ACTIVE)) !== (IF_FETCHED | IF_ACTIVE)) this.setItemIflags(id, fl | IF_FETCHED | IF_ACTIVE);
     const now = this.clock.now();
-    if (this.#u32(id, F_TIME) < now - ITEM_UPDATE_INTERVAL) this.#set32(id, F_TIME, now);
-    this.lru.bump(id, this.itemClass(id));
+    if (this.#u32(id, F_TIME) < now - ITEM_UPDATE_INTERVAL) {
+      this.#set32(id, F_TIME, now);
+      this.lru.bump(id, this.itemClass(id));
+    }
   }
 
   // ---- retrieval ----------------------------------------------------------------------
@@ -631,8 +652,18 @@ export class Cache {
       id = this.lru.prevOf(id);
     }
     if (this.options.noEvict) return false;
-    const tail = this.lru.tail[cls]!;
+    let tail = this.lru.tail[cls]!;
     if (tail === NONE) return false;
+    // second chance: an item read since it last reached the tail goes back to the head. Each
+    // rescue clears the mark a read set, so the walk is amortized O(1) per read (CLOCK).
+    for (let i = this.lru.size[cls]!; i > 0; i--) {
+      const f = this.itemIflags(tail);
+      if ((f & IF_ACTIVE) === 0) break;
+      this.setItemIflags(tail, f & ~IF_ACTIVE);
+      this.lru.bump(tail, cls);
+      this.stats.moves_within_lru++;
+      tail = this.lru.tail[cls]!;
+    }
     const cs = this.classStats[cls]!;
     const fl = this.itemIflags(tail);
     this.stats.evictions++;

@@ -1,9 +1,11 @@
 // Reply bytes of one connection, gathered so a whole batch of replies leaves in one socket
 // write. Bytes are appended to an arena; take() hands the pending slice to the socket and the
 // arena moves on (it is never rewritten under a pending write).
+import { viewOf } from '../cache/bytes.js';
 import { writeDecimal } from '../cache/numbers.js';
 
 const ARENA = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Pending reply bytes at which a session stops taking requests until the socket drains
@@ -14,11 +16,15 @@ export const OUTPUT_HIGH_WATER = 256 * 1024;
 
 export class Output {
   buf: Buffer;
+  /** A DataView over `buf`, for the cache's fast copies. */
+  view: DataView;
   pos = 0;
   #start = 0;
 
   constructor() {
-    this.buf = Buffer.allocUnsafe(ARENA);
+    // the arena comes with the first reply, so an idle connection holds none
+    this.buf = EMPTY;
+    this.view = viewOf(EMPTY);
   }
 
   /** Bytes waiting to be taken. */
@@ -38,6 +44,7 @@ export class Output {
       const next = Buffer.allocUnsafe(Math.max(ARENA, keep + n + (keep >> 1)));
       this.buf.copy(next, 0, this.#start, this.pos);
       this.buf = next;
+      this.view = viewOf(next);
       this.#start = 0;
       this.pos = keep;
     }
@@ -83,6 +90,7 @@ export class Output {
     const out = this.buf.subarray(this.#start, this.pos);
     if (this.buf.length - this.pos < 4096) {
       this.buf = Buffer.allocUnsafe(ARENA);
+      this.view = viewOf(this.buf);
       this.pos = 0;
     }
     this.#start = this.pos;

@@ -113,7 +113,7 @@ export function generalStats(cache: Cache, config: Config, server: ServerInfo): 
     ['lrutail_reflocked', '0'],
     ['moves_to_cold', '0'],
     ['moves_to_warm', '0'],
-    ['moves_within_lru', '0'],
+    ['moves_within_lru', String(s.moves_within_lru)],
     ['direct_reclaims', '0'],
     ['lru_bumps_dropped', '0'],
   );

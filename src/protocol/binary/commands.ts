@@ -219,7 +219,7 @@ function getOrTouch(s: BinarySession, buf: Buffer, pos: number): void {
   writeU32(b, p, cache.itemFlags(id));
   p += 4;
   if (rk > 0) p += buf.copy(b, p, keyOff, keyOff + rk);
-  if (vlen > 0) p = cache.copyValue(id, b, p);
+  if (vlen > 0) p = cache.copyValueToView(id, s.out.view, p);
   s.out.pos = p;
 }
 

@@ -153,7 +153,7 @@ function hit(s: TextSession, buf: Buffer, t: Tokens, next: number, cache: Cache,
   out.raw(CRLF);
   if (f.value) {
     const b = out.ensure(nbytes + 2);
-    out.pos = cache.copyValue(id, b, out.pos);
+    out.pos = cache.copyValueToView(id, out.view, out.pos);
     out.raw(CRLF);
   }
   if (f.locked && !f.noUpdate) cache.touchAccess(id);

@@ -67,7 +67,7 @@ function retrieve(s: TextSession, buf: Buffer, t: Tokens, next: number, withCas:
       let o = out.pos;
       b.set(R.VALUE, o);
       o += 6;
-      o = cache.copyKey(id, b, o);
+      o = cache.copyKeyToView(id, out.view, o);
       b[o++] = 0x20;
       o = writeDecimal(b, o, cache.itemFlags(id));
       b[o++] = 0x20;
@@ -78,7 +78,7 @@ function retrieve(s: TextSession, buf: Buffer, t: Tokens, next: number, withCas:
       }
       b[o++] = 13;
       b[o++] = 10;
-      o = cache.copyValue(id, b, o);
+      o = cache.copyValueToView(id, out.view, o);
       b[o++] = 13;
       b[o++] = 10;
       out.pos = o;

@@ -1,0 +1,30 @@
+// Copying item bytes. V8 has no cheap memcpy for a few dozen bytes: a byte loop pays a bounds
+// check per byte and Buffer#copy a native call, so hot paths copy through DataViews four
+// bytes at a time (unaligned access is allowed), which measured 2-3x faster for 100 bytes.
+
+const bufferCopy = Buffer.prototype.copy;
+
+/** Copy between any byte arrays: a loop for a few bytes, the native copy above that. */
+export function copyBytes(src: Uint8Array, sOff: number, len: number, dst: Uint8Array, dOff: number): void {
+  if (len <= 8) {
+    for (let i = 0; i < len; i++) dst[dOff + i] = src[sOff + i]!;
+  } else {
+    bufferCopy.call(src, dst, dOff, sOff, sOff + len);
+  }
+}
+
+/** Copy len bytes between two DataViews, four at a time. */
+export function copyByViews(src: DataView, sOff: number, dst: DataView, dOff: number, len: number): void {
+  if (len > 512) {
+    // long runs: the native copy wins
+    const s = new Uint8Array(src.buffer, src.byteOffset + sOff, len);
+    new Uint8Array(dst.buffer, dst.byteOffset + dOff, len).set(s);
+    return;
+  }
+  let i = 0;
+  for (; i + 4 <= len; i += 4) dst.setUint32(dOff + i, src.getUint32(sOff + i, true), true);
+  for (; i < len; i++) dst.setUint8(dOff + i, src.getUint8(sOff + i));
+}
+
+/** A DataView over exactly the bytes of a Buffer. */
+export const viewOf = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);
