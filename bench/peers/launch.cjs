@@ -5,7 +5,8 @@
 //   node bench/peers/launch.cjs nodecached -p 11311
 // Both packages bind every interface (listen(port) without a host); the launcher makes
 // them bind 127.0.0.1 only (or -l ADDR). Nothing else about them is changed, except
-// memcached-njs's logger (see below). Installed by `npm ci --prefix bench/peers`.
+// memcached-njs's logger (see below) and, with --nodelay, TCP_NODELAY on its accepted
+// sockets (nodecached sets it itself). Installed by `npm ci --prefix bench/peers`.
 'use strict';
 
 const net = require('node:net');
@@ -13,17 +14,19 @@ const path = require('node:path');
 
 function usage(msg) {
   if (msg) process.stderr.write(`launch.cjs: ${msg}\n`);
-  process.stderr.write('usage: node bench/peers/launch.cjs memcached-njs|nodecached -p PORT [-l ADDR]\n');
+  process.stderr.write('usage: node bench/peers/launch.cjs memcached-njs|nodecached -p PORT [-l ADDR] [--nodelay]\n');
   process.exit(2);
 }
 
 const [peer, ...rest] = process.argv.slice(2);
 let port = NaN;
 let host = '127.0.0.1';
+let nodelay = false;
 for (let i = 0; i < rest.length; i++) {
   const a = rest[i];
   if (a === '-p') port = Number(rest[++i]);
   else if (a === '-l') host = String(rest[++i]);
+  else if (a === '--nodelay') nodelay = true;
   else usage(`unknown argument ${a}`);
 }
 if (!Number.isInteger(port) || port <= 0 || port > 65535) usage('-p PORT is required');
@@ -47,7 +50,12 @@ if (peer === 'memcached-njs') {
   const quiet = () => {};
   const logger = { debug: quiet, info: quiet, warn: quiet, error: (m) => process.stderr.write(`${m}\n`) };
   new MemcacheServer({ port, logger }).startup().then(
-    () => process.stderr.write(`memcached-njs listening on ${host}:${port}\n`),
+    (srv) => {
+      // It writes a get reply in four pieces (VALUE line, data, CRLF, END); without
+      // TCP_NODELAY, Nagle holds the later pieces until the client's delayed ACK.
+      if (nodelay) srv._server.on('connection', (socket) => socket.setNoDelay(true));
+      process.stderr.write(`memcached-njs listening on ${host}:${port}${nodelay ? ' (TCP_NODELAY)' : ''}\n`);
+    },
     (e) => {
       process.stderr.write(`memcached-njs: ${e && e.message}\n`);
       process.exit(1);
@@ -55,6 +63,7 @@ if (peer === 'memcached-njs') {
   );
 } else if (peer === 'nodecached') {
   const server = require(path.join(modules, 'nodecached', 'lib', 'server.js'));
+  if (nodelay) usage('nodecached sets TCP_NODELAY itself');
   server.start({ port }, (err) => {
     if (err) {
       process.stderr.write(`nodecached: ${err}\n`);
