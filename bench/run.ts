@@ -448,7 +448,7 @@ function report(results: WorkloadResult[], meta: string): string {
     L.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|');
     for (const r of loads) {
       const w = r.w as LoadWorkload;
-      const wl = `${w.id} ${w.name}${protocolOf(w) === 'binary' ? ` (binary, ${binaryGet})` : ''}`;
+      const wl = `${w.id} ${w.name}${protocolOf(w) === 'binary' ? ` (binary${w.multiGet > 1 ? `, ${binaryGet}` : ''})` : ''}`;
       for (const key of keysIn(r)) {
         const g = aggregate(r.loads.filter((x) => x.target === key));
         const fails = r.failures.filter((f) => f.target === key);
@@ -534,6 +534,12 @@ function peerSection(loads: WorkloadResult[]): string[] {
   for (const t of peers) {
     const ran = loads.filter((r) => !r.skipped.some((s) => s.target === t.key)).map((r) => r.w.id);
     L.push(`| ${t.label} | ${t.version ?? '?'} | \`${cell(t.cmdText)}\` | ${ran.join(', ') || '–'} | ${cell(t.peer!.remarks.join('; '))} |`);
+  }
+  const withPeers = loads.filter((r) => peers.some((t) => !r.skipped.some((s) => s.target === t.key)));
+  if (withPeers.length === 0) {
+    const why = [...new Set(loads.flatMap((r) => r.skipped.filter((s) => s.target.startsWith('peer:')).map((s) => `${labelOf(s.target)} ${s.why}`)))];
+    L.push('', `No peer ran in the selected workloads: ${why.join('; ')}.`);
+    return L;
   }
   L.push('', `| workload | best peer | its ops/s | its ops per server CPU-s | ${labelOf('ours')} ops/s | ops/s ratio | ops per server CPU-s ratio | peers that failed or answered wrongly |`);
   L.push('|---|---|--:|--:|--:|--:|--:|---|');
