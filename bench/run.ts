@@ -234,7 +234,7 @@ function makeDriver(w: Workload, ks: Keyspace): ProtocolDriver {
 
 async function runLoadWorkload(w: LoadWorkload, ks: Keyspace, t: Target, step: string): Promise<LoadRun> {
   const driver = makeDriver(w, ks);
-  return withServer(t, w.memMB, w.serverArgs, async (srv) => {
+  return withServer(t, w.memMB, t.peer ? [] : w.serverArgs, async (srv) => {
     bar.prefix = `${step} ${w.id} ${t.label} `;
     if (w.preload) {
       const pre = await preload(HOST, srv.port, ks, driver, {
@@ -301,7 +301,7 @@ const postLoadHooks: PostLoadHook[] = [];
 
 async function runMemoryWorkload(w: MemoryWorkload, ks: Keyspace, t: Target, step: string): Promise<MemRun> {
   const driver = makeDriver(w, ks);
-  return withServer(t, w.memMB, w.serverArgs, async (srv) => {
+  return withServer(t, w.memMB, t.peer ? [] : w.serverArgs, async (srv) => {
     bar.prefix = `${step} ${w.id} ${t.label} `;
     await sleep(500);
     const rssBeforeKiB = srv.rssKiB();

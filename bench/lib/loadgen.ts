@@ -411,7 +411,7 @@ export async function runLoad(spec: LoadSpec, driver: ProtocolDriver, hooks: Loa
     const stallMs = spec.stallMs ?? 10_000;
     const inFlight = run.conns.reduce((a, c) => a + c.inFlight, 0);
     if (inFlight > 0 && t - run.lastCompletionAt > stallMs) {
-      run.fail(new Error(`server stopped answering: no request completed for ${(stallMs / 1000).toFixed(0)} s with ${inFlight} in flight (phase ${run.phase})`));
+      run.fail(new Error(`server stopped answering: no request completed for ${(stallMs / 1000).toFixed(0)} s with ${inFlight} in flight (${spec.mode === 'exhaust' ? 'loading' : `phase ${run.phase}`})`));
     }
   }, 200);
 

@@ -9,7 +9,8 @@ import path from 'node:path';
 export interface PeerDef {
   /** npm package name, also the column label. */
   name: string;
-  /** Server command (see ServerProcess): {port} is a free port; the launcher binds 127.0.0.1. */
+  /** Server command (see ServerProcess): {port} is a free port; the launcher binds 127.0.0.1.
+   *  A workload's server arguments (-I 2m) are not passed: the peers have no such limits. */
   command: string;
   /** Workload ids it is run in: the ones it can serve. */
   workloads: string[];
@@ -34,7 +35,7 @@ export const PEERS: PeerDef[] = [
       'text protocol only; no memory limit, no eviction, no expiry (exptime is stored, never checked); `stats` is a stub',
       'the published package\'s `main` (dist/index.js) is missing, so the launcher loads `src/lib/memcached-server.js`',
       'run with a silent logger: its default logger console.logs every command and every get',
-      'run with TCP_NODELAY set by the launcher (`--nodelay`): it does not set it, writes each get reply in four pieces, and Nagle then holds them for the client\'s delayed ACK (p50 ≈ 44 ms in workload a, ~5× fewer ops/s)',
+      'run with TCP_NODELAY set by the launcher (`--nodelay`): it does not set it, writes each get reply in four pieces, and Nagle then holds them for the client\'s delayed ACK (in a trial of workload a: p50 ≈ 44 ms, ~5× fewer ops/s)',
     ],
   },
   {
