@@ -93,7 +93,7 @@ if (a.help) {
   process.exit(0);
 }
 if (a.list) {
-  for (const w of WORKLOADS) process.stdout.write(`${w.id}  ${w.name.padEnd(14)} ${w.what}\n`);
+  for (const w of WORKLOADS) process.stdout.write(`${w.id.padEnd(6)}${w.name.padEnd(15)} ${w.what}\n`);
   process.exit(0);
 }
 
