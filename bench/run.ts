@@ -16,6 +16,9 @@ import { ProgressBar } from './lib/progress.js';
 import { describeKeyDist } from './lib/rng.js';
 import { ServerProcess, splitCommand, tcpRetransSegs, hostBusySeconds, type ServerCommand } from './lib/server.js';
 import { TextDriver } from './lib/text-protocol.js';
+import { BinaryDriver, type BinaryMultiGet } from './lib/binary-protocol.js';
+import type { ProtocolDriver } from './lib/protocol.js';
+import { PEERS, PEERS_DIR, ensurePeersInstalled, type PeerDef } from './lib/peers.js';
 import { WORKLOADS, type LoadWorkload, type MemoryWorkload, type Workload } from './workloads.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -38,6 +41,10 @@ const HELP = `usage: npm run bench -- [options]
   --seed N                random seed for keys, values and the request mix (default 42)
   --verify-every N        compare value bytes of every Nth hit (default 16; 0 = off; flags/length always)
   --mem-items N           items for the memory workload (default 1000000)
+  --protocol text|binary  protocol of the load (default text); workloads that name their own (a-bin) keep it
+  --binary-get getkq|getk how the binary driver sends a multi-key get: GetKQ... + Noop (default) or GetK...
+  --peers                 also run the JavaScript memcached servers pinned in ${PEERS_DIR}/ (${PEERS.map((p) => p.name).join(', ')})
+                          in the workloads they can serve; installs them there with npm ci when missing
   --memcached-cmd CMD     reference server (default "${DEFAULT_MEMCACHED}")
   --ours-cmd CMD          server under test (default "${DEFAULT_OURS}")
   --ours-label NAME       its name in the tables (default memcached-ts)
@@ -66,6 +73,9 @@ const { values: a } = parseArgs({
     'memcached-cmd': { type: 'string' },
     'ours-cmd': { type: 'string' },
     'ours-label': { type: 'string' },
+    protocol: { type: 'string', default: 'text' },
+    'binary-get': { type: 'string', default: 'getkq' },
+    peers: { type: 'boolean', default: false },
     target: { type: 'string' },
     pin: { type: 'boolean' },
     'no-pin': { type: 'boolean' },
@@ -83,7 +93,7 @@ if (a.help) {
   process.exit(0);
 }
 if (a.list) {
-  for (const w of WORKLOADS) process.stdout.write(`${w.id}  ${w.name.padEnd(14)} ${w.what}\n`);
+  for (const w of WORKLOADS) process.stdout.write(`${w.id.padEnd(6)}${w.name.padEnd(15)} ${w.what}\n`);
   process.exit(0);
 }
 
@@ -107,16 +117,40 @@ const oursCmdText = a['ours-cmd'] ?? (a.target === 'memcached' ? MEMCACHED_PORTF
 const oursLabel = a['ours-label'] ?? (a.target === 'memcached' && a['ours-cmd'] === undefined ? 'memcached#2' : 'memcached-ts');
 const refCmdText = a['memcached-cmd'] ?? DEFAULT_MEMCACHED;
 
+type Protocol = 'text' | 'binary';
+if (a.protocol !== 'text' && a.protocol !== 'binary') throw new Error('--protocol is text or binary');
+const defaultProtocol: Protocol = a.protocol;
+if (a['binary-get'] !== 'getkq' && a['binary-get'] !== 'getk') throw new Error('--binary-get is getkq or getk');
+const binaryGet: BinaryMultiGet = a['binary-get'];
+
+/** 'ref' (memcached), 'ours' (memcached-ts), or 'peer:<name>'. */
+type TargetKey = string;
 interface Target {
-  role: 'ref' | 'ours';
+  key: TargetKey;
+  role: 'ref' | 'ours' | 'peer';
   label: string;
   cmdText: string;
   cmd: ServerCommand;
+  peer?: PeerDef;
+  version?: string;
 }
 const targets: Target[] = [
-  { role: 'ref', label: 'memcached', cmdText: refCmdText, cmd: { argv: splitCommand(refCmdText), cwd: ROOT } },
-  { role: 'ours', label: oursLabel, cmdText: oursCmdText, cmd: { argv: splitCommand(oursCmdText), cwd: ROOT } },
+  { key: 'ref', role: 'ref', label: 'memcached', cmdText: refCmdText, cmd: { argv: splitCommand(refCmdText), cwd: ROOT } },
+  { key: 'ours', role: 'ours', label: oursLabel, cmdText: oursCmdText, cmd: { argv: splitCommand(oursCmdText), cwd: ROOT } },
 ];
+if (a.peers) {
+  for (const p of PEERS) targets.push({ key: `peer:${p.name}`, role: 'peer', label: p.name, cmdText: p.command, cmd: { argv: splitCommand(p.command), cwd: ROOT }, peer: p });
+}
+const labelOf = (key: TargetKey): string => targets.find((t) => t.key === key)?.label ?? key;
+const protocolOf = (w: Workload): Protocol => (w.kind === 'load' && w.protocol) || defaultProtocol;
+
+/** Why a peer is not run in a workload, or null if it is. */
+function peerSkip(t: Target, w: Workload): string | null {
+  if (!t.peer) return null;
+  if (!t.peer.workloads.includes(w.id)) return `not run in ${w.id}: ${w.kind === 'memory' ? 'no memory limit' : 'cannot serve it'} (see Peers)`;
+  if (!t.peer.protocols.includes(protocolOf(w))) return `not run in ${w.id}: no ${protocolOf(w)} protocol`;
+  return null;
+}
 
 const selected: Workload[] = (() => {
   if (a.workloads === undefined) return WORKLOADS;
@@ -131,7 +165,7 @@ const selected: Workload[] = (() => {
 // ---------------------------------------------------------------------------------------
 
 interface LoadRun {
-  target: 'ref' | 'ours';
+  target: TargetKey;
   res: LoadResult;
   serverCpuSec: number;
   /** Host-wide TCP segments retransmitted during the measured window. */
@@ -141,7 +175,7 @@ interface LoadRun {
   counters: Record<string, { delta: number; final: number }>;
 }
 interface MemRun {
-  target: 'ref' | 'ours';
+  target: TargetKey;
   rssBeforeKiB: number;
   rssAfterKiB: number;
   items: number;
@@ -155,7 +189,7 @@ interface MemRun {
   extra: Record<string, number | string>;
 }
 interface Failure {
-  target: 'ref' | 'ours';
+  target: TargetKey;
   message: string;
 }
 interface WorkloadResult {
@@ -164,6 +198,8 @@ interface WorkloadResult {
   loads: LoadRun[];
   mems: MemRun[];
   failures: Failure[];
+  /** Peers left out of this workload, and why. */
+  skipped: { target: TargetKey; why: string }[];
 }
 
 const bar = new ProgressBar();
@@ -192,14 +228,20 @@ async function withServer<T>(t: Target, memMB: number, extraArgs: string[], fn: 
 
 const fmtRate = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(0));
 
+function makeDriver(w: Workload, ks: Keyspace): ProtocolDriver {
+  return protocolOf(w) === 'binary' ? new BinaryDriver(ks, binaryGet) : new TextDriver(ks);
+}
+
 async function runLoadWorkload(w: LoadWorkload, ks: Keyspace, t: Target, step: string): Promise<LoadRun> {
-  const driver = new TextDriver(ks);
-  return withServer(t, w.memMB, w.serverArgs, async (srv) => {
+  const driver = makeDriver(w, ks);
+  return withServer(t, w.memMB, t.peer ? [] : w.serverArgs, async (srv) => {
     bar.prefix = `${step} ${w.id} ${t.label} `;
     if (w.preload) {
       const pre = await preload(HOST, srv.port, ks, driver, {
         seed,
         onProgress: (p) => bar.update(p.fraction, `preload ${fmtRate(p.recentOpsPerSec)} sets/s`),
+      }).catch((e: unknown) => {
+        throw new Error(`preload: ${(e as Error).message}`);
       });
       if (pre.errors > 0 && w.serverCounters.length === 0) throw new Error(`preload: ${pre.errors} errors, e.g. ${pre.errorSamples.join('; ')}`);
     }
@@ -249,7 +291,7 @@ async function runLoadWorkload(w: LoadWorkload, ks: Keyspace, t: Target, step: s
     }
     bar.clear();
     const otherCpuPct = Math.max(0, (100 * (host1 - host0 - (cpu1 - cpu0) - res.clientCpuSec)) / res.seconds);
-    return { target: t.role, res, serverCpuSec: cpu1 - cpu0, retrans: rt1 - rt0, otherCpuPct, counters };
+    return { target: t.key, res, serverCpuSec: cpu1 - cpu0, retrans: rt1 - rt0, otherCpuPct, counters };
   });
 }
 
@@ -258,8 +300,8 @@ type PostLoadHook = (ctx: { server: ServerProcess; target: Target; keyspace: Key
 const postLoadHooks: PostLoadHook[] = [];
 
 async function runMemoryWorkload(w: MemoryWorkload, ks: Keyspace, t: Target, step: string): Promise<MemRun> {
-  const driver = new TextDriver(ks);
-  return withServer(t, w.memMB, w.serverArgs, async (srv) => {
+  const driver = makeDriver(w, ks);
+  return withServer(t, w.memMB, t.peer ? [] : w.serverArgs, async (srv) => {
     bar.prefix = `${step} ${w.id} ${t.label} `;
     await sleep(500);
     const rssBeforeKiB = srv.rssKiB();
@@ -294,7 +336,7 @@ async function runMemoryWorkload(w: MemoryWorkload, ks: Keyspace, t: Target, ste
     for (const h of postLoadHooks) Object.assign(extra, await h({ server: srv, target: t, keyspace: ks }));
     bar.clear();
     return {
-      target: t.role,
+      target: t.key,
       rssBeforeKiB,
       rssAfterKiB,
       items: Number(st.curr_items ?? NaN),
@@ -378,10 +420,22 @@ function aggregate(runs: LoadRun[]): Agg | null {
   };
 }
 
+/** Why a target's figures in this workload cannot be taken at face value, or null. */
+function wrongness(w: LoadWorkload, g: Agg): string | null {
+  const why: string[] = [];
+  if (g.verifyFailures > 0) why.push('wrong values');
+  if (g.errors > 0) why.push('error replies');
+  // Every key was set before the run and nothing should be evicted: a miss is a lost item.
+  if (w.preload && w.serverCounters.length === 0 && g.hitPct < 99) why.push(`${num(g.hitPct, 1)}% hits after preloading every key`);
+  return why.length ? why.join(', ') : null;
+}
+
+const cell = (s: string): string => s.replaceAll('|', '\\|');
+
 function report(results: WorkloadResult[], meta: string): string {
   const L: string[] = [meta, ''];
-  const label = (role: 'ref' | 'ours'): string => (role === 'ref' ? targets[0]!.label : targets[1]!.label);
   const loads = results.filter((r) => r.w.kind === 'load');
+  const keysIn = (r: WorkloadResult): TargetKey[] => targets.map((t) => t.key).filter((k) => !r.skipped.some((s) => s.target === k));
   if (loads.length) {
     L.push('### Throughput and latency', '');
     L.push(
@@ -394,11 +448,12 @@ function report(results: WorkloadResult[], meta: string): string {
     L.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|');
     for (const r of loads) {
       const w = r.w as LoadWorkload;
-      for (const role of ['ref', 'ours'] as const) {
-        const g = aggregate(r.loads.filter((x) => x.target === role));
-        const fails = r.failures.filter((f) => f.target === role);
+      const wl = `${w.id} ${w.name}${protocolOf(w) === 'binary' ? ` (binary${w.multiGet > 1 ? `, ${binaryGet}` : ''})` : ''}`;
+      for (const key of keysIn(r)) {
+        const g = aggregate(r.loads.filter((x) => x.target === key));
+        const fails = r.failures.filter((f) => f.target === key);
         if (!g) {
-          L.push(`| ${w.id} ${w.name} | ${label(role)} | failed | | | | | | | | | | | ${fails.map((f) => f.message.split('\n')[0]).join('; ').replaceAll('|', '\\|')} |`);
+          L.push(`| ${wl} | ${labelOf(key)} | failed | | | | | | | | | | | ${cell(fails.map((f) => f.message.split('\n')[0]).join('; '))} |`);
           continue;
         }
         const notes: string[] = [];
@@ -407,14 +462,15 @@ function report(results: WorkloadResult[], meta: string): string {
         for (const [c, v] of Object.entries(g.counters)) notes.push(`${c}: +${num(v.delta)} in run (${num(v.final)} total)`);
         if (g.errors) notes.push(`**${g.errors} error replies** (${g.errorSamples.join('; ')})`);
         notes.push(g.verifyFailures ? `**${g.verifyFailures} of ${g.verified} values WRONG** (${g.verifySamples.join('; ')})` : `${num(g.verified)} values verified`);
+        if (w.preload && w.serverCounters.length === 0 && g.hitPct < 99) notes.push(`**only ${num(g.hitPct, 1)}% hits although every key was set before the run**`);
         if (g.retrans > 0) notes.push(`${num(g.retrans)} TCP retransmits (host-wide) during ${g.n > 1 ? 'the reps' : 'the run'}`);
         if (fails.length) notes.push(`${fails.length} rep(s) failed: ${fails[0]!.message.split('\n')[0]}`);
         L.push(
-          `| ${w.id} ${w.name} | ${label(role)} | ${num(g.ops)} | ${g.n > 1 ? `${num(g.opsMin)}–${num(g.opsMax)}` : '–'} | ${us(g.p50)} | ${us(g.p99)} | ${us(g.p999)} | ${us(g.max)} | ${num(g.srvCpuPct)}% | ${num(g.opsPerCpuSec)} | ${num(g.cliCpuPct)}% | ${num(g.otherCpuPct)}% | ${num(g.hitPct, 1)} | ${notes.join('; ').replaceAll('|', '\\|')} |`,
+          `| ${wl} | ${labelOf(key)} | ${num(g.ops)} | ${g.n > 1 ? `${num(g.opsMin)}–${num(g.opsMax)}` : '–'} | ${us(g.p50)} | ${us(g.p99)} | ${us(g.p999)} | ${us(g.max)} | ${num(g.srvCpuPct)}% | ${num(g.opsPerCpuSec)} | ${num(g.cliCpuPct)}% | ${num(g.otherCpuPct)}% | ${num(g.hitPct, 1)} | ${cell(notes.join('; '))} |`,
         );
       }
     }
-    L.push('', `### Ratios ${label('ours')} / ${label('ref')}`, '');
+    L.push('', `### Ratios ${labelOf('ours')} / ${labelOf('ref')}`, '');
     L.push('Above 1× is better for throughput columns, worse for latency columns.', '');
     L.push('| workload | ops/s | ops per server CPU-s | p50 | p99 | p99.9 | max |');
     L.push('|---|--:|--:|--:|--:|--:|--:|');
@@ -429,6 +485,7 @@ function report(results: WorkloadResult[], meta: string): string {
         `| ${r.w.id} ${r.w.name} | ${ratio(ours.ops, ref.ops)} | ${ratio(ours.opsPerCpuSec, ref.opsPerCpuSec)} | ${ratio(ours.p50, ref.p50)} | ${ratio(ours.p99, ref.p99)} | ${ratio(ours.p999, ref.p999)} | ${ratio(ours.max, ref.max)} |`,
       );
     }
+    if (targets.some((t) => t.peer)) L.push(...peerSection(loads));
   }
   for (const r of results.filter((x) => x.w.kind === 'memory')) {
     const w = r.w as MemoryWorkload;
@@ -436,28 +493,84 @@ function report(results: WorkloadResult[], meta: string): string {
     L.push('RSS per item = (VmRSS after loading − VmRSS of the idle server) / curr_items.', '');
     L.push('| server | items stored | evictions | RSS idle MiB | RSS loaded MiB | RSS per item (B) | load rate (sets/s, 4 conns × 64 pipelined) | read-back check |');
     L.push('|---|--:|--:|--:|--:|--:|--:|---|');
-    const per: Partial<Record<'ref' | 'ours', number>> = {};
-    for (const role of ['ref', 'ours'] as const) {
-      const ms = r.mems.filter((x) => x.target === role);
-      const fails = r.failures.filter((f) => f.target === role);
+    const per: Partial<Record<TargetKey, number>> = {};
+    for (const key of keysIn(r)) {
+      const ms = r.mems.filter((x) => x.target === key);
+      const fails = r.failures.filter((f) => f.target === key);
       if (ms.length === 0) {
-        L.push(`| ${label(role)} | failed | | | | | | ${fails.map((f) => f.message.split('\n')[0]).join('; ').replaceAll('|', '\\|')} |`);
+        L.push(`| ${labelOf(key)} | failed | | | | | | ${cell(fails.map((f) => f.message.split('\n')[0]).join('; '))} |`);
         continue;
       }
       const m = (f: (x: MemRun) => number): number => median(ms.map(f));
       const perItem = m((x) => ((x.rssAfterKiB - x.rssBeforeKiB) * 1024) / x.items);
-      per[role] = perItem;
+      per[key] = perItem;
       const hits = ms.reduce((s, x) => s + x.checkHits, 0);
       const keys = ms.reduce((s, x) => s + x.checkKeys, 0);
       const bad = ms.reduce((s, x) => s + x.checkVerifyFailures, 0);
       const errs = ms.reduce((s, x) => s + x.loadErrors, 0);
       L.push(
-        `| ${label(role)} | ${num(m((x) => x.items))} | ${num(m((x) => x.evictions))} | ${num(m((x) => x.rssBeforeKiB) / 1024, 1)} | ${num(m((x) => x.rssAfterKiB) / 1024, 1)} | ${num(perItem, 1)} | ${num(m((x) => r.keys / x.loadSeconds))} | ${num(hits)}/${num(keys)} hits, ${bad ? `**${bad} wrong**` : 'all values correct'}${errs ? `; **${errs} load errors**` : ''} |`,
+        `| ${labelOf(key)} | ${num(m((x) => x.items))} | ${num(m((x) => x.evictions))} | ${num(m((x) => x.rssBeforeKiB) / 1024, 1)} | ${num(m((x) => x.rssAfterKiB) / 1024, 1)} | ${num(perItem, 1)} | ${num(m((x) => r.keys / x.loadSeconds))} | ${num(hits)}/${num(keys)} hits, ${bad ? `**${bad} wrong**` : 'all values correct'}${errs ? `; **${errs} load errors**` : ''} |`,
       );
     }
-    if (per.ref !== undefined && per.ours !== undefined) L.push('', `RSS per item ratio ${label('ours')} / ${label('ref')}: ${ratio(per.ours, per.ref)}`);
+    if (per.ref !== undefined && per.ours !== undefined) L.push('', `RSS per item ratio ${labelOf('ours')} / ${labelOf('ref')}: ${ratio(per.ours, per.ref)}`);
   }
   return L.join('\n') + '\n';
+}
+
+/** Target for workload a: memcached-ts at least this many times the best JS peer's ops/s. */
+const PEER_TARGET = 10;
+
+function peerSection(loads: WorkloadResult[]): string[] {
+  const peers = targets.filter((t) => t.peer);
+  const L: string[] = ['', `### ${labelOf('ours')} against the JavaScript peers`, ''];
+  L.push(
+    `Peers: other memcached servers written in JavaScript, from npm, pinned in \`${PEERS_DIR}/package-lock.json\` and started through \`${PEERS_DIR}/launch.cjs\` (binds 127.0.0.1, pinned like the others). ` +
+      `"Best peer" is the peer with the most ops/s among those that answered correctly (no wrong value, no error reply, every preloaded key found). ` +
+      `Target: ${labelOf('ours')} at least ${PEER_TARGET}× the best peer's ops/s in workload a.`,
+    '',
+  );
+  L.push('| peer | version | command | run in | remarks |');
+  L.push('|---|---|---|---|---|');
+  for (const t of peers) {
+    const ran = loads.filter((r) => !r.skipped.some((s) => s.target === t.key)).map((r) => r.w.id);
+    L.push(`| ${t.label} | ${t.version ?? '?'} | \`${cell(t.cmdText)}\` | ${ran.join(', ') || '–'} | ${cell(t.peer!.remarks.join('; '))} |`);
+  }
+  const withPeers = loads.filter((r) => peers.some((t) => !r.skipped.some((s) => s.target === t.key)));
+  if (withPeers.length === 0) {
+    const why = [...new Set(loads.flatMap((r) => r.skipped.filter((s) => s.target.startsWith('peer:')).map((s) => `${labelOf(s.target)} ${s.why}`)))];
+    L.push('', `No peer ran in the selected workloads: ${why.join('; ')}.`);
+    return L;
+  }
+  L.push('', `| workload | best peer | its ops/s | its ops per server CPU-s | ${labelOf('ours')} ops/s | ops/s ratio | ops per server CPU-s ratio | peers that failed or answered wrongly |`);
+  L.push('|---|---|--:|--:|--:|--:|--:|---|');
+  for (const r of loads) {
+    const w = r.w as LoadWorkload;
+    const ran = peers.filter((t) => !r.skipped.some((s) => s.target === t.key));
+    if (ran.length === 0) continue;
+    const ours = aggregate(r.loads.filter((x) => x.target === 'ours'));
+    let best: { t: Target; g: Agg } | null = null;
+    const bad: string[] = [];
+    for (const t of ran) {
+      const g = aggregate(r.loads.filter((x) => x.target === t.key));
+      const fails = r.failures.filter((f) => f.target === t.key);
+      if (!g) {
+        bad.push(`${t.label}: failed (${fails[0]?.message.split('\n')[0] ?? '?'})`);
+        continue;
+      }
+      const wrong = wrongness(w, g);
+      if (wrong) {
+        bad.push(`${t.label}: ${wrong} (${num(g.ops)} ops/s not counted)`);
+        continue;
+      }
+      if (fails.length) bad.push(`${t.label}: ${fails.length} of ${fails.length + g.n} reps failed`);
+      if (!best || g.ops > best.g.ops) best = { t, g };
+    }
+    const verdict = best && ours && w.id === 'a' ? (ours.ops >= PEER_TARGET * best.g.ops ? ' (target met)' : ` (**below the ${PEER_TARGET}× target**)`) : '';
+    L.push(
+      `| ${w.id} ${w.name} | ${best?.t.label ?? 'none correct'} | ${best ? num(best.g.ops) : '–'} | ${best ? num(best.g.opsPerCpuSec) : '–'} | ${ours ? num(ours.ops) : '–'} | ${best && ours ? ratio(ours.ops, best.g.ops) + verdict : '–'} | ${best && ours ? ratio(ours.opsPerCpuSec, best.g.opsPerCpuSec) : '–'} | ${cell(bad.join('; ') || '–')} |`,
+    );
+  }
+  return L;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -492,22 +605,30 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const command = `npm run bench${args.length ? ' -- ' + args.map(shellQuote).join(' ') : ''}`;
   const started = new Date();
-  const steps: { w: Workload; rep: number }[] = [];
-  for (const w of selected) for (let rep = 0; rep < reps; rep++) steps.push({ w, rep });
+  if (a.peers) {
+    const versions = ensurePeersInstalled(ROOT, (m) => bar.log(m));
+    for (const t of targets) if (t.peer) t.version = versions[t.peer.name];
+  }
+  const runsIn = (w: Workload): Target[] => targets.filter((t) => peerSkip(t, w) === null);
   const results: WorkloadResult[] = [];
   let pair = 0;
   let stepNo = 0;
-  const totalRuns = steps.length * 2;
+  const totalRuns = selected.reduce((n, w) => n + reps * runsIn(w).length, 0);
 
   for (const w of selected) {
     const count = w.kind === 'memory' ? (memItems ?? w.items) : quick && w.quickKeys ? w.quickKeys : w.keys;
     bar.log(`workload ${w.id} ${w.name}: ${w.what} (${num(count)} keys)`);
     const ks = new Keyspace({ count, keySize: w.keySize, valueSize: w.valueSize, seed });
-    const wr: WorkloadResult = { w, keys: count, loads: [], mems: [], failures: [] };
+    const skipped = targets.flatMap((t) => {
+      const why = peerSkip(t, w);
+      return why === null ? [] : [{ target: t.key, why }];
+    });
+    const wr: WorkloadResult = { w, keys: count, loads: [], mems: [], failures: [], skipped };
     results.push(wr);
+    const runners = runsIn(w);
     for (let rep = 0; rep < reps; rep++) {
-      // Alternate which server goes first, so drift (thermal, page cache...) hits both alike.
-      const order = pair++ % 2 === 0 ? [targets[0]!, targets[1]!] : [targets[1]!, targets[0]!];
+      // Alternate the order (A B C, C B A, ...), so drift (thermal, page cache...) hits all alike.
+      const order = pair++ % 2 === 0 ? runners : [...runners].reverse();
       for (const t of order) {
         if (interrupted) return;
         const step = `[${++stepNo}/${totalRuns}]`;
@@ -528,7 +649,7 @@ async function main(): Promise<void> {
         } catch (e) {
           bar.clear();
           const msg = (e as Error).message;
-          wr.failures.push({ target: t.role, message: msg });
+          wr.failures.push({ target: t.key, message: msg });
           bar.log(`  ${step} ${t.label} FAILED: ${msg}`);
         }
       }
@@ -543,6 +664,8 @@ async function main(): Promise<void> {
     ...machineInfo(),
     `- Reference server: \`${targets[0]!.cmdText}\``,
     `- Server under test (${targets[1]!.label}): \`${targets[1]!.cmdText}\``,
+    ...targets.filter((t) => t.peer).map((t) => `- Peer ${t.label}@${t.version ?? '?'}: \`${t.cmdText}\``),
+    `- Protocol: ${defaultProtocol}${defaultProtocol === 'binary' ? ` (multi-get as ${binaryGet})` : ''}${selected.some((w) => w.kind === 'load' && w.protocol && w.protocol !== defaultProtocol) ? `; ${selected.filter((w) => w.kind === 'load' && w.protocol && w.protocol !== defaultProtocol).map((w) => `${w.id} uses ${protocolOf(w)}${protocolOf(w) === 'binary' ? ` (${binaryGet})` : ''}`).join(', ')}` : ''}`,
     `- Pinning: ${pin ? `load generator on CPU ${clientCpu}, each server on CPU ${serverCpu} (taskset)` : 'none'}`,
     `- Per run: fresh server, preload, ${warmupMs / 1000} s warm-up, ${durationMs / 1000} s measured; ${reps} rep(s) per server, order alternating; seed ${seed}; value bytes checked on every ${verifyEvery}th hit`,
     '',

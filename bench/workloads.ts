@@ -27,6 +27,8 @@ export interface LoadWorkload {
   preload: boolean;
   /** Report these `stats` counters (delta over the run, and final value). */
   serverCounters: string[];
+  /** Protocol of the load; unset = the runner's --protocol (text by default). */
+  protocol?: 'text' | 'binary';
 }
 
 export interface MemoryWorkload {
@@ -47,24 +49,33 @@ const KEY = { min: 10, max: 16 };
 const V100 = { min: 100, max: 100 };
 const UNIFORM: KeyDist = { kind: 'uniform' };
 
+const MIXED_50C: LoadWorkload = {
+  kind: 'load',
+  id: 'a',
+  name: 'mixed-50c',
+  what: '50 connections, 90% get / 10% set, 100 B values, no pipelining',
+  memMB: 1024,
+  serverArgs: [],
+  connections: 50,
+  depth: 1,
+  multiGet: 1,
+  getRatio: 0.9,
+  keys: 100_000,
+  keySize: KEY,
+  valueSize: V100,
+  keyDist: UNIFORM,
+  preload: true,
+  serverCounters: [],
+};
+
 export const WORKLOADS: Workload[] = [
+  MIXED_50C,
   {
-    kind: 'load',
-    id: 'a',
-    name: 'mixed-50c',
-    what: '50 connections, 90% get / 10% set, 100 B values, no pipelining',
-    memMB: 1024,
-    serverArgs: [],
-    connections: 50,
-    depth: 1,
-    multiGet: 1,
-    getRatio: 0.9,
-    keys: 100_000,
-    keySize: KEY,
-    valueSize: V100,
-    keyDist: UNIFORM,
-    preload: true,
-    serverCounters: [],
+    ...MIXED_50C,
+    id: 'a-bin',
+    name: 'mixed-50c-bin',
+    what: 'workload a over the binary protocol (GetK and Set; preload too)',
+    protocol: 'binary',
   },
   {
     kind: 'load',

@@ -60,6 +60,11 @@ export interface LoadSpec {
   seed: number;
   /** Compare value bytes of every Nth hit (0 = never). Flags and length are checked on every hit. */
   verifyEvery: number;
+  /**
+   * Fail the run when requests are in flight but no reply has completed one for this
+   * long (a server that stopped answering, or that swallowed a request). Default 10 s.
+   */
+  stallMs?: number;
 }
 
 export type Phase = 'connect' | 'warmup' | 'measure' | 'drain';
@@ -132,6 +137,8 @@ class Run {
   /** Timestamp of the data event being processed. */
   now = 0;
   totalCompleted = 0;
+  /** performance.now() of the last data event that completed a request (or of the start). */
+  lastCompletionAt = performance.now();
   hitCounter = 0;
   stats = new Stats();
   failure: Error | null = null;
@@ -192,6 +199,7 @@ class Conn implements ReplySink {
     this.parser.feed(chunk);
     if (run.failure) return;
     if (this.completedNow > 0) {
+      run.lastCompletionAt = run.now;
       if (run.issuing) this.issue(this.completedNow);
       if (this.inFlight === 0) run.checkIdle();
     }
@@ -362,6 +370,7 @@ export async function runLoad(spec: LoadSpec, driver: ProtocolDriver, hooks: Loa
     };
 
     run.issuing = true;
+    run.lastCompletionAt = performance.now();
     if (spec.mode === 'timed') {
       run.phase = spec.warmupMs > 0 ? 'warmup' : 'measure';
       if (spec.warmupMs > 0) timers.push(setTimeout(beginMeasure, spec.warmupMs));
@@ -399,6 +408,11 @@ export async function runLoad(spec: LoadSpec, driver: ProtocolDriver, hooks: Loa
         ? Math.min(1, (t - startAll) / (spec.warmupMs + spec.durationMs))
         : (hooks.exhaustFraction?.() ?? 0);
     hooks.onProgress?.({ phase: run.phase, fraction, recentOpsPerSec: rate });
+    const stallMs = spec.stallMs ?? 10_000;
+    const inFlight = run.conns.reduce((a, c) => a + c.inFlight, 0);
+    if (inFlight > 0 && t - run.lastCompletionAt > stallMs) {
+      run.fail(new Error(`server stopped answering: no request completed for ${(stallMs / 1000).toFixed(0)} s with ${inFlight} in flight (${spec.mode === 'exhaust' ? 'loading' : `phase ${run.phase}`})`));
+    }
   }, 200);
 
   try {

@@ -1,9 +1,9 @@
 // The seam between the load generator and a wire protocol. The load generator
 // decides *what* to ask (which keys, get or set) and keeps requests in order; a
 // ProtocolDriver turns a Request into bytes and turns reply bytes back into
-// "request done, with this many hits". The text protocol lives in text-protocol.ts;
-// a binary-protocol driver would implement the same interface (it would match
-// replies by opaque instead of by order, and encode a multi-get as getkq... + noop).
+// "request done, with this many hits". The text protocol lives in text-protocol.ts,
+// the binary protocol in binary-protocol.ts (replies still come in request order;
+// within a multi-get the opaque names the key, and GetKQ... + Noop or GetK... are used).
 
 export const OP_GET = 0;
 export const OP_SET = 1;
@@ -66,6 +66,24 @@ export class BatchWriter {
 
   byte(b: number): void {
     this.buf[this.pos++] = b;
+  }
+
+  /** Big-endian 16-bit integer (binary protocol headers). */
+  u16(v: number): void {
+    this.buf.writeUInt16BE(v, this.pos);
+    this.pos += 2;
+  }
+
+  /** Big-endian 32-bit unsigned integer. */
+  u32(v: number): void {
+    this.buf.writeUInt32BE(v >>> 0, this.pos);
+    this.pos += 4;
+  }
+
+  /** n zero bytes. */
+  zeros(n: number): void {
+    this.buf.fill(0, this.pos, this.pos + n);
+    this.pos += n;
   }
 
   /** Append a large, immutable buffer without copying it. */
