@@ -107,9 +107,7 @@ export class Connection implements SessionContext {
     this.#unparsed = false;
     let result: number;
     try {
-      const consume = (buf: Buffer): number => (this.#session ?? this.#chooseSession(buf[0]!)).consume(buf, 0);
-      const want = (): number => this.#session?.wantBytes ?? 0;
-      result = chunk === null ? this.#input.resume(consume, want) : this.#input.feed(chunk, consume, want);
+      result = chunk === null ? this.#input.resume(this.#consume, this.#want) : this.#input.feed(chunk, this.#consume, this.#want);
     } catch (err) {
       // a fault in one connection closes that connection only
       this.core.log.warn(`connection ${this.id}: internal error, closing: ${(err as Error).stack ?? String(err)}`);
@@ -166,6 +164,10 @@ export class Connection implements SessionContext {
     if (on) this.socket.resume();
     else this.socket.pause();
   }
+
+  // made once per connection, not per read
+  readonly #consume = (buf: Buffer): number => (this.#session ?? this.#chooseSession(buf[0]!)).consume(buf, 0);
+  readonly #want = (): number => this.#session?.wantBytes ?? 0;
 
   #chooseSession(first: number): Session {
     const mode = this.core.config.bindingProtocol;
