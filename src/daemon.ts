@@ -6,6 +6,7 @@ import { LruCrawler } from './cache/crawler.js';
 import { Cache } from './cache/store.js';
 import type { Config } from './config/config.js';
 import { stderrLogger, type Logger } from './log.js';
+import { MemoryReturn } from './server/memory-return.js';
 import { ServerCore } from './server/server-core.js';
 import { createBinarySession } from './protocol/binary/index.js';
 import { settingsStats } from './config/settings-stats.js';
@@ -68,6 +69,16 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   snapshots?.start();
   log.info(`memcached-ts listening on ${config.unixSocket ?? `${config.listen.join(',')}:${tcpPort}`}`);
   crawler?.start();
+  let lastBytesRead = -1;
+  const memory = new MemoryReturn(
+    () => cache.slabs.totalMalloced,
+    () => {
+      const busy = core.bytesRead !== lastBytesRead;
+      lastBytesRead = core.bytesRead;
+      return busy;
+    },
+  );
+  memory.start();
 
   const onSignal = (sig: NodeJS.Signals): void => {
     if (stopping !== null) {
@@ -92,6 +103,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       if (stopping !== null) return stopping;
       log.info(`memcached-ts stopping (${reason})`);
       crawler?.stop();
+      memory.stop();
       stopping = (async () => {
         await Promise.race([
           (async () => {
