@@ -1,7 +1,7 @@
 // Snapshot speed: raw disk speed (dd), write/load of 1M x 100-byte items, write/load MB/s of a
 // ~1 GiB cache, and client latency plus event-loop stalls while a snapshot runs under load.
 // Each figure is measured --runs times (default 3); the median is reported after the runs.
-// Run: npx tsc -p tsconfig.json && node dist/bench/snapshot-speed.js [--gib 1] [--runs 3] [--skip-load-test]
+// Run: npx tsc -p tsconfig.json && node dist/bench/snapshot-speed.js [--gib 1] [--runs 3] [--skip-load-test | --only-load-test]
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -236,24 +236,25 @@ async function main(): Promise<void> {
   console.log(`node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}, dir ${dir}`);
   console.log(`dd (1 GiB, conv=fdatasync): ${ddSpeed(dir)}`);
 
-  const small = cacheOf(512);
-  fill(small, 1_000_000, () => 100);
-  await timedWriteLoad('1M x 100 B', small, path.join(dir, 'small.snap'), 512, runs);
+  if (!args.includes('--only-load-test')) {
+    const small = cacheOf(512);
+    fill(small, 1_000_000, () => 100);
+    await timedWriteLoad('1M x 100 B', small, path.join(dir, 'small.snap'), 512, runs);
 
-  const memoryMb = Math.round(gib * 1024 * 1.1);
-  const big = cacheOf(memoryMb);
-  let n = 0;
-  let bytes = 0;
-  const val = Buffer.alloc(2048, 0x62);
-  while (bytes < gib * 1024 * MB) {
-    const len = 100 + ((n * 7919) % 1900);
-    const k = Buffer.from(`key:${n}`);
-    big.store(StoreMode.Set, k, 0, k.length, 0, 0, val, 0, len, 0);
-    bytes += len;
-    n++;
+    const memoryMb = Math.round(gib * 1024 * 1.1);
+    const big = cacheOf(memoryMb);
+    let n = 0;
+    let bytes = 0;
+    const val = Buffer.alloc(2048, 0x62);
+    while (bytes < gib * 1024 * MB) {
+      const len = 100 + ((n * 7919) % 1900);
+      const k = Buffer.from(`key:${n}`);
+      big.store(StoreMode.Set, k, 0, k.length, 0, 0, val, 0, len, 0);
+      bytes += len;
+      n++;
+    }
+    await timedWriteLoad(`${gib} GiB cache (100..2000 B values)`, big, path.join(dir, 'big.snap'), memoryMb, runs);
   }
-  await timedWriteLoad(`${gib} GiB cache (100..2000 B values)`, big, path.join(dir, 'big.snap'), memoryMb, runs);
-
   if (!args.includes('--skip-load-test')) await underLoad(gib, dir, runs);
   console.log(`load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   fs.rmSync(dir, { recursive: true, force: true });
