@@ -3,8 +3,8 @@
 //
 // Consistency: a snapshot is NOT a point-in-time image. It is a per-item-consistent image
 // taken over the window the write lasts (a few seconds for a large cache). The writer walks
-// the slab pages in order, a few MB per event-loop turn, and copies each live item whole in
-// one synchronous step, so:
+// the slab pages in order, at most ~2 ms or 1 MB per event-loop turn, and copies each live
+// item whole in one synchronous step, so:
 //   - every record is one item exactly as it was at one instant (never torn or mixed);
 //   - an item that was live and unchanged for the whole window is saved exactly once;
 //   - an item set, deleted, touched or evicted during the window may be saved in its old
