@@ -1,12 +1,13 @@
 // Snapshot speed: raw disk speed (dd), write/load of 1M x 100-byte items, write/load MB/s of a
 // ~1 GiB cache, and client latency plus event-loop stalls while a snapshot runs under load.
-// Run: npx tsc -p tsconfig.json && node dist/bench/snapshot-speed.js [--gib 1] [--skip-load-test]
+// Each figure is measured --runs times (default 3); the median is reported after the runs.
+// Run: npx tsc -p tsconfig.json && node dist/bench/snapshot-speed.js [--gib 1] [--runs 3] [--skip-load-test | --only-load-test]
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { systemClock } from '../src/cache/clock.js';
 import { Cache, StoreMode } from '../src/cache/store.js';
@@ -52,18 +53,42 @@ function ddSpeed(dir: string): string {
   return err;
 }
 
-async function timedWriteLoad(label: string, cache: Cache, file: string, memoryMb: number): Promise<void> {
-  const w = await writeSnapshot(cache, file);
-  if (!w.ok) throw new Error(w.message);
-  const fileMb = w.fileBytes / MB;
-  const fresh = cacheOf(memoryMb);
-  const t = performance.now();
-  const r = loadSnapshot(fresh, file);
-  const loadS = (performance.now() - t) / 1000;
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const list = (xs: number[], digits: number): string => xs.map((x) => x.toFixed(digits)).join(', ');
+
+async function timedWriteLoad(label: string, cache: Cache, file: string, memoryMb: number, runs: number): Promise<void> {
+  const writeS: number[] = [];
+  const loadS: number[] = [];
+  const slices: number[] = [];
+  let fileMb = 0;
+  for (let run = 1; run <= runs; run++) {
+    const w = await writeSnapshot(cache, file);
+    if (!w.ok) throw new Error(w.message);
+    fileMb = w.fileBytes / MB;
+    let fresh: Cache | null = cacheOf(memoryMb);
+    const t = performance.now();
+    const r = loadSnapshot(fresh, file);
+    const s = (performance.now() - t) / 1000;
+    fresh = null;
+    writeS.push(w.durationMs / 1000);
+    loadS.push(s);
+    slices.push(w.maxSliceMs);
+    console.log(
+      `${label} run ${run}: ${w.items} items, file ${fileMb.toFixed(0)} MB; write ${(w.durationMs / 1000).toFixed(2)} s ` +
+        `(${(fileMb / (w.durationMs / 1000)).toFixed(0)} MB/s, ${w.slices} slices, longest ${w.maxSliceMs.toFixed(1)} ms); load ${s.toFixed(2)} s ` +
+        `(${(fileMb / s).toFixed(0)} MB/s, ${r.items} items, status ${r.status})`,
+    );
+  }
+  const mw = median(writeS);
+  const ml = median(loadS);
   console.log(
-    `${label}: ${w.items} items, file ${fileMb.toFixed(0)} MB; write ${(w.durationMs / 1000).toFixed(2)} s ` +
-      `(${(fileMb / (w.durationMs / 1000)).toFixed(0)} MB/s, ${w.slices} slices, longest ${w.maxSliceMs.toFixed(1)} ms); load ${loadS.toFixed(2)} s ` +
-      `(${(fileMb / loadS).toFixed(0)} MB/s, ${r.items} items, status ${r.status})`,
+    `${label} MEDIAN of ${runs}: write ${mw.toFixed(2)} s (${(fileMb / mw).toFixed(0)} MB/s) [${list(writeS, 2)}], ` +
+      `load ${ml.toFixed(2)} s (${(fileMb / ml).toFixed(0)} MB/s) [${list(loadS, 2)}], longest slice ${median(slices).toFixed(1)} ms`,
   );
 }
 
@@ -125,7 +150,10 @@ async function loadWorker(port: number, conns: number, keys: number): Promise<vo
   await Promise.all(Array.from({ length: conns }, (_, c) => one(c + 1)));
 }
 
-async function underLoad(gib: number, dir: string): Promise<void> {
+const delays = (h: IntervalHistogram): string =>
+  `event-loop delay p50 ${(h.percentile(50) / 1e6).toFixed(1)} p99 ${(h.percentile(99) / 1e6).toFixed(1)} max ${(h.max / 1e6).toFixed(1)} ms`;
+
+async function underLoad(gib: number, dir: string, runs: number): Promise<void> {
   const memoryMb = Math.round(gib * 1024 * 1.1);
   const file = path.join(dir, 'load.snap');
   const d = await startDaemon({ ...defaultConfig(), port: -1, memoryLimit: memoryMb * MB, snapshotFile: file }, { log: silentLogger });
@@ -150,57 +178,85 @@ async function underLoad(gib: number, dir: string): Promise<void> {
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
   await new Promise((r) => setTimeout(r, 1000)); // warm up
-  worker.postMessage('reset');
-  h.reset();
-  await new Promise((r) => setTimeout(r, 3000));
-  const base = await ask();
-  const baseStall = h.max / 1e6;
-  worker.postMessage('reset');
-  h.reset();
-  const w = await d.snapshots!.saveNow();
-  const during = await ask();
-  const snapStall = h.max / 1e6;
+  const f = (l: Lat) => `${l.n} requests, p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, max ${l.max.toFixed(1)} ms`;
+  const ratios: number[] = [];
+  const stalls: number[] = [];
+  const baseStalls: number[] = [];
+  const slices: number[] = [];
+  const mbps: number[] = [];
+  for (let run = 1; run <= runs; run++) {
+    worker.postMessage('reset');
+    h.reset();
+    await new Promise((r) => setTimeout(r, 3000));
+    const base = await ask();
+    const baseDelays = delays(h);
+    baseStalls.push(h.max / 1e6);
+    worker.postMessage('reset');
+    h.reset();
+    const w = await d.snapshots!.saveNow();
+    const during = await ask();
+    const snapDelays = delays(h);
+    console.log(`  run ${run} without snapshot (3 s): ${f(base)}; ${baseDelays}`);
+    if (!w.ok) {
+      console.log(`  run ${run} snapshot failed: ${w.message}`);
+      continue;
+    }
+    stalls.push(h.max / 1e6);
+    slices.push(w.maxSliceMs);
+    mbps.push(w.fileBytes / MB / (w.durationMs / 1000));
+    ratios.push(during.p99 / base.p99);
+    console.log(
+      `  run ${run} during snapshot (${(w.durationMs / 1000).toFixed(2)} s, ${(w.fileBytes / MB).toFixed(0)} MB, ` +
+        `${mbps.at(-1)!.toFixed(0)} MB/s, longest slice ${w.maxSliceMs.toFixed(1)} ms): ${f(during)}; ${snapDelays}`,
+    );
+    console.log(`  run ${run} p99 ratio during/without: ${ratios.at(-1)!.toFixed(2)}`);
+  }
   h.disable();
   worker.postMessage('stop');
   await worker.terminate();
-  const f = (l: Lat) => `${l.n} requests, p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, max ${l.max.toFixed(1)} ms`;
-  console.log(`  without snapshot (3 s): ${f(base)}; event-loop max delay ${baseStall.toFixed(1)} ms`);
-  if (w.ok) {
+  if (ratios.length > 0) {
     console.log(
-      `  during snapshot (${(w.durationMs / 1000).toFixed(2)} s, ${(w.fileBytes / MB).toFixed(0)} MB, ` +
-        `${(w.fileBytes / MB / (w.durationMs / 1000)).toFixed(0)} MB/s, longest slice ${w.maxSliceMs.toFixed(1)} ms): ${f(during)}; event-loop max delay ${snapStall.toFixed(1)} ms`,
+      `under load MEDIAN of ${ratios.length}: p99 ratio ${median(ratios).toFixed(2)} [${list(ratios, 2)}], ` +
+        `event-loop max delay during ${median(stalls).toFixed(1)} ms [${list(stalls, 1)}] vs without ${median(baseStalls).toFixed(1)} ms [${list(baseStalls, 1)}], ` +
+        `longest slice ${median(slices).toFixed(1)} ms, ${median(mbps).toFixed(0)} MB/s`,
     );
-    console.log(`  p99 ratio during/without: ${(during.p99 / base.p99).toFixed(2)}`);
-  } else console.log(`  snapshot failed: ${w.message}`);
+  }
   await d.stop('bench');
 }
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const gib = Number(args[args.indexOf('--gib') + 1] ?? 1) || 1;
+  const opt = (name: string, dflt: number): number => {
+    const i = args.indexOf(name);
+    return i >= 0 ? Number(args[i + 1]) || dflt : dflt;
+  };
+  const gib = opt('--gib', 1);
+  const runs = opt('--runs', 3);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcts-snapbench-'));
-  console.log(`node ${process.version}, ${os.cpus().length} CPUs, dir ${dir}`);
+  console.log(`node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}, dir ${dir}`);
   console.log(`dd (1 GiB, conv=fdatasync): ${ddSpeed(dir)}`);
 
-  const small = cacheOf(512);
-  fill(small, 1_000_000, () => 100);
-  await timedWriteLoad('1M x 100 B', small, path.join(dir, 'small.snap'), 512);
+  if (!args.includes('--only-load-test')) {
+    const small = cacheOf(512);
+    fill(small, 1_000_000, () => 100);
+    await timedWriteLoad('1M x 100 B', small, path.join(dir, 'small.snap'), 512, runs);
 
-  const memoryMb = Math.round(gib * 1024 * 1.1);
-  const big = cacheOf(memoryMb);
-  let n = 0;
-  let bytes = 0;
-  const val = Buffer.alloc(2048, 0x62);
-  while (bytes < gib * 1024 * MB) {
-    const len = 100 + ((n * 7919) % 1900);
-    const k = Buffer.from(`key:${n}`);
-    big.store(StoreMode.Set, k, 0, k.length, 0, 0, val, 0, len, 0);
-    bytes += len;
-    n++;
+    const memoryMb = Math.round(gib * 1024 * 1.1);
+    const big = cacheOf(memoryMb);
+    let n = 0;
+    let bytes = 0;
+    const val = Buffer.alloc(2048, 0x62);
+    while (bytes < gib * 1024 * MB) {
+      const len = 100 + ((n * 7919) % 1900);
+      const k = Buffer.from(`key:${n}`);
+      big.store(StoreMode.Set, k, 0, k.length, 0, 0, val, 0, len, 0);
+      bytes += len;
+      n++;
+    }
+    await timedWriteLoad(`${gib} GiB cache (100..2000 B values)`, big, path.join(dir, 'big.snap'), memoryMb, runs);
   }
-  await timedWriteLoad(`${gib} GiB cache (100..2000 B values)`, big, path.join(dir, 'big.snap'), memoryMb);
-
-  if (!args.includes('--skip-load-test')) await underLoad(gib, dir);
+  if (!args.includes('--skip-load-test')) await underLoad(gib, dir, runs);
+  console.log(`load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   fs.rmSync(dir, { recursive: true, force: true });
 }
 

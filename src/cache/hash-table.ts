@@ -82,10 +82,24 @@ export class HashTable {
     }
   }
 
+  /**
+   * Size the bucket array for `n` items at one item per bucket or fewer, so a bulk insert
+   * (snapshot load) never stops to grow and rethread. Never shrinks.
+   */
+  reserve(n: number): void {
+    let len = this.#buckets.length;
+    while (len < n && len < 1 << 30) len *= 2;
+    if (len > this.#buckets.length) this.#rehash(len);
+  }
+
   /** Double the bucket array and rethread every chain (hashes are kept in the items). */
   #grow(): void {
+    this.#rehash(this.#buckets.length * 2);
+  }
+
+  #rehash(length: number): void {
     const old = this.#buckets;
-    const next = new Uint32Array(old.length * 2).fill(NONE);
+    const next = new Uint32Array(length).fill(NONE);
     const mask = next.length - 1;
     const pages32 = this.#pages32;
     for (let b = 0; b < old.length; b++) {

@@ -3,8 +3,8 @@
 //
 // Consistency: a snapshot is NOT a point-in-time image. It is a per-item-consistent image
 // taken over the window the write lasts (a few seconds for a large cache). The writer walks
-// the slab pages in order, a few MB per event-loop turn, and copies each live item whole in
-// one synchronous step, so:
+// the slab pages in order, at most ~2 ms or 1 MB per event-loop turn, and copies each live
+// item whole in one synchronous step, so:
 //   - every record is one item exactly as it was at one instant (never torn or mixed);
 //   - an item that was live and unchanged for the whole window is saved exactly once;
 //   - an item set, deleted, touched or evicted during the window may be saved in its old
@@ -38,13 +38,15 @@ import { realSnapshotFs, type SnapshotFs } from './snapshot-fs.js';
 
 export interface WriteOptions {
   fs?: SnapshotFs;
-  /** Payload bytes per checksummed block. */
+  /** Payload bytes per checksummed block (a block also ends with each slice). */
   blockTarget?: number;
   /** Bytes serialized per event-loop turn before the writer yields. */
   sliceBytes?: number;
   /** Longest a slice may run before it yields, in ms. */
   sliceMs?: number;
-  /** Called after each slice is handed to the disk (tests change the cache here). */
+  /** Bytes gathered (over several slices) before they are handed to the disk in one write. */
+  writeBytes?: number;
+  /** Called after each slice, between event-loop turns (tests change the cache here). */
   onSlice?: () => void | Promise<void>;
 }
 
@@ -52,8 +54,16 @@ export type WriteResult =
   | { ok: true; items: number; itemBytes: number; fileBytes: number; durationMs: number; slices: number; maxSliceMs: number }
   | { ok: false; code: string; message: string; durationMs: number };
 
-const DEFAULT_SLICE_BYTES = 4 << 20;
-const DEFAULT_SLICE_MS = 8;
+// A slice holds the event loop; requests that arrive meanwhile wait for it. At 2 ms a slice
+// adds at most about that to a request's latency, and ~1 MB of records per slice keeps the
+// yields (a setImmediate each) a small share of the time. The clock is read every few
+// records, so a slice overruns its budget by one record at most (one large item is copied
+// whole, in one step, to keep records per-item consistent).
+const DEFAULT_SLICE_BYTES = 1 << 20;
+const DEFAULT_SLICE_MS = 2;
+const DEFAULT_WRITE_BYTES = 4 << 20;
+/** Chunks visited between clock reads (a mask: every 16th). */
+const CLOCK_MASK = 15;
 let tempSeq = 0;
 
 export async function writeSnapshot(cache: Cache, file: string, opts: WriteOptions = {}): Promise<WriteResult> {
@@ -88,8 +98,9 @@ async function writeBody(
   opts: WriteOptions,
 ): Promise<{ items: number; itemBytes: number; fileBytes: number; slices: number; maxSliceMs: number }> {
   const blockTarget = opts.blockTarget ?? DEFAULT_BLOCK_TARGET;
-  const sliceBytes = Math.max(opts.sliceBytes ?? DEFAULT_SLICE_BYTES, blockTarget);
+  const sliceBytes = opts.sliceBytes ?? DEFAULT_SLICE_BYTES;
   const sliceMs = opts.sliceMs ?? DEFAULT_SLICE_MS;
+  const writeBytes = Math.max(opts.writeBytes ?? DEFAULT_WRITE_BYTES, sliceBytes);
   const slabs = cache.slabs;
 
   const header = encodeHeader({
@@ -107,11 +118,33 @@ async function writeBody(
   await out.write(header, 0, HEADER_BYTES);
   let fileBytes = HEADER_BYTES;
 
-  // Two buffers: one is filled while the other is on its way to the disk.
-  const normalSize = sliceBytes + blockTarget + BLOCK_HEADER_BYTES + 1024;
-  const bufs = [Buffer.allocUnsafe(normalSize), Buffer.allocUnsafe(normalSize)];
+  // Two buffers: slices fill one until it holds writeBytes, then it goes to the disk in one
+  // write (on libuv's thread pool, off the event loop) while slices fill the other. Each
+  // buffer has room for a whole slice past the threshold.
+  const capacity = writeBytes + Math.max(sliceBytes, blockTarget) + 64 * 1024;
+  const bufs = [Buffer.allocUnsafe(capacity), Buffer.allocUnsafe(capacity)];
   const inFlight: Array<Promise<unknown> | null> = [null, null];
   let which = 0;
+  let buf: Buffer = bufs[0]!;
+  let fill = 0;
+  const flush = async (): Promise<void> => {
+    if (fill === 0) return;
+    const b = buf;
+    inFlight[which] = out.write(b, 0, fill).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    fileBytes += fill;
+    which ^= 1;
+    fill = 0;
+    const prev = inFlight[which];
+    inFlight[which] = null;
+    buf = bufs[which]!;
+    if (prev) {
+      const err = await prev;
+      if (err) throw err;
+    }
+  };
 
   // Scan cursor: page p, chunk k. Pages are never freed or moved, so the cursor stays valid
   // across yields; what a chunk holds is re-checked when the walk reaches it.
@@ -124,18 +157,14 @@ async function writeBody(
   let maxSliceMs = 0;
 
   while (p < slabs.pages.length) {
-    let buf = bufs[which]!;
-    const prev = inFlight[which];
-    if (prev) {
-      const err = await prev;
-      if (err) throw err;
-    }
     const start = performance.now();
     const now = cache.clock.now();
-    let blockStart = 0;
-    let pos = BLOCK_HEADER_BYTES;
+    // one block per slice at most blockTarget long; its checksum is computed as it is sealed
+    let blockStart = fill;
+    let pos = fill + BLOCK_HEADER_BYTES;
     let count = 0;
     let checked = 0;
+    const sliceEnd = fill + sliceBytes;
     const seal = (): void => {
       sealBlock(buf, blockStart, BLOCK_MAGIC, pos - blockStart - BLOCK_HEADER_BYTES, count);
       blocks++;
@@ -163,6 +192,8 @@ async function writeBody(
       trust = cls !== largest;
     };
     enterPage();
+    let big: Buffer | null = null;
+    let full = false;
     scan: while (p < slabs.pages.length) {
       if (k >= perPage) {
         p++;
@@ -171,7 +202,7 @@ async function writeBody(
         enterPage();
         continue;
       }
-      if ((++checked & 63) === 0 && performance.now() - start > sliceMs) break;
+      if ((++checked & CLOCK_MASK) === 0 && performance.now() - start > sliceMs) break;
       const id = makeId(p, k * size);
       if (!cache.isLinkedItem(id, trust && k < carved) || cache.isExpired(id, now) || cache.isFlushed(id, now)) {
         k++;
@@ -181,13 +212,14 @@ async function writeBody(
       const vlen = cache.itemValueLength(id);
       const need = RECORD_HEADER_BYTES + klen + vlen;
       if (pos + need > buf.length) {
-        if (count > 0) {
-          seal();
+        // past the buffer's slack: only a record larger than a slice gets here. Send what
+        // the buffer holds, and the record starts the next slice in an empty one
+        if (count > 0 || blockStart > 0) {
+          full = true;
           break scan;
         }
-        // one record larger than a whole slice (a big item): give it its own buffer
-        const big = Buffer.allocUnsafe(pos + need);
-        buf.copy(big, 0, 0, pos);
+        // alone in an empty buffer: give it a buffer of its own
+        big = Buffer.allocUnsafe(pos + need + BLOCK_HEADER_BYTES);
         buf = big;
       }
       const cas = cache.itemCas(id);
@@ -208,28 +240,31 @@ async function writeBody(
       items++;
       itemBytes += klen + vlen;
       k++;
-      if (pos - blockStart - BLOCK_HEADER_BYTES >= blockTarget) {
-        seal();
-        if (blockStart >= sliceBytes) break;
-      }
+      if (big !== null || pos >= sliceEnd) break;
+      if (pos - blockStart - BLOCK_HEADER_BYTES >= blockTarget) seal();
     }
     if (count > 0) seal();
+    fill = blockStart;
     const took = performance.now() - start;
     if (took > maxSliceMs) maxSliceMs = took;
-    const len = blockStart;
-    if (len > 0) {
-      const b = buf;
-      inFlight[which] = out.write(b, 0, len).then(
+    slices++;
+    if (big !== null) {
+      // the big record's own buffer goes out alone; the double buffers were empty
+      buf = bufs[which]!;
+      const b = big;
+      const len = fill;
+      fill = 0;
+      const err = await out.write(b, 0, len).then(
         () => null,
         (e: unknown) => e,
       );
+      if (err) throw err;
       fileBytes += len;
-      which ^= 1;
-    }
-    slices++;
+    } else if (full || fill >= writeBytes) await flush();
     if (opts.onSlice) await opts.onSlice();
     await yieldToLoop();
   }
+  await flush();
   for (const w of inFlight) {
     const err = w ? await w : null;
     if (err) throw err;
