@@ -983,7 +983,7 @@ export class Cache {
       this.#writeValueRange(id, 0, value, vOff, vLen);
     } else if (key === value && vOff === kOff + kLen && kLen + vLen > 48) {
       // key and value side by side, as in a snapshot record: one native copy for both
-      bufferCopy.call(key, page, at, kOff, vOff + vLen);
+      copyBytes(key, kOff, kLen + vLen, page, at);
     } else {
       for (let i = 0; i < kLen; i++) page[at + i] = key[kOff + i]!;
       copyBytes(value, vOff, vLen, page, at + kLen);
