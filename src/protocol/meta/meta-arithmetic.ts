@@ -6,24 +6,22 @@
 import { NONE } from '../../cache/item.js';
 import { Outcome } from '../../cache/store.js';
 import type { Handler } from '../text/handler.js';
-import { KEY_MAX_LENGTH } from '../text/handler.js';
 import type { TextSession } from '../text/session.js';
 import type { Tokens } from '../text/tokens.js';
-import { ERR_FORMAT, MetaFlags, parseMetaFlags } from './flags.js';
+import { MetaFlags, parseMetaFlags } from './flags.js';
 import {
   CRLF,
   ERR_FLAG,
   ERR_OPAQUE,
   ERR_TOO_MANY,
   error,
-  ERROR_LINE,
   fail,
-  MAX_META_TOKENS,
   MAX_OPAQUE,
   putKey,
   putNumber,
   putOpaque,
   putOpaqueAndKey,
+  metaLineOk,
 } from './reply.js';
 
 const f = new MetaFlags();
@@ -33,18 +31,7 @@ const ERR_NO_MEMORY = 'SERVER_ERROR out of memory';
 const ERR_VIVIFY_MEMORY = 'SERVER_ERROR Out of memory allocating new item';
 
 export const ma: Handler = (s, buf, t, next) => {
-  if (t.ntokens < 3) {
-    s.out.raw(ERROR_LINE);
-    return next;
-  }
-  if (t.len[1]! > KEY_MAX_LENGTH) {
-    error(s, ERR_FORMAT);
-    return next;
-  }
-  if (t.ntokens > MAX_META_TOKENS) {
-    error(s, ERR_TOO_MANY);
-    return next;
-  }
+  if (!metaLineOk(s, t, ERR_TOO_MANY)) return next;
   f.reset(buf, t.start[1]!, t.len[1]!);
   if (parseMetaFlags(buf, t, 2, f) !== null) {
     error(s, ERR_FLAG);

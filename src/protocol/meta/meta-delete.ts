@@ -3,35 +3,22 @@
 // fails the request before the item is looked up.
 import { Outcome } from '../../cache/store.js';
 import type { Handler } from '../text/handler.js';
-import { KEY_MAX_LENGTH } from '../text/handler.js';
-import { ERR_FORMAT, MetaFlags, parseMetaFlags } from './flags.js';
+import { MetaFlags, parseMetaFlags } from './flags.js';
 import {
   CRLF,
   ERR_FLAG,
   ERR_OPAQUE,
   ERR_TOO_MANY,
   error,
-  ERROR_LINE,
-  MAX_META_TOKENS,
   opaqueTooLong,
   putOpaqueAndKey,
+  metaLineOk,
 } from './reply.js';
 
 const f = new MetaFlags();
 
 export const md: Handler = (s, buf, t, next) => {
-  if (t.ntokens < 3) {
-    s.out.raw(ERROR_LINE);
-    return next;
-  }
-  if (t.len[1]! > KEY_MAX_LENGTH) {
-    error(s, ERR_FORMAT);
-    return next;
-  }
-  if (t.ntokens > MAX_META_TOKENS) {
-    error(s, ERR_TOO_MANY);
-    return next;
-  }
+  if (!metaLineOk(s, t, ERR_TOO_MANY)) return next;
   f.reset(buf, t.start[1]!, t.len[1]!);
   if (parseMetaFlags(buf, t, 2, f) !== null) {
     error(s, ERR_FLAG);

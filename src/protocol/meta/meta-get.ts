@@ -4,23 +4,21 @@
 import { IF_FETCHED, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, NONE } from '../../cache/item.js';
 import { Miss, type Cache } from '../../cache/store.js';
 import type { Handler } from '../text/handler.js';
-import { KEY_MAX_LENGTH } from '../text/handler.js';
 import type { TextSession } from '../text/session.js';
 import type { Tokens } from '../text/tokens.js';
-import { ERR_FORMAT, MetaFlags, parseMetaFlags } from './flags.js';
+import { MetaFlags, parseMetaFlags } from './flags.js';
 import {
   CRLF,
   ERR_OPAQUE,
   ERR_TOO_MANY_MG,
   error,
-  ERROR_LINE,
   fail,
-  MAX_META_TOKENS,
   MAX_OPAQUE,
   putKey,
   putNumber,
   putOpaque,
   putOpaqueAndKey,
+  metaLineOk,
 } from './reply.js';
 
 const f = new MetaFlags();
@@ -28,18 +26,7 @@ const itemKey = Buffer.allocUnsafe(256);
 const EMPTY = Buffer.alloc(0);
 
 export const mg: Handler = (s, buf, t, next) => {
-  if (t.ntokens < 3) {
-    s.out.raw(ERROR_LINE);
-    return next;
-  }
-  if (t.len[1]! > KEY_MAX_LENGTH) {
-    error(s, ERR_FORMAT);
-    return next;
-  }
-  if (t.ntokens > MAX_META_TOKENS) {
-    error(s, ERR_TOO_MANY_MG);
-    return next;
-  }
+  if (!metaLineOk(s, t, ERR_TOO_MANY_MG)) return next;
   f.reset(buf, t.start[1]!, t.len[1]!);
   const err = parseMetaFlags(buf, t, 2, f);
   if (err !== null) {

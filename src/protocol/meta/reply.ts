@@ -3,7 +3,9 @@
 import type { Output } from '../output.js';
 import type { TextSession } from '../text/session.js';
 import type { Tokens } from '../text/tokens.js';
+import { KEY_MAX_LENGTH } from '../text/handler.js';
 import { base64Encode } from './base64.js';
+import { ERR_FORMAT } from './flags.js';
 
 /** MFLAG_MAX_OPAQUE_LENGTH: an O token (the 'O' included) may be this long. */
 export const MAX_OPAQUE = 32;
@@ -94,6 +96,26 @@ export function putOpaqueAndKey(
     } else if (c === 0x6b) {
       putKey(out, key, keyOff, keyLen, binary);
     }
+  }
+  return true;
+}
+
+/**
+ * The checks mg, md and ma make before their flags, in memcached's order: too few tokens,
+ * key too long, too many tokens. Returns false when it has answered with an error.
+ */
+export function metaLineOk(s: TextSession, t: Tokens, tooMany: string): boolean {
+  if (t.ntokens < 3) {
+    s.out.raw(ERROR_LINE);
+    return false;
+  }
+  if (t.len[1]! > KEY_MAX_LENGTH) {
+    error(s, ERR_FORMAT);
+    return false;
+  }
+  if (t.ntokens > MAX_META_TOKENS) {
+    error(s, tooMany);
+    return false;
   }
   return true;
 }
