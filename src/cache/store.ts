@@ -277,13 +277,23 @@ export class Cache {
   }
 
   #writeValueRange(id: ItemId, from: number, src: Uint8Array, sOff: number, len: number): void {
+    // requests from one read share a buffer, so its DataView is made once per read
+    if (src.buffer !== this.#srcBuffer) {
+      this.#srcBuffer = src.buffer;
+      this.#srcView = new DataView(src.buffer);
+    }
+    const base = src.byteOffset + sOff;
     let done = 0;
     while (done < len) {
       const take = Math.min(this.#locate(id, from + done), len - done);
-      copyBytes(src, sOff + done, take, this.#segPage, this.#segOff);
+      copyByViews(this.#srcView, base + done, this.#segView, this.#segOff, take);
       done += take;
     }
   }
+
+  /** The buffer the last value came from, and a DataView over it. */
+  #srcBuffer: ArrayBufferLike | null = null;
+  #srcView: DataView = new DataView(new ArrayBuffer(0));
 
   /** memcached-style size of an item, for `bytes` and mem_requested. */
   itemSize(id: ItemId): number {
