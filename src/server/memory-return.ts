@@ -6,7 +6,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
-const CHECK_MS = 2000;
+const CHECK_MS = 1000;
 /** Growth of non-slab buffer memory since the last collection that makes one worthwhile. */
 const GROWTH = 16 * 1024 * 1024;
 
