@@ -1,14 +1,10 @@
 // Test helpers: real memcached and memcached-ts as child processes on ephemeral ports, and a
 // raw socket client that sends request bytes and collects response packets.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startDaemonProcess } from '../support/daemon-process.js';
+import { startReferenceServer } from '../support/reference-server.js';
 import { parsePackets, request, type Packet } from './wire.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export interface Target {
   name: 'memcached' | 'memcached-ts';
@@ -26,72 +22,14 @@ export function memcachedAvailable(): boolean {
   return ok;
 }
 
-let built = false;
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/**
- * Build dist/ when it is older than src/ (npm test builds first, so usually nothing to do;
- * skipping then also keeps parallel test files from rebuilding under each other).
- */
-export function buildOnce(): void {
-  if (built) return;
-  const marker = path.join(ROOT, 'dist/src/protocol/binary/index.js');
-  if (fs.existsSync(marker) && fs.statSync(marker).mtimeMs >= newestMtime(path.join(ROOT, 'src'))) {
-    built = true;
-    return;
-  }
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.json')], {
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(`tsc failed:\n${r.stdout}${r.stderr}`);
-  built = true;
-}
-
-export async function startTarget(name: Target['name'], args: string[] = [], env: Record<string, string> = {}): Promise<Target> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcbin-'));
-  const portFile = path.join(dir, 'port');
-  const base = ['-U', '0', '-l', '127.0.0.1', '-p', '-1', ...args];
-  let child: ChildProcess;
-  if (name === 'memcached') {
-    // memcached refuses to run as root without -u
-    const asRoot = process.getuid?.() === 0 ? ['-u', 'root'] : [];
-    child = spawn('memcached', [...base, ...asRoot], { env: { ...process.env, ...env, MEMCACHED_PORT_FILENAME: portFile }, stdio: 'ignore' });
-  } else {
-    buildOnce();
-    child = spawn(process.execPath, [path.join(ROOT, 'bin/memcached-ts.js'), ...base], {
-      env: { ...process.env, ...env, MEMCACHED_PORT_FILENAME: portFile },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-  }
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const deadline = Date.now() + 10_000;
-  let port = 0;
-  while (port === 0) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
-    if (Date.now() > deadline) throw new Error(`${name} did not write ${portFile}`);
-    try {
-      const m = /TCP INET: (\d+)/.exec(fs.readFileSync(portFile, 'utf8'));
-      if (m) port = Number(m[1]);
-    } catch {
-      // not written yet
-    }
-    if (port === 0) await new Promise((r) => setTimeout(r, 20));
-  }
+/** memcached or memcached-ts as a real process, through the shared test/support/ launchers. */
+export async function startTarget(name: Target['name'], args: string[] = []): Promise<Target> {
+  const r = name === 'memcached' ? await startReferenceServer(args) : await startDaemonProcess(args);
   return {
     name,
-    port,
+    port: r.port,
     async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-      fs.rmSync(dir, { recursive: true, force: true });
+      await r.stop();
     },
   };
 }

@@ -1,13 +1,12 @@
 // Real server processes for the meta differential test: memcached 1.6.18 and our daemon, each
 // on an ephemeral port reported through MEMCACHED_PORT_FILENAME, and a client that sends a
-// script and reads up to a sentinel reply. (A shared harness is coming in test/support/.)
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// script and reads up to a sentinel reply. Processes are started by the shared test/support/ launchers.
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { startDaemonProcess } from '../support/daemon-process.js';
+import type { RunningServer } from '../support/port-file-server.js';
+import { referenceAvailable, MEMCACHED_BIN, startReferenceServer } from '../support/reference-server.js';
 
-export const MEMCACHED = ['/usr/bin/memcached', '/usr/local/bin/memcached'].find((p) => existsSync(p)) ?? null;
+export const MEMCACHED: string | null = referenceAvailable ? MEMCACHED_BIN : null;
 
 export interface Server {
   readonly name: string;
@@ -15,57 +14,21 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-async function waitForPortFile(file: string, child: ChildProcess, name: string): Promise<number> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
-    if (existsSync(file)) {
-      const m = /TCP INET: (\d+)/.exec(readFileSync(file, 'latin1'));
-      if (m) return Number(m[1]);
-    }
-    await new Promise((r) => setTimeout(r, 20)); // polling for start-up, not a TTL wait
-  }
-  throw new Error(`${name} did not report its port`);
+const asServer = (name: string, r: RunningServer): Server => ({
+  name,
+  port: r.port,
+  stop: async () => {
+    await r.stop();
+  },
+});
+
+export async function startMemcached(): Promise<Server> {
+  return asServer('memcached', await startReferenceServer());
 }
 
-async function start(name: string, cmd: string, args: string[]): Promise<Server> {
-  const dir = mkdtempSync(join(tmpdir(), 'meta-diff-'));
-  const file = join(dir, 'port');
-  const child = spawn(cmd, args, { env: { ...process.env, MEMCACHED_PORT_FILENAME: file }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  let port: number;
-  try {
-    port = await waitForPortFile(file, child, name);
-  } catch (e) {
-    child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`${(e as Error).message}: ${stderr}`);
-  }
-  return {
-    name,
-    port,
-    stop: async () => {
-      if (child.exitCode === null) {
-        const gone = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await gone;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-const BASE = ['-U', '0', '-l', '127.0.0.1', '-p', '-1'];
-
-export function startMemcached(): Promise<Server> {
-  // memcached refuses to run as root unless told which user to stay
-  const asRoot = process.getuid?.() === 0 ? ['-u', 'root'] : [];
-  return start('memcached', MEMCACHED!, [...BASE, ...asRoot]);
-}
-
-export function startOurs(root: string): Promise<Server> {
-  return start('memcached-ts', process.execPath, [join(root, 'bin/memcached-ts.js'), ...BASE]);
+/** Our daemon as a real process (the checkout test/support/daemon-process.ts points at). */
+export async function startOurs(_root: string): Promise<Server> {
+  return asServer('memcached-ts', await startDaemonProcess());
 }
 
 /** A connection that sends a chunk of requests and collects the replies up to a sentinel. */
