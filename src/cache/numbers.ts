@@ -66,8 +66,10 @@ export function parseUint(buf: Uint8Array, off: number, len: number, max: number
 }
 
 /**
- * strtol() with memcached's safe_strtol() checks into a 32-bit int: optional leading space
- * and sign, digits to the end of the token. Returns null when refused.
+ * memcached 1.6.18's safe_strtol(): strtol() into a 64-bit long (white space, a sign, digits,
+ * then the end or white space; ERANGE refused), stored into an int32 by truncation, so
+ * `4294967297` reads as 1 and `2147483648` as a negative number, as on the real server.
+ * Null when refused.
  */
 export function parseInt32(buf: Uint8Array, off: number, len: number): number | null {
   const end = off + len;
@@ -78,19 +80,20 @@ export function parseInt32(buf: Uint8Array, off: number, len: number): number | 
     neg = buf[i] === 0x2d;
     i++;
   }
-  const start = i;
-  let v = 0;
-  while (i < end) {
-    const c = buf[i]! - 0x30;
-    if (c < 0 || c > 9) break;
-    v = v * 10 + c;
-    if (v > 1e12) v = 1e12; // saturate; out of range below anyway
+  const digits = i;
+  let small = 0;
+  while (i < end && buf[i]! >= 0x30 && buf[i]! <= 0x39) {
+    small = small * 10 + (buf[i]! - 0x30);
     i++;
   }
-  if (i === start || i !== end) return null;
-  const r = neg ? -v : v;
-  if (r > 2147483647 || r < -2147483648) return null;
-  return r;
+  if (i === digits) return null;
+  if (i < end && !isSpace(buf[i]!)) return null;
+  if (i - digits <= 9) return neg ? -small : small; // fits an int32: the common case
+  let v = 0n;
+  for (let k = digits; k < i; k++) v = v * 10n + BigInt(buf[k]! - 0x30);
+  if (neg) v = -v;
+  if (v > 0x7fffffffffffffffn || v < -0x8000000000000000n) return null; // ERANGE
+  return Number(BigInt.asIntN(32, v));
 }
 
 /** Writes a u64 in decimal into dst at off; returns the new offset. */

@@ -361,4 +361,10 @@ add('stats cachedump argument checks', 'dump', () =>
   `stats cachedump 99 0${CRLF}stats cachedump x 0${CRLF}stats cachedump 1${CRLF}stats cachedump${CRLF}`,
 );
 
+// memcached 1.6.18 stores strtol()'s long into an int32: larger numbers wrap instead of failing
+def('numbers past int32 wrap as in memcached', (k) =>
+  `set ${k('a')} 0 0 4294967297${CRLF}x${CRLF}get ${k('a')}${CRLF}` + set(k('b'), 'y', 0, '2147483648') + `get ${k('b')}${CRLF}` +
+    `touch ${k('a')} 4294967296${CRLF}get ${k('a')}${CRLF}set ${k('c')} 0 0 99999999999999999999${CRLF}`,
+);
+
 export const TEXT_CASES: readonly TextCase[] = cases;

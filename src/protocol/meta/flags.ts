@@ -2,7 +2,7 @@
 // one pass over the flag tokens that records what each flag asks for, rejects a repeated or
 // unknown flag at once, and for a bad argument notes the error but keeps going, so the last
 // bad argument decides the message (protocol.txt, "Meta Commands").
-import { parseU64 } from '../../cache/numbers.js';
+import { parseInt32, parseU64 } from '../../cache/numbers.js';
 import { parseFlags } from '../text/storage.js';
 import type { Tokens } from '../text/tokens.js';
 import { base64Decode } from './base64.js';
@@ -93,33 +93,9 @@ export class MetaFlags {
   }
 }
 
-/**
- * strtol() into a 64-bit long, truncated to int32 as memcached's safe_strtol() stores it:
- * white space first, a sign, digits, then the end or white space. Null when refused.
- * (So `T4294967296` is 0 and `T2147483648` is negative, as on memcached 1.6.18.)
- */
-export function parseLongTrunc32(buf: Uint8Array, off: number, len: number): number | null {
-  const end = off + len;
-  let i = off;
-  while (i < end && isSpace(buf[i]!)) i++;
-  let neg = false;
-  if (i < end && (buf[i] === 0x2b || buf[i] === 0x2d)) {
-    neg = buf[i] === 0x2d;
-    i++;
-  }
-  const digits = i;
-  while (i < end && buf[i]! >= 0x30 && buf[i]! <= 0x39) i++;
-  if (i === digits) return null;
-  if (i < end && !isSpace(buf[i]!)) return null;
-  let text = '';
-  for (let k = digits; k < i; k++) text += String.fromCharCode(buf[k]!);
-  let v = BigInt(text);
-  if (neg) v = -v;
-  if (v > 0x7fffffffffffffffn || v < -0x8000000000000000n) return null; // ERANGE
-  return Number(BigInt.asIntN(32, v));
-}
+/** memcached's safe_strtol() with its int32 truncation (one implementation, in the cache). */
+export const parseLongTrunc32 = parseInt32;
 
-const isSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
 
 /**
  * Parse the flag tokens t[first .. ntokens-2] of a meta command into f (which must have been
