@@ -290,7 +290,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     long: 'auth-file', short: ['Y'], kind: 'value', arg: 'FILE',
-    description: 'Credentials file, lines of user:password. Alone it enables ascii authentication (and implies -B ascii); with -S it is the password list for binary SASL PLAIN.',
+    description:
+      'Credentials file, one user:password per line (the password is the rest of the line and may contain ":"; a trailing CR is ignored; the file is read again at each login). ' +
+      'Alone it enables ascii authentication, as memcached: the first command must be "set <any> <any> <any> <n>" with "user password" as its value (and implies -B ascii); with -S it is the password list for binary SASL PLAIN.',
     support: 'yes', statsKeys: ['auth_enabled_ascii'], example: ['-Y', '/etc/memcached-ts.auth'],
     apply: (c, v) => {
       if (str(v) === '') throw new UsageError('empty file name');
@@ -299,7 +301,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     long: 'enable-sasl', short: ['S'], kind: 'flag',
-    description: 'Require SASL authentication on the binary protocol (implies -B binary). Needs -Y FILE for the credentials.',
+    description:
+      'Require SASL authentication on the binary protocol (implies -B binary). Needs -Y FILE for the credentials. Only the PLAIN mechanism is offered; until a client authenticates, every command but SASL list/auth/step and Version gets status 0x20 and the connection is closed. memjs connects with Client.create("user:password@host:port").',
     support: 'yes', statsKeys: ['auth_enabled_sasl'], example: ['-S', '-Y', '/etc/memcached-ts.auth'],
     apply: (c) => { c.sasl = true; },
   },
