@@ -248,8 +248,15 @@ export class Cache {
    * view); returns the offset after it.
    */
   copyValueToView(id: ItemId, dst: DataView, off: number): number {
+    const p32 = this.#pages32[id >>> PAGE_SHIFT]!;
+    const o = (id & OFF_MASK) << 1;
+    const end = p32[o + F_NBYTES]!;
+    if (p32[o + F_NCHUNKS] === 0) {
+      // one chunk: the value follows the key
+      copyByViews(this.#views[id >>> PAGE_SHIFT]!, (o << 2) + HEADER_BYTES + (p32[o + F_META]! & 0xff), dst, off, end);
+      return off + end;
+    }
     let pos = 0;
-    const end = this.#u32(id, F_NBYTES);
     while (pos < end) {
       const take = Math.min(this.#locate(id, pos), end - pos);
       copyByViews(this.#segView, this.#segOff, dst, off, take);
