@@ -28,3 +28,18 @@ export function copyByViews(src: DataView, sOff: number, dst: DataView, dOff: nu
 
 /** A DataView over exactly the bytes of a Buffer. */
 export const viewOf = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);
+
+// A DataView over the bytes of the last key array seen: requests from one read share a
+// buffer, so hashing and comparing keys four bytes at a time costs no allocation. Checked by
+// identity of the array (reading .buffer is a slow getter).
+let keyArray: Uint8Array | null = null;
+let keyView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
+/** A DataView over exactly the bytes of b (same offsets), cached for the last array seen. */
+export function keyViewOf(b: Uint8Array): DataView {
+  if (b !== keyArray) {
+    keyArray = b;
+    keyView = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+  return keyView;
+}

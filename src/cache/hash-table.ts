@@ -1,5 +1,6 @@
 // Key -> item id index: a power-of-two Uint32Array of bucket heads with chains threaded
 // through each item's header, so the index costs 4 bytes per bucket and no heap objects.
+import { keyViewOf } from './bytes.js';
 import { F_HASH, F_HNEXT, F_META, HEADER_BYTES, NONE, OFF_MASK, PAGE_SHIFT, type ItemId } from './item.js';
 
 const MIN_POWER = 16;
@@ -10,10 +11,12 @@ export class HashTable {
   count = 0;
   readonly #pages: Buffer[];
   readonly #pages32: Uint32Array[];
+  readonly #views: DataView[];
 
-  constructor(pages: Buffer[], pages32: Uint32Array[], power = MIN_POWER) {
+  constructor(pages: Buffer[], pages32: Uint32Array[], views: DataView[], power = MIN_POWER) {
     this.#pages = pages;
     this.#pages32 = pages32;
+    this.#views = views;
     this.#buckets = new Uint32Array(1 << power).fill(NONE);
     this.#mask = (1 << power) - 1;
   }
@@ -33,20 +36,24 @@ export class HashTable {
       const p = id >>> PAGE_SHIFT;
       const p32 = pages32[p]!;
       const o = (id & OFF_MASK) << 1;
-      if (p32[o + F_HASH] === hash && (p32[o + F_META]! & 0xff) === len) {
-        const page = this.#pages[p]!;
-        let b = (o << 2) + HEADER_BYTES;
-        let i = off;
-        const end = off + len;
-        while (i < end && page[b] === key[i]) {
-          i++;
-          b++;
-        }
-        if (i === end) return id;
+      if (p32[o + F_HASH] === hash && (p32[o + F_META]! & 0xff) === len && this.#sameKey(p, (o << 2) + HEADER_BYTES, key, off, len)) {
+        return id;
       }
       id = p32[o + F_HNEXT]!;
     }
     return NONE;
+  }
+
+  /** Key bytes at `at` of page `p` equal key[off, off + len): four bytes at a time. */
+  #sameKey(p: number, at: number, key: Uint8Array, off: number, len: number): boolean {
+    const pv = this.#views[p]!;
+    const kv = keyViewOf(key);
+    const kb = off;
+    const n4 = len & ~3;
+    let i = 0;
+    for (; i < n4; i += 4) if (pv.getUint32(at + i, true) !== kv.getUint32(kb + i, true)) return false;
+    for (; i < len; i++) if (pv.getUint8(at + i) !== kv.getUint8(kb + i)) return false;
+    return true;
   }
 
   insert(id: ItemId, hash: number): void {
@@ -80,6 +87,36 @@ export class HashTable {
       }
       cur = next;
     }
+  }
+
+  /**
+   * Put `id` where `old` is in its chain (same key, so the same hash): one walk instead of a
+   * remove and an insert, and the count is unchanged.
+   */
+  replace(old: ItemId, id: ItemId, hash: number): void {
+    const p32 = this.#pages32[id >>> PAGE_SHIFT]!;
+    const o = (id & OFF_MASK) << 1;
+    const q32 = this.#pages32[old >>> PAGE_SHIFT]!;
+    const qo = (old & OFF_MASK) << 1;
+    p32[o + F_HASH] = hash;
+    p32[o + F_HNEXT] = q32[qo + F_HNEXT]!;
+    const b = hash & this.#mask;
+    let cur = this.#buckets[b]!;
+    if (cur === old) {
+      this.#buckets[b] = id;
+      return;
+    }
+    while (cur !== NONE) {
+      const c32 = this.#pages32[cur >>> PAGE_SHIFT]!;
+      const co = (cur & OFF_MASK) << 1;
+      const next = c32[co + F_HNEXT]!;
+      if (next === old) {
+        c32[co + F_HNEXT] = id;
+        return;
+      }
+      cur = next;
+    }
+    throw new Error('HashTable.replace: item not in its chain');
   }
 
   /**

@@ -1,12 +1,31 @@
-// 32-bit hash of key bytes (FNV-1a with a final avalanche), computed straight from the
-// request buffer so a lookup never builds a string.
+// 32-bit hash of key bytes (MurmurHash3 x86_32, seed 0), computed straight from the request
+// buffer four bytes at a time through a DataView, so a lookup never builds a string. Hashes
+// live only in memory (item headers, the index); nothing on disk stores one.
+import { keyViewOf } from './bytes.js';
 
 export function hashKey(buf: Uint8Array, off: number, len: number): number {
-  let h = 0x811c9dc5;
-  const end = off + len;
-  for (let i = off; i < end; i++) {
-    h = Math.imul(h ^ buf[i]!, 0x01000193);
+  const v = keyViewOf(buf);
+  let p = off;
+  const end4 = p + (len & ~3);
+  let h = 0;
+  let k: number;
+  for (; p < end4; p += 4) {
+    k = Math.imul(v.getUint32(p, true), 0xcc9e2d51);
+    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
   }
+  const rest = len & 3;
+  if (rest !== 0) {
+    k = v.getUint8(p);
+    if (rest > 1) k |= v.getUint8(p + 1) << 8;
+    if (rest > 2) k |= v.getUint8(p + 2) << 16;
+    k = Math.imul(k, 0xcc9e2d51);
+    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    h ^= k;
+  }
+  h ^= len;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

@@ -3,7 +3,7 @@
 // Semantics follow memcached 1.6 (items.c, memcached.c do_store_item/do_add_delta).
 import type { Clock } from './clock.js';
 import { HashTable } from './hash-table.js';
-import { copyByViews, copyBytes } from './bytes.js';
+import { copyByViews, copyBytes, keyViewOf } from './bytes.js';
 import { hashKey } from './hash.js';
 import {
   F_CAS_HI,
@@ -110,7 +110,7 @@ export class Cache {
     this.#pages = this.slabs.pages;
     this.#pages32 = this.slabs.pages32;
     this.#views = this.slabs.views;
-    this.table = new HashTable(this.#pages, this.#pages32);
+    this.table = new HashTable(this.#pages, this.#pages32, this.#views);
     this.lru = new Lru(geometry.sizes.length, this.#pages32);
     this.classStats = geometry.sizes.map(() => new ClassStats());
   }
@@ -168,8 +168,10 @@ export class Cache {
     return this.#u32(id, F_CAS_HI) * 0x100000000 + this.#u32(id, F_CAS_LO);
   }
   setItemCas(id: ItemId, cas: number): void {
-    this.#set32(id, F_CAS_LO, cas >>> 0);
-    this.#set32(id, F_CAS_HI, Math.floor(cas / 0x100000000) >>> 0);
+    const p32 = this.#pages32[id >>> PAGE_SHIFT]!;
+    const o = (id & OFF_MASK) << 1;
+    p32[o + F_CAS_LO] = cas >>> 0;
+    p32[o + F_CAS_HI] = cas > 0xffffffff ? Math.floor(cas / 0x100000000) >>> 0 : 0;
   }
   /** Give the item a fresh CAS, as any modification does. */
   renewCas(id: ItemId): number {
@@ -246,8 +248,15 @@ export class Cache {
    * view); returns the offset after it.
    */
   copyValueToView(id: ItemId, dst: DataView, off: number): number {
+    const p32 = this.#pages32[id >>> PAGE_SHIFT]!;
+    const o = (id & OFF_MASK) << 1;
+    const end = p32[o + F_NBYTES]!;
+    if (p32[o + F_NCHUNKS] === 0) {
+      // one chunk: the value follows the key
+      copyByViews(this.#views[id >>> PAGE_SHIFT]!, (o << 2) + HEADER_BYTES + (p32[o + F_META]! & 0xff), dst, off, end);
+      return off + end;
+    }
     let pos = 0;
-    const end = this.#u32(id, F_NBYTES);
     while (pos < end) {
       const take = Math.min(this.#locate(id, pos), end - pos);
       copyByViews(this.#segView, this.#segOff, dst, off, take);
@@ -278,11 +287,18 @@ export class Cache {
 
   #writeValueRange(id: ItemId, from: number, src: Uint8Array, sOff: number, len: number): void {
     // requests from one read share a buffer, so its DataView is made once per read
-    if (src.buffer !== this.#srcBuffer) {
-      this.#srcBuffer = src.buffer;
-      this.#srcView = new DataView(src.buffer);
+    if (src !== this.#srcArray) {
+      this.#srcArray = src;
+      this.#srcView = new DataView(src.buffer, src.byteOffset, src.byteLength);
     }
-    const base = src.byteOffset + sOff;
+    const base = sOff;
+    const p32 = this.#pages32[id >>> PAGE_SHIFT]!;
+    const o = (id & OFF_MASK) << 1;
+    if (p32[o + F_NCHUNKS] === 0) {
+      // one chunk: the value follows the key
+      copyByViews(this.#srcView, base, this.#views[id >>> PAGE_SHIFT]!, (o << 2) + HEADER_BYTES + (p32[o + F_META]! & 0xff) + from, len);
+      return;
+    }
     let done = 0;
     while (done < len) {
       const take = Math.min(this.#locate(id, from + done), len - done);
@@ -291,8 +307,8 @@ export class Cache {
     }
   }
 
-  /** The buffer the last value came from, and a DataView over it. */
-  #srcBuffer: ArrayBufferLike | null = null;
+  /** The array the last value came from, and a DataView over its bytes. */
+  #srcArray: Uint8Array | null = null;
   #srcView: DataView = new DataView(new ArrayBuffer(0));
 
   /** memcached-style size of an item, for `bytes` and mem_requested. */
@@ -537,9 +553,34 @@ export class Cache {
    */
   #replace(id: ItemId, key: Uint8Array, kOff: number, kLen: number, hash: number, known = NONE, unlinksAt = -1): void {
     const prev = unlinksAt === this.#unlinks ? known : this.table.find(key, kOff, kLen, hash);
-    if (prev !== NONE) this.unlink(prev);
     this.lastCas = this.renewCas(id);
-    this.link(id, hash);
+    if (prev === NONE) {
+      this.link(id, hash);
+      return;
+    }
+    // the new item takes the old one's place in its hash chain; LRU and stats as unlink + link
+    this.#unlinks++;
+    this.table.replace(prev, id, hash);
+    const p32 = this.#pages32[prev >>> PAGE_SHIFT]!;
+    const po = (prev & OFF_MASK) << 1;
+    const pMeta = p32[po + F_META]!;
+    const pCls = (pMeta >>> 8) & 0xff;
+    const useCas = this.options.useCas;
+    const pSize = memcachedItemSize(pMeta & 0xff, p32[po + F_NBYTES]!, useCas, p32[po + F_FLAGS]!);
+    this.lru.unlink(prev, pCls);
+    this.classStats[pCls]!.requested -= pSize;
+    this.#freeItem(prev, pCls);
+    const n32 = this.#pages32[id >>> PAGE_SHIFT]!;
+    const no = (id & OFF_MASK) << 1;
+    const meta = n32[no + F_META]!;
+    const cls = (meta >>> 8) & 0xff;
+    this.lru.link(id, cls);
+    n32[no + F_META] = (meta | (IF_LINKED << 16)) >>> 0;
+    const size = memcachedItemSize(meta & 0xff, n32[no + F_NBYTES]!, useCas, n32[no + F_FLAGS]!);
+    const s = this.stats;
+    s.total_items++;
+    s.bytes += size - pSize;
+    this.classStats[cls]!.requested += size;
   }
 
   #scratchOf(len: number): Buffer<ArrayBufferLike> {
@@ -556,9 +597,7 @@ export class Cache {
     p32[o + F_NBYTES] = nbytes;
     // keylen and class were set by #allocItem; iflags start clear
     p32[o + F_META] = p32[o + F_META]! & 0xff00 | kLen;
-    const page = this.#pages[id >>> PAGE_SHIFT]!;
-    const at = (o << 2) + HEADER_BYTES;
-    for (let i = 0; i < kLen; i++) page[at + i] = key[kOff + i]!;
+    copyByViews(keyViewOf(key), kOff, this.#views[id >>> PAGE_SHIFT]!, (o << 2) + HEADER_BYTES, kLen);
   }
 
   /** Insert into the index and the LRU. */
