@@ -99,38 +99,7 @@ export class Connection implements SessionContext {
       else this.#unparsed = true;
       return;
     }
-    const session = this.#session;
-    if (session !== null && this.#input.length === 0) {
-      // the common case: nothing held and the chunk holds only whole requests. Parse it where
-      // it lies, write the replies, and keep reading (no ReadBuffer, no #next bookkeeping).
-      let used: number;
-      try {
-        used = session.consume(chunk, 0);
-      } catch (err) {
-        this.#fault(err);
-        return;
-      }
-      if (used === chunk.length && !this.out.full) {
-        this.#unparsed = false;
-        this.#flush();
-        if (!this.#closed && this.#blocked) this.#setReading(false);
-        return;
-      }
-      // a partial request, CLOSE, or a full output: the general path takes over from here
-      if (used === CLOSE) {
-        this.#flush();
-        if (!this.#closed) this.#end();
-        return;
-      }
-      chunk = chunk.subarray(used);
-    }
     this.#process(chunk);
-  }
-
-  #fault(err: unknown): void {
-    // a fault in one connection closes that connection only
-    this.core.log.warn(`connection ${this.id}: internal error, closing: ${(err as Error).stack ?? String(err)}`);
-    this.destroy();
   }
 
   /** Run the session over the held input plus `chunk`, write the replies, decide what next. */
@@ -140,7 +109,9 @@ export class Connection implements SessionContext {
     try {
       result = chunk === null ? this.#input.resume(this.#consume, this.#want) : this.#input.feed(chunk, this.#consume, this.#want);
     } catch (err) {
-      this.#fault(err);
+      // a fault in one connection closes that connection only
+      this.core.log.warn(`connection ${this.id}: internal error, closing: ${(err as Error).stack ?? String(err)}`);
+      this.destroy();
       return;
     }
     // the session stopped with whole requests left because enough replies are pending
