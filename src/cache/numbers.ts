@@ -5,43 +5,56 @@ const U64_MAX = (1n << 64n) - 1n;
 
 const isSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
 
+/** Result of scanDecimal(): sign, digit range and their value when it is exact. */
+let scanNeg = false;
+let scanDigits = 0;
+let scanEnd = 0;
+let scanSmall = 0;
+
+/**
+ * The part strtoul/strtol share: white space, an optional sign, decimal digits, then the end
+ * of the token or white space (memcached's end-pointer check). False when refused; otherwise
+ * the scan* variables describe the number (scanSmall is exact up to 15 digits).
+ */
+function scanDecimal(buf: Uint8Array, off: number, len: number): boolean {
+  const end = off + len;
+  let i = off;
+  while (i < end && isSpace(buf[i]!)) i++;
+  scanNeg = false;
+  if (i < end && (buf[i] === 0x2b || buf[i] === 0x2d)) {
+    scanNeg = buf[i] === 0x2d;
+    i++;
+  }
+  scanDigits = i;
+  let small = 0;
+  while (i < end && buf[i]! >= 0x30 && buf[i]! <= 0x39) {
+    if (i - scanDigits < 15) small = small * 10 + (buf[i]! - 0x30);
+    i++;
+  }
+  scanEnd = i;
+  scanSmall = small;
+  if (i === scanDigits) return false; // no digits: the end pointer stays at the start
+  return i === end || isSpace(buf[i]!);
+}
+
+/** The scanned digits as a bigint. */
+function scannedBig(buf: Uint8Array): bigint {
+  if (scanEnd - scanDigits <= 15) return BigInt(scanSmall);
+  let v = 0n;
+  for (let k = scanDigits; k < scanEnd; k++) v = v * 10n + BigInt(buf[k]! - 0x30);
+  return v;
+}
+
 /**
  * memcached's safe_strtoull() over buf[off, off+len): leading white space, an optional sign,
  * digits, then white space or the end. A '-' that made the value wrap is refused. Returns
  * null when memcached would refuse the number.
  */
 export function parseU64(buf: Uint8Array, off: number, len: number): bigint | null {
-  const end = off + len;
-  let i = off;
-  while (i < end && isSpace(buf[i]!)) i++;
-  let neg = false;
-  if (i < end && (buf[i] === 0x2b || buf[i] === 0x2d)) {
-    neg = buf[i] === 0x2d;
-    i++;
-  }
-  const digitsStart = i;
-  // Accumulate in a number while it is exact, then switch to bigint.
-  let small = 0;
-  while (i < end) {
-    const c = buf[i]! - 0x30;
-    if (c < 0 || c > 9) break;
-    if (small > 1e14) break;
-    small = small * 10 + c;
-    i++;
-  }
-  let v = BigInt(small);
-  let overflow = false;
-  while (i < end) {
-    const c = buf[i]! - 0x30;
-    if (c < 0 || c > 9) break;
-    v = v * 10n + BigInt(c);
-    if (v > U64_MAX) overflow = true;
-    i++;
-  }
-  if (i === digitsStart) return null; // no digits: strtoull leaves endptr at the start
-  if (i < end && !isSpace(buf[i]!)) return null;
-  if (overflow) return null; // ERANGE
-  if (neg && v !== 0n) {
+  if (!scanDecimal(buf, off, len)) return null;
+  const v = scannedBig(buf);
+  if (v > U64_MAX) return null; // ERANGE
+  if (scanNeg && v !== 0n) {
     // strtoull negates; safe_strtoull refuses a result that looks negative as signed
     const wrapped = (U64_MAX + 1n - v) & U64_MAX;
     if (wrapped >= 1n << 63n) return null;
@@ -51,47 +64,16 @@ export function parseU64(buf: Uint8Array, off: number, len: number): bigint | nu
 }
 
 /**
- * A whole token as a non-negative integer no larger than `max` (strtoul/strtol with the
- * end-pointer check). Returns -1 when memcached would refuse it.
- */
-export function parseUint(buf: Uint8Array, off: number, len: number, max: number): number {
-  if (len === 0 || len > 20) return -1;
-  let v = 0;
-  for (let i = off; i < off + len; i++) {
-    const c = buf[i]! - 0x30;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v <= max ? v : -1;
-}
-
-/**
  * memcached 1.6.18's safe_strtol(): strtol() into a 64-bit long (white space, a sign, digits,
  * then the end or white space; ERANGE refused), stored into an int32 by truncation, so
  * `4294967297` reads as 1 and `2147483648` as a negative number, as on the real server.
  * Null when refused.
  */
 export function parseInt32(buf: Uint8Array, off: number, len: number): number | null {
-  const end = off + len;
-  let i = off;
-  while (i < end && isSpace(buf[i]!)) i++;
-  let neg = false;
-  if (i < end && (buf[i] === 0x2b || buf[i] === 0x2d)) {
-    neg = buf[i] === 0x2d;
-    i++;
-  }
-  const digits = i;
-  let small = 0;
-  while (i < end && buf[i]! >= 0x30 && buf[i]! <= 0x39) {
-    small = small * 10 + (buf[i]! - 0x30);
-    i++;
-  }
-  if (i === digits) return null;
-  if (i < end && !isSpace(buf[i]!)) return null;
-  if (i - digits <= 9) return neg ? -small : small; // fits an int32: the common case
-  let v = 0n;
-  for (let k = digits; k < i; k++) v = v * 10n + BigInt(buf[k]! - 0x30);
-  if (neg) v = -v;
+  if (!scanDecimal(buf, off, len)) return null;
+  if (scanEnd - scanDigits <= 9) return scanNeg ? -scanSmall : scanSmall; // fits an int32: the common case
+  let v = scannedBig(buf);
+  if (scanNeg) v = -v;
   if (v > 0x7fffffffffffffffn || v < -0x8000000000000000n) return null; // ERANGE
   return Number(BigInt.asIntN(32, v));
 }

@@ -4,20 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/cache/clock.js';
 import { LruCrawler } from '../../src/cache/crawler.js';
 import { NONE } from '../../src/cache/item.js';
-import { Cache, StoreMode, type CacheOptions } from '../../src/cache/store.js';
+import { cacheOptions } from '../helpers/fakes.js';
+import { Cache, StoreMode } from '../../src/cache/store.js';
 
 const MB = 1024 * 1024;
-const opts = (o: Partial<CacheOptions> = {}): CacheOptions => ({
-  memoryLimit: 64 * MB,
-  itemSizeMax: MB,
-  chunkSize: 48,
-  growthFactor: 1.25,
-  slabPageSize: MB,
-  slabChunkMax: MB / 2,
-  noEvict: false,
-  useCas: true,
-  ...o,
-});
+const opts = cacheOptions;
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
 function set(c: Cache, key: string, size: number, exptime = 0): void {

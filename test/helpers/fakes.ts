@@ -1,7 +1,7 @@
 // Shared in-process test doubles: a stub server view, a session context over a real Cache,
 // and a feeder that drives any protocol session through the server's own ReadBuffer.
 import { ManualClock } from '../../src/cache/clock.js';
-import type { Cache } from '../../src/cache/store.js';
+import type { Cache, CacheOptions } from '../../src/cache/store.js';
 import { defaultConfig, type Config } from '../../src/config/config.js';
 import { createCache } from '../../src/daemon.js';
 import { Output } from '../../src/protocol/output.js';
@@ -87,4 +87,20 @@ export class Feeder {
     }
     return Buffer.concat(parts);
   }
+}
+
+/** Cache options with memcached's defaults (64 MiB, -I 1m, -n 48, -f 1.25), overridable. */
+export function cacheOptions(o: Partial<CacheOptions> = {}): CacheOptions {
+  const MB = 1024 * 1024;
+  return {
+    memoryLimit: 64 * MB,
+    itemSizeMax: MB,
+    chunkSize: 48,
+    growthFactor: 1.25,
+    slabPageSize: MB,
+    slabChunkMax: MB / 2,
+    noEvict: false,
+    useCas: true,
+    ...o,
+  };
 }

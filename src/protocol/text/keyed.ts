@@ -31,16 +31,25 @@ export const del: Handler = (s, buf, t, next) => {
   return next;
 };
 
-function arithmetic(s: TextSession, buf: Buffer, t: Tokens, next: number, incr: boolean): number {
+/**
+ * incr/decr/touch: `<verb> <key> <arg> [noreply]`; wrong token counts are ERROR, then noreply
+ * is taken and the key length checked (memcached's order). False when it has answered.
+ */
+function keyedLineOk(s: TextSession, buf: Buffer, t: Tokens): boolean {
   if (t.ntokens !== 4 && t.ntokens !== 5) {
     s.out.raw(R.ERROR);
-    return next;
+    return false;
   }
   s.checkNoreply(buf);
   if (t.len[1]! > KEY_MAX_LENGTH) {
     s.reply(R.BAD_FORMAT);
-    return next;
+    return false;
   }
+  return true;
+}
+
+function arithmetic(s: TextSession, buf: Buffer, t: Tokens, next: number, incr: boolean): number {
+  if (!keyedLineOk(s, buf, t)) return next;
   const delta = parseU64(buf, t.start[2]!, t.len[2]!);
   if (delta === null) {
     s.reply(R.BAD_DELTA);
@@ -67,15 +76,7 @@ export const incr: Handler = (s, buf, t, next) => arithmetic(s, buf, t, next, tr
 export const decr: Handler = (s, buf, t, next) => arithmetic(s, buf, t, next, false);
 
 export const touch: Handler = (s, buf, t, next) => {
-  if (t.ntokens !== 4 && t.ntokens !== 5) {
-    s.out.raw(R.ERROR);
-    return next;
-  }
-  s.checkNoreply(buf);
-  if (t.len[1]! > KEY_MAX_LENGTH) {
-    s.reply(R.BAD_FORMAT);
-    return next;
-  }
+  if (!keyedLineOk(s, buf, t)) return next;
   const exptime = parseInt32(buf, t.start[2]!, t.len[2]!);
   if (exptime === null) {
     s.reply(R.BAD_EXPTIME);
