@@ -502,6 +502,14 @@ export class Cache {
     }
     let finalFlags = flags;
     let absExp = this.absoluteExptime(exptime);
+    if (old !== NONE && mode !== StoreMode.Append && mode !== StoreMode.Prepend && this.#overwrite(old, kLen, flags, absExp, value, vOff, vLen)) {
+      if (mode === StoreMode.Cas) {
+        s.cas_hits++;
+        this.classStats[this.itemClass(old)]!.cas_hits++;
+      }
+      this.classStats[this.itemClass(old)]!.cmd_set++;
+      return Outcome.Stored;
+    }
     let total = vLen;
     let oldLen = 0;
     let scratch: Buffer<ArrayBufferLike> = EMPTY;
@@ -520,6 +528,11 @@ export class Cache {
     if (id === NONE) {
       if (oldLen > 0 || mode === StoreMode.Append || mode === StoreMode.Prepend) return Outcome.NotStored;
       s.store_no_memory++;
+      // as for a set too large: memcached drops the old value rather than keep stale data
+      if (mode === StoreMode.Set) {
+        const stale = this.table.find(key, kOff, kLen, hash);
+        if (stale !== NONE) this.unlink(stale);
+      }
       return Outcome.NoMemory;
     }
     this.#writeHeader(id, key, kOff, kLen, total, finalFlags, absExp);
@@ -539,6 +552,46 @@ export class Cache {
     }
     this.classStats[this.itemClass(id)]!.cmd_set++;
     return Outcome.Stored;
+  }
+
+  /**
+   * Replace the value of `old` in its own chunk when the new item needs the same slab class
+   * and neither is chained: the same result as memcached's allocate, swap and free (a new CAS
+   * and access time, cleared item flags, the item at its LRU head or marked to go there),
+   * without the chunk allocation, hash-chain swap and free. The difference, listed in
+   * test/diff/differences.md: a full class does not evict its LRU tail to make room for a
+   * chunk it then frees. Not with -M, where memcached refuses such a set when the class is
+   * full; the allocating path does the same. False when the caller must take that path.
+   */
+  #overwrite(old: ItemId, kLen: number, flags: number, absExp: number, value: Uint8Array, vOff: number, vLen: number): boolean {
+    const p32 = this.#pages32[old >>> PAGE_SHIFT]!;
+    const o = (old & OFF_MASK) << 1;
+    const meta = p32[o + F_META]!;
+    const cls = (meta >>> 8) & 0xff;
+    const size = HEADER_BYTES + kLen + vLen;
+    if (p32[o + F_NCHUNKS] !== 0 || size > this.options.slabChunkMax || this.slabs.classFor(size) !== cls || this.options.noEvict) return false;
+    const useCas = this.options.useCas;
+    const pSize = memcachedItemSize(kLen, p32[o + F_NBYTES]!, useCas, p32[o + F_FLAGS]!);
+    const nSize = memcachedItemSize(kLen, vLen, useCas, flags);
+    const now = this.clock.now();
+    // The stored item belongs at the LRU head. Moving it there touches two neighbours' headers
+    // (cache misses that cost a quarter of a set), so an item that moved within the last
+    // ITEM_UPDATE_INTERVAL is only marked ACTIVE, as a read marks it: when it reaches the tail
+    // it goes back to the head instead of being evicted (#reclaimOrEvict).
+    const recent = p32[o + F_TIME]! >= now - ITEM_UPDATE_INTERVAL;
+    p32[o + F_TIME] = now;
+    p32[o + F_EXPTIME] = absExp;
+    p32[o + F_FLAGS] = flags >>> 0;
+    p32[o + F_NBYTES] = vLen;
+    p32[o + F_META] = (meta & 0xffff) | ((recent ? IF_LINKED | IF_ACTIVE : IF_LINKED) << 16);
+    this.#writeValueRange(old, 0, value, vOff, vLen);
+    this.lastCas = this.renewCas(old);
+    if (!recent) this.lru.bump(old, cls);
+    const s = this.stats;
+    s.total_items++;
+    s.bytes += nSize - pSize;
+    this.classStats[cls]!.requested += nSize - pSize;
+    return true;
   }
 
   /** Bump without marking fetched (memcached's add-on-existing behaviour). */

@@ -328,6 +328,11 @@ add('-m 8 -M: out of memory instead of eviction', 'no-evict', (k) => {
   for (let i = 0; i < 24; i++) s += set(k(`m${i}`), 'v'.repeat(500000));
   return s + `get ${k('m0')}${CRLF}`;
 }, { collapseRepeats: true, timeoutMs: 20_000 });
+add('-m 8 -M: a set that runs out of memory drops the old value', 'no-evict', (k) => {
+  let s = '';
+  for (let i = 0; i < 24; i++) s += set(k(`m${i}`), 'v'.repeat(500000));
+  return s + set(k('m0'), 'w'.repeat(500000)) + set(k('m1'), 'w'.repeat(400000)) + `get ${k('m0')} ${k('m1')} ${k('m2')}${CRLF}`;
+}, { collapseRepeats: true, timeoutMs: 20_000 });
 add('cache_memlimit', 'memlimit', () =>
   `cache_memlimit${CRLF}cache_memlimit abc${CRLF}cache_memlimit 100${CRLF}cache_memlimit 100 noreply${CRLF}` +
     `cache_memlimit 0${CRLF}cache_memlimit 7${CRLF}cache_memlimit 8${CRLF}cache_memlimit 64${CRLF}`,
