@@ -9,6 +9,7 @@ import { Output } from '../protocol/output.js';
 import { CLOSE, type Session, type SessionContext } from '../protocol/types.js';
 import { MULTIGET_LINE_LIMIT, TextSession } from '../protocol/text/session.js';
 import { ReadBuffer } from './read-buffer.js';
+import { byteSink, readsIntoSink } from './shared-read.js';
 import type { ServerCore } from './server-core.js';
 
 export type SessionFactory = (ctx: SessionContext) => Session;
@@ -50,7 +51,8 @@ export class Connection implements SessionContext {
     this.lastProgressAt = this.lastCommandAt;
     this.#input = new ReadBuffer(Connection.inputLimit(core.config.itemSizeMax));
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    if (readsIntoSink(socket)) socket[byteSink] = (chunk: Buffer) => this.#onData(chunk);
+    else socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#onDrain());
     socket.on('error', () => this.destroy());
     socket.on('close', () => this.destroy());

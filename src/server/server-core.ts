@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import { TextSession } from '../protocol/text/session.js';
 import type { ConnInfo, ServerInfo, Session, SessionContext } from '../protocol/types.js';
 import { Connection } from './connection.js';
+import { acceptIntoSharedBuffer } from './shared-read.js';
 
 const TOO_MANY = Buffer.from('ERROR Too many open connections\r\n', 'latin1');
 
@@ -122,6 +123,7 @@ export class ServerCore {
       server.listen({ ...options, backlog: this.config.backlog }, () => {
         server.off('error', reject);
         server.on('error', (err) => this.log.warn(`listener error: ${err.message}`));
+        if (!this.config.tls && !acceptIntoSharedBuffer(server, true)) this.log.debug('reading sockets through data events');
         this.#servers.push(server);
         resolve(server);
       });
