@@ -607,7 +607,7 @@ async function main(): Promise<void> {
   const started = new Date();
   if (a.peers) {
     const versions = ensurePeersInstalled(ROOT, (m) => bar.log(m));
-    for (const t of targets) if (t.peer) t.version = versions[t.peer.name];
+    for (const t of targets) if (t.peer) t.version = versions[t.peer.pkg ?? t.peer.name];
   }
   const runsIn = (w: Workload): Target[] => targets.filter((t) => peerSkip(t, w) === null);
   const results: WorkloadResult[] = [];

@@ -7,8 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 export interface PeerDef {
-  /** npm package name, also the column label. */
+  /** Column label. */
   name: string;
+  /** npm package name, when it differs from the label (a second way to run one package). */
+  pkg?: string;
   /** Server command (see ServerProcess): {port} is a free port; the launcher binds 127.0.0.1.
    *  A workload's server arguments (-I 2m) are not passed: the peers have no such limits. */
   command: string;
@@ -37,6 +39,16 @@ export const PEERS: PeerDef[] = [
       'run with a silent logger: its default logger console.logs every command and every get',
       'run with TCP_NODELAY set by the launcher (`--nodelay`): it does not set it, writes each get reply in four pieces, and Nagle then holds them for the client\'s delayed ACK (in a trial of workload a: p50 ≈ 44 ms, ~5× fewer ops/s)',
     ],
+  },
+  {
+    // the same package as its users get it: no TCP_NODELAY. Only in a and b, to show the
+    // figure the remark above describes next to the one with the launcher's help.
+    name: 'memcached-njs (as published)',
+    pkg: 'memcached-njs',
+    command: `node ${PEERS_DIR}/launch.cjs memcached-njs -p {port}`,
+    workloads: ['a', 'b'],
+    protocols: ['text'],
+    remarks: ['as memcached-njs above, without `--nodelay`: what `npm install memcached-njs` gives an operator'],
   },
   {
     name: 'nodecached',
