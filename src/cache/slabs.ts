@@ -94,7 +94,11 @@ export class Slabs {
     return this.geometry.sizes[cls] ?? 0;
   }
 
-  /** A free chunk of class `cls`, or NONE when the class has none and the budget is spent. */
+  /**
+   * A free chunk of class `cls`, or NONE when the class has none and the budget is spent. As
+   * in memcached's do_slabs_newslab(), a class that has no page yet gets its first one even
+   * past the budget, so a cache filled with one size of item can still store other sizes.
+   */
   alloc(cls: number): ItemId {
     const head = this.#freeHead[cls] ?? NONE;
     if (head !== NONE) {
@@ -107,7 +111,7 @@ export class Slabs {
     let page = this.#curPage[cls] ?? -1;
     let off = this.#curOff[cls] ?? 0;
     if (page < 0 || off + size > this.pageSize) {
-      if (this.pages.length >= this.#pageLimit) return NONE;
+      if ((this.pages.length >= this.#pageLimit && this.classPages[cls]! > 0) || this.pages.length >= MAX_PAGES) return NONE;
       page = this.#newPage(cls);
       off = 0;
     }

@@ -74,6 +74,21 @@ describe('cache', () => {
     expect(get(c, 'k0')).not.toBeNull();
   });
 
+  it('gives a class its first page past the budget, as memcached, and no second one', () => {
+    const c = new Cache(opts({ memoryLimit: 2 * MB }), new ManualClock());
+    for (let i = 0; i < 30000; i++) set(c, `k${i}`, 'x'.repeat(100));
+    expect(c.slabs.pages.length).toBe(2);
+    expect(c.stats.evictions).toBeGreaterThan(0);
+    // a size whose class has no page yet: stored in a third page
+    for (let i = 0; i < 2000; i++) expect(set(c, `big${i}`, 'y'.repeat(1000))).toBe(Outcome.Stored);
+    expect(c.slabs.pages.length).toBe(3);
+    expect(get(c, 'big1999')?.toString()).toBe('y'.repeat(1000));
+    // and that class then evicts within its one page
+    const cls = c.itemClass(c.find(b('big1999'), 0, 7));
+    expect(c.slabs.classPages[cls]).toBe(1);
+    expect(get(c, 'big0')).toBeNull();
+  });
+
   it('reclaims expired items before evicting live ones', () => {
     const clock = new ManualClock();
     const c = new Cache(opts({ memoryLimit: MB }), clock);

@@ -333,6 +333,12 @@ add('-m 8 -M: a set that runs out of memory drops the old value', 'no-evict', (k
   for (let i = 0; i < 24; i++) s += set(k(`m${i}`), 'v'.repeat(500000));
   return s + set(k('m0'), 'w'.repeat(500000)) + set(k('m1'), 'w'.repeat(400000)) + `get ${k('m0')} ${k('m1')} ${k('m2')}${CRLF}`;
 }, { collapseRepeats: true, timeoutMs: 20_000 });
+add('-m 8 -M: a class with no page yet gets its first one past the budget', 'no-evict', (k) => {
+  let s = '';
+  for (let i = 0; i < 24; i++) s += set(k(`f${i}`), 'v'.repeat(500000));
+  // memcached's do_slabs_newslab(): the limit stops a class only once it has a page
+  return s + set(k('small'), 's'.repeat(1000)) + set(k('tiny'), 't') + `get ${k('small')} ${k('tiny')}${CRLF}`;
+}, { collapseRepeats: true, timeoutMs: 20_000 });
 add('cache_memlimit', 'memlimit', () =>
   `cache_memlimit${CRLF}cache_memlimit abc${CRLF}cache_memlimit 100${CRLF}cache_memlimit 100 noreply${CRLF}` +
     `cache_memlimit 0${CRLF}cache_memlimit 7${CRLF}cache_memlimit 8${CRLF}cache_memlimit 64${CRLF}`,
