@@ -2,6 +2,7 @@
 // startDaemon() resolves once every listener is bound; `stopped` resolves with the exit code.
 import fs from 'node:fs';
 import { systemClock, type Clock } from './cache/clock.js';
+import { SlabAutomover } from './cache/automove.js';
 import { LruCrawler } from './cache/crawler.js';
 import { Cache } from './cache/store.js';
 import type { Config } from './config/config.js';
@@ -69,6 +70,13 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   snapshots?.start();
   log.info(`memcached-ts listening on ${config.unixSocket ?? `${config.listen.join(',')}:${tcpPort}`}`);
   crawler?.start();
+  // memcached's LRU maintainer runs the slab automover about once a second
+  const automover = new SlabAutomover(cache, () => ({ level: config.slabAutomove, ratio: config.slabAutomoveRatio, window: config.slabAutomoveWindow }));
+  const automoveTimer = setInterval(() => {
+    const moved = automover.step();
+    if (moved !== null) log.debug(`slab automove: a page from class ${moved[0]} to class ${moved[1]}`);
+  }, 1000);
+  automoveTimer.unref();
   let lastBytesRead = -1;
   const memory = new MemoryReturn(
     () => cache.slabs.totalMalloced,
@@ -103,6 +111,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       if (stopping !== null) return stopping;
       log.info(`memcached-ts stopping (${reason})`);
       crawler?.stop();
+      clearInterval(automoveTimer);
       memory.stop();
       stopping = (async () => {
         await Promise.race([

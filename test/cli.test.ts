@@ -207,8 +207,18 @@ describe('-o extended options', () => {
     expect([c.config.idleTimeout, c.config.slabChunkMax, c.config.trackSizes]).toEqual([10, 16384, true]);
   });
 
+  it('sets the slab page mover up as memcached: automove level, ratio, window; no_slab_reassign turns both off', () => {
+    const c = run(['-o', 'slab_automove=2,slab_automove_ratio=0.5,slab_automove_window=10']);
+    expect(c.warnings).toEqual([]);
+    expect([c.config.slabAutomove, c.config.slabAutomoveRatio, c.config.slabAutomoveWindow, c.config.slabReassign]).toEqual([2, 0.5, 10, true]);
+    const off = run(['-o', 'no_slab_reassign']);
+    expect([off.config.slabReassign, off.config.slabAutomove]).toEqual([false, 0]);
+    expect(usageError(['-o', 'slab_automove=3'])).toBeTruthy();
+    expect(usageError(['-o', 'slab_automove_ratio=2'])).toBeTruthy();
+  });
+
   it('warns once per memcached-internal option and still runs', () => {
-    const r = run(['-o', 'modern,hashpower=20,lru_maintainer,slab_automove=2', '-o', 'no_modern']);
+    const r = run(['-o', 'modern,hashpower=20,lru_maintainer,slab_automove_freeratio=0.5', '-o', 'no_modern']);
     expect(r.warnings).toHaveLength(5);
     expect(r.warnings[0]).toMatch(/^-o modern ignored/);
     expect(r.warnings[1]).toMatch(/^-o hashpower ignored/);

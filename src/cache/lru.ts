@@ -45,6 +45,22 @@ export class Lru {
     this.link(id, cls);
   }
 
+  /** Put `id` in the place of `old` (an item moved to another chunk). */
+  replace(old: ItemId, id: ItemId, cls: number): void {
+    const q32 = this.#pages32[old >>> PAGE_SHIFT]!;
+    const qo = (old & OFF_MASK) << 1;
+    const prev = q32[qo + F_PREV]!;
+    const next = q32[qo + F_NEXT]!;
+    const p32 = this.#pages32[id >>> PAGE_SHIFT]!;
+    const o = (id & OFF_MASK) << 1;
+    p32[o + F_PREV] = prev;
+    p32[o + F_NEXT] = next;
+    if (prev !== NONE) this.#set(prev, F_NEXT, id);
+    else this.head[cls] = id;
+    if (next !== NONE) this.#set(next, F_PREV, id);
+    else this.tail[cls] = id;
+  }
+
   /** The item before `id` (towards the head), for walking from the tail. */
   prevOf(id: ItemId): ItemId {
     return this.#pages32[id >>> PAGE_SHIFT]![((id & OFF_MASK) << 1) + F_PREV]!;

@@ -40,6 +40,8 @@ export class Slabs {
   /** DataViews over the same pages, for fast small copies (see bytes.ts). */
   readonly views: DataView[] = [];
   readonly pageClass: number[] = [];
+  /** Emptied pages of no class (memcached's global page pool, class 0). */
+  readonly pool: number[] = [];
   #pageLimit: number;
   readonly #freeHead: Uint32Array;
   readonly freeCount: Uint32Array;
@@ -111,8 +113,17 @@ export class Slabs {
     let page = this.#curPage[cls] ?? -1;
     let off = this.#curOff[cls] ?? 0;
     if (page < 0 || off + size > this.pageSize) {
-      if ((this.pages.length >= this.#pageLimit && this.classPages[cls]! > 0) || this.pages.length >= MAX_PAGES) return NONE;
-      page = this.#newPage(cls);
+      const pooled = this.pool.pop();
+      if (pooled !== undefined) {
+        page = pooled;
+        this.pageClass[page] = cls;
+        this.classPages[cls]!++;
+        this.#curPage[cls] = page;
+      } else if ((this.pages.length >= this.#pageLimit && this.classPages[cls]! > 0) || this.pages.length >= MAX_PAGES) {
+        return NONE;
+      } else {
+        page = this.#newPage(cls);
+      }
       off = 0;
     }
     this.#curOff[cls] = off + size;
@@ -128,6 +139,90 @@ export class Slabs {
     this.#freeHead[cls] = id;
     this.freeCount[cls]!++;
     this.usedChunks[cls]!--;
+  }
+
+  /** A chunk from the class's free list only (no carving, no new page); NONE when empty. */
+  allocFree(cls: number): ItemId {
+    const head = this.#freeHead[cls] ?? NONE;
+    if (head === NONE) return NONE;
+    this.#freeHead[cls] = this.#u32(head, F_HNEXT);
+    this.freeCount[cls]!--;
+    this.usedChunks[cls]!++;
+    return head;
+  }
+
+  // ---- moving a page to another class (src/cache/page-mover.ts) ----------------------------
+
+  /** The lowest-numbered page of a class (memcached moves the first page of its list), or -1. */
+  firstPageOf(cls: number): number {
+    return this.pageClass.indexOf(cls);
+  }
+
+  /** Chunks of `page` that `cls` has carved (all of them unless it is still being carved). */
+  carvedChunks(page: number, cls: number): number {
+    const size = this.geometry.sizes[cls] ?? 1;
+    if (this.#curPage[cls] === page) return Math.floor((this.#curOff[cls] ?? 0) / size);
+    return Math.floor(this.pageSize / size);
+  }
+
+  /** Carve no more chunks from `page` (it is leaving its class). */
+  stopCarving(page: number, cls: number): void {
+    if (this.#curPage[cls] === page) this.#curPage[cls] = -1;
+  }
+
+  /** Take every chunk of `page` off the class's free list; returns how many there were. */
+  detachFreeChunks(page: number, cls: number): number {
+    let removed = 0;
+    let prev = NONE;
+    let id = this.#freeHead[cls] ?? NONE;
+    while (id !== NONE) {
+      const next = this.#u32(id, F_HNEXT);
+      if (id >>> PAGE_SHIFT === page) {
+        if (prev === NONE) this.#freeHead[cls] = next;
+        else this.pages32[prev >>> PAGE_SHIFT]![((prev & 0x1ffff) << 1) + F_HNEXT] = next;
+        removed++;
+      } else {
+        prev = id;
+      }
+      id = next;
+    }
+    this.freeCount[cls]! -= removed;
+    return removed;
+  }
+
+  /**
+   * Forget a chunk of a page that is leaving its class: it holds nothing now (its item was
+   * moved or dropped) and goes on no free list.
+   */
+  dropChunk(id: ItemId, cls: number): void {
+    this.pages32[id >>> PAGE_SHIFT]![((id & 0x1ffff) << 1) + F_META] = 0;
+    this.usedChunks[cls]!--;
+  }
+
+  /**
+   * Hand an emptied page of class `src` to `dst`, all its chunks free; dst 0 puts it in the
+   * global pool, where the next class that needs a page takes it (even past the budget).
+   */
+  givePage(page: number, src: number, dst: number): void {
+    this.pageClass[page] = dst;
+    this.classPages[src]!--;
+    if (dst === 0) {
+      this.pool.push(page);
+      return;
+    }
+    this.classPages[dst]!++;
+    const size = this.geometry.sizes[dst] ?? this.pageSize;
+    const n = Math.floor(this.pageSize / size);
+    const p32 = this.pages32[page]!;
+    // pushed from the end so the free list hands them out in page order
+    for (let k = n - 1; k >= 0; k--) {
+      const off = k * size;
+      const o = off >>> 2;
+      p32[o + F_META] = 0;
+      p32[o + F_HNEXT] = this.#freeHead[dst] ?? NONE;
+      this.#freeHead[dst] = ((page << PAGE_SHIFT) | (off >>> 3)) >>> 0;
+    }
+    this.freeCount[dst]! += n;
   }
 
   /** Chunks of a class not yet carved from its current page. */

@@ -33,6 +33,7 @@ import {
 } from './item.js';
 import { Lru } from './lru.js';
 import { parseU64 } from './numbers.js';
+import { PageMover } from './page-mover.js';
 import { PrefixStats } from './prefix-stats.js';
 import { computeSlabClasses, Slabs } from './slabs.js';
 import { CacheStats, ClassStats } from './stats.js';
@@ -81,6 +82,8 @@ export class Cache {
   /** `stats detail` counts, recorded by get/store/delete while enabled. */
   readonly prefixes = new PrefixStats();
   readonly classStats: ClassStats[];
+  /** Moves slab pages between classes (`slabs reassign`, the automover). */
+  readonly mover: PageMover;
   readonly clock: Clock;
   readonly options: CacheOptions;
   readonly startedAt: number;
@@ -113,6 +116,7 @@ export class Cache {
     this.table = new HashTable(this.#pages, this.#pages32, this.#views);
     this.lru = new Lru(geometry.sizes.length, this.#pages32);
     this.classStats = geometry.sizes.map(() => new ClassStats());
+    this.mover = new PageMover(this);
   }
 
   // ---- time -------------------------------------------------------------------------
@@ -1005,6 +1009,36 @@ export class Cache {
     return Outcome.Deleted;
   }
 
+  // ---- page mover support (src/cache/page-mover.ts) ----------------------------------------
+
+  /** Snapshot writers walking the pages right now; pages do not change class meanwhile. */
+  #pagePins = 0;
+  pinPages(): void {
+    this.#pagePins++;
+  }
+  unpinPages(): void {
+    this.#pagePins--;
+  }
+  get pagesPinned(): boolean {
+    return this.#pagePins > 0;
+  }
+
+  /**
+   * Move unchained item `id` of class `cls` into the free chunk `to` of the same class (its
+   * page is being emptied): its bytes, its place in the hash chain and in the LRU move, and
+   * CAS, times and flags stay as they are. The old chunk goes on no free list.
+   */
+  relocateItem(id: ItemId, to: ItemId, cls: number): void {
+    this.#unlinks++;
+    const p32 = this.#pages32[id >>> PAGE_SHIFT]!;
+    const o = (id & OFF_MASK) << 1;
+    const bytes = HEADER_BYTES + (p32[o + F_META]! & 0xff) + p32[o + F_NBYTES]!;
+    copyBytes(this.#pages[id >>> PAGE_SHIFT]!, o << 2, bytes, this.#pages[to >>> PAGE_SHIFT]!, (to & OFF_MASK) << 3);
+    this.table.replace(id, to, p32[o + F_HASH]!);
+    this.lru.replace(id, to, cls);
+    this.slabs.dropChunk(id, cls);
+  }
+
   // ---- LRU crawler support (src/cache/crawler.ts) ------------------------------------------
 
   /**
@@ -1021,6 +1055,11 @@ export class Cache {
     const at = ((id & OFF_MASK) << 3) + HEADER_BYTES;
     if (klen === 0 || at + klen > page.length) return false;
     return this.table.find(page, at, klen, this.#u32(id, F_HASH)) === id;
+  }
+
+  /** Continuation chunks of a chained item (0 when the item fits one chunk). */
+  itemChunkCount(id: ItemId): number {
+    return this.#u32(id, F_NCHUNKS);
   }
 
   /** The key's 32-bit hash as stored in the item header. */

@@ -64,6 +64,14 @@ export interface Config {
   trackSizes: boolean;
   /** Run the background LRU crawler that frees expired items (-o lru_crawler / no_lru_crawler). */
   lruCrawler: boolean;
+  /** `slabs reassign` allowed (-o slab_reassign, the default; -o no_slab_reassign turns it off). */
+  slabReassign: boolean;
+  /** Slab automover level (-o slab_automove=N, `slabs automove N`): 0 off, 1 default, 2 eager. */
+  slabAutomove: number;
+  /** Youngest/oldest age ratio under which the automover moves a page (-o slab_automove_ratio). */
+  slabAutomoveRatio: number;
+  /** Runs (seconds) the automover averages over (-o slab_automove_window). */
+  slabAutomoveWindow: number;
   /**
    * Per-connection cap in bytes on replies not yet taken by the kernel; a connection past it
    * is closed. Flow control keeps a client that does not read far below it (one batch of
@@ -115,6 +123,10 @@ export function defaultConfig(): Config {
     snapshotInterval: 0,
     trackSizes: false,
     lruCrawler: true,
+    slabReassign: true,
+    slabAutomove: 1,
+    slabAutomoveRatio: 0.8,
+    slabAutomoveWindow: 30,
     outputBufferLimit: 64 * MB,
     tls: false,
     tlsCertFile: null,

@@ -477,11 +477,35 @@ export const EXTENDED_OPTIONS: readonly ExtendedOptionSpec[] = [
   internal('read_buf_mem_limit', 'integer', 'read buffer pool'),
   internal('watcher_logbuf_size', 'integer', 'logger buffers'),
   internal('worker_logbuf_size', 'integer', 'logger buffers'),
-  internal('slab_reassign', 'none', 'slab page mover'),
-  internal('no_slab_reassign', 'none', 'slab page mover'),
-  internal('slab_automove', 'text', 'slab page mover'),
-  internal('slab_automove_ratio', 'number', 'slab page mover'),
-  internal('slab_automove_window', 'integer', 'slab page mover'),
+  {
+    name: 'slab_reassign', value: 'none', support: 'yes', statsKeys: ['slab_reassign'],
+    description: 'Allow moving slab pages between classes (the default).',
+    apply: (c) => { c.slabReassign = true; },
+  },
+  {
+    name: 'no_slab_reassign', value: 'none', support: 'yes', statsKeys: ['slab_reassign', 'slab_automove'],
+    description: 'Never move slab pages between classes: `slabs reassign` is refused and the automover is off.',
+    apply: (c) => { c.slabReassign = false; c.slabAutomove = 0; },
+  },
+  {
+    name: 'slab_automove', value: 'integer', support: 'yes', statsKeys: ['slab_automove'],
+    description: 'Slab automover: 0 off, 1 (default) moves a page from the class with the oldest items to a younger class that keeps evicting, 2 the same without waiting for a full window.',
+    apply: (c, v) => { c.slabAutomove = parseInteger(v ?? '', 0, 2); },
+  },
+  {
+    name: 'slab_automove_ratio', value: 'number', support: 'yes', statsKeys: ['slab_automove_ratio'],
+    description: 'The automover moves a page when the youngest evicting class is younger than this share of the oldest class\'s age. Default 0.8.',
+    apply: (c, v) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n <= 0 || n > 1) throw new UsageError('slab_automove_ratio must be a number in (0, 1]');
+      c.slabAutomoveRatio = n;
+    },
+  },
+  {
+    name: 'slab_automove_window', value: 'integer', support: 'yes', statsKeys: ['slab_automove_window'],
+    description: 'Seconds of history the automover averages over. Default 30.',
+    apply: (c, v) => { c.slabAutomoveWindow = parseInteger(v ?? '', 1, 3600); },
+  },
   internal('slab_automove_freeratio', 'number', 'slab page mover'),
   internal('modern', 'none', 'defaults for future versions'),
   internal('no_modern', 'none', 'defaults of the 1.4 series'),

@@ -75,7 +75,14 @@ export async function writeSnapshot(cache: Cache, file: string, opts: WriteOptio
   try {
     handle = await sfs.create(tmp);
     created = true;
-    const r = await writeBody(cache, handle, opts);
+    // the scan keeps a (page, chunk) cursor across yields: no page may change class meanwhile
+    cache.pinPages();
+    let r: Awaited<ReturnType<typeof writeBody>>;
+    try {
+      r = await writeBody(cache, handle, opts);
+    } finally {
+      cache.unpinPages();
+    }
     await handle.sync();
     const h = handle;
     handle = null;
@@ -146,8 +153,9 @@ async function writeBody(
     }
   };
 
-  // Scan cursor: page p, chunk k. Pages are never freed or moved, so the cursor stays valid
-  // across yields; what a chunk holds is re-checked when the walk reaches it.
+  // Scan cursor: page p, chunk k. Pages are never freed, and none changes class while the
+  // writer holds them pinned (writeSnapshot), so the cursor stays valid across yields; what
+  // a chunk holds is re-checked when the walk reaches it.
   let p = 0;
   let k = 0;
   let items = 0;
@@ -173,11 +181,10 @@ async function writeBody(
       count = 0;
     };
     // Chunks of a class below the largest hold whole items or freed chunks, except past the
-    // carve point of the class's newest page (never-written memory). There the linked flag is
-    // proof enough; elsewhere (largest class: chained continuation chunks hold raw value
-    // bytes) the hash table decides. Skipping that lookup doubles the scan speed.
-    const newestPage = new Int32Array(slabs.geometry.sizes.length).fill(-1);
-    for (let i = 0; i < slabs.pages.length; i++) newestPage[slabs.pageClass[i] ?? 0] = i;
+    // carve point of the page the class is carving (never-written memory, or the bytes of the
+    // class a moved page came from). There the linked flag is proof enough; elsewhere
+    // (largest class: chained continuation chunks hold raw value bytes) the hash table
+    // decides. Skipping that lookup doubles the scan speed.
     const largest = slabs.geometry.largest;
     let cls = 0;
     let size = 0;
@@ -188,7 +195,7 @@ async function writeBody(
       cls = slabs.pageClass[p] ?? 0;
       size = slabs.chunkSize(cls);
       perPage = slabs.geometry.perSlab[cls] ?? 0;
-      carved = newestPage[cls] === p ? perPage - slabs.unCarved(cls) : perPage;
+      carved = cls === 0 ? 0 : slabs.carvedChunks(p, cls);
       trust = cls !== largest;
     };
     enterPage();

@@ -15,6 +15,7 @@ export const GROUPS = {
   memlimit: [],
   maint: [],
   dump: [],
+  reassign: [],
 } as const satisfies Record<string, readonly string[]>;
 
 export type GroupId = keyof typeof GROUPS;
@@ -338,6 +339,12 @@ add('-m 8 -M: a class with no page yet gets its first one past the budget', 'no-
   for (let i = 0; i < 24; i++) s += set(k(`f${i}`), 'v'.repeat(500000));
   // memcached's do_slabs_newslab(): the limit stops a class only once it has a page
   return s + set(k('small'), 's'.repeat(1000)) + set(k('tiny'), 't') + `get ${k('small')} ${k('tiny')}${CRLF}`;
+}, { collapseRepeats: true, timeoutMs: 20_000 });
+add('slabs reassign -1 1 moves a page of the one class that has several', 'reassign', (k) => {
+  let s = '';
+  for (let i = 0; i < 20; i++) s += set(k(`r${i}`), 'v'.repeat(200000));
+  // one reassign per run: a second one right after may find memcached's mover still busy
+  return s + `slabs reassign -1 1${CRLF}`;
 }, { collapseRepeats: true, timeoutMs: 20_000 });
 add('cache_memlimit', 'memlimit', () =>
   `cache_memlimit${CRLF}cache_memlimit abc${CRLF}cache_memlimit 100${CRLF}cache_memlimit 100 noreply${CRLF}` +

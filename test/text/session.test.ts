@@ -1,5 +1,6 @@
 // Text protocol cases run whole, byte by byte and at random cuts through the real read path.
 import { describe, expect, it } from 'vitest';
+import { settingsStats } from '../../src/config/settings-stats.js';
 import { cutPlans, textHarness } from '../helpers/text-harness.js';
 
 interface Case {
@@ -183,5 +184,29 @@ describe('maintenance commands', () => {
     const h = textHarness();
     expect(h.send('watch\r\n')).toBe('OK\r\n');
     expect(h.send('get a\r\n')).toBe('');
+  });
+});
+
+describe('slabs commands', () => {
+  it('slabs automove sets the level and ratio that stats settings reports and the automover reads', () => {
+    const h = textHarness();
+    expect(h.send('slabs automove 0\r\nslabs automove ratio 0.5\r\n')).toBe('OK\r\nOK\r\n');
+    expect(h.config.slabAutomove).toBe(0);
+    const settings = new Map(settingsStats(h.config, { detailEnabled: false, oldest: 0 }));
+    expect([settings.get('slab_automove'), settings.get('slab_automove_ratio')]).toEqual(['0', '0.50']);
+    expect(h.send('slabs automove 2\r\n')).toBe('OK\r\n');
+    expect(h.config.slabAutomove).toBe(2);
+  });
+
+  it('slabs reassign moves a page and counts it in stats; refused with -o no_slab_reassign', () => {
+    const h = textHarness();
+    for (let i = 0; i < 30; i++) h.send(`set k${String(i).padStart(2, '0')} 0 0 200000 noreply\r\n${'v'.repeat(200000)}\r\n`);
+    expect(h.send('slabs reassign -1 1\r\n')).toBe('OK\r\n');
+    const stats = h.send('stats\r\n');
+    expect(stats).toContain('STAT slabs_moved 1\r\n');
+    expect(stats).toMatch(/STAT slab_reassign_evictions_nomem [1-9]/);
+    expect(h.send('slabs reassign 1 2\r\n')).toBe('NOSPARE source class has no spare pages\r\n');
+    const off = textHarness({ slabReassign: false });
+    expect(off.send('slabs reassign -1 1\r\n')).toBe('CLIENT_ERROR slab reassignment disabled\r\n');
   });
 });

@@ -1,6 +1,7 @@
 // Server-wide text commands: flush_all, version, verbosity, quit, shutdown, cache_memlimit,
 // slabs. Replies and argument rules as memcached 1.6.18's proto_text.c.
 import { parseInt32, parseU64 } from '../../cache/numbers.js';
+import { MoveResult } from '../../cache/page-mover.js';
 import { VERSION } from '../../version.js';
 import { CLOSE } from '../types.js';
 import type { Handler } from './handler.js';
@@ -101,35 +102,55 @@ export const cacheMemlimit: Handler = (s, buf, t, next) => {
 };
 
 /**
- * `slabs reassign` / `slabs automove`. Pages here are not moved between classes, so a
- * reassign of valid classes answers NOSPARE (the source never has a spare page to give).
+ * `slabs reassign <src> <dst>` moves one page (src -1: from any class with a page to spare;
+ * dst 0: to the global pool, for whichever class next needs a page), with memcached's replies; `slabs automove` sets the automover's level.
  */
 export const slabs: Handler = (s, buf, t, next) => {
   if (t.ntokens === 5 && t.is(buf, 1, 'reassign')) {
+    if (!s.ctx.config.slabReassign) {
+      s.replyText('CLIENT_ERROR slab reassignment disabled');
+      return next;
+    }
     const src = parseInt32(buf, t.start[2]!, t.len[2]!);
     const dst = parseInt32(buf, t.start[3]!, t.len[3]!);
     if (src === null || dst === null) {
       s.out.raw(R.BAD_FORMAT);
       return next;
     }
-    const classes = s.ctx.cache.slabs.geometry.sizes.length;
-    const valid = (c: number): boolean => c >= 1 && c < classes;
-    if (src === dst) s.replyText('SAME src and dst class are identical');
-    else if (!(valid(src) || src === -1) || !valid(dst)) s.replyText('BADCLASS invalid src or dst class id');
-    else s.replyText('NOSPARE source class has no spare pages');
+    switch (s.ctx.cache.mover.move(src, dst)) {
+      case MoveResult.Ok:
+        s.reply(R.OK);
+        break;
+      case MoveResult.Same:
+        s.replyText('SAME src and dst class are identical');
+        break;
+      case MoveResult.BadClass:
+        s.replyText('BADCLASS invalid src or dst class id');
+        break;
+      case MoveResult.Busy:
+        s.replyText('BUSY currently processing reassign request');
+        break;
+      default:
+        s.replyText('NOSPARE source class has no spare pages');
+    }
     return next;
   }
   if (t.ntokens >= 4 && t.is(buf, 1, 'automove')) {
     s.checkNoreply(buf);
     if (t.is(buf, 2, 'ratio')) {
-      const ok = t.ntokens >= 5 && Number.isFinite(Number(t.text(buf, 3)));
+      const ratio = t.ntokens >= 5 ? Number(t.text(buf, 3)) : Number.NaN;
+      const ok = Number.isFinite(ratio);
+      if (ok) s.ctx.config.slabAutomoveRatio = ratio;
       s.reply(ok ? R.OK : R.ERROR);
       return next;
     }
     const level = parseU32(buf, t.start[2]!, t.len[2]!);
     if (level < 0) s.reply(R.BAD_FORMAT);
     else if (level > 2) s.reply(R.ERROR);
-    else s.reply(R.OK);
+    else {
+      s.ctx.config.slabAutomove = level;
+      s.reply(R.OK);
+    }
     return next;
   }
   s.out.raw(R.ERROR);

@@ -1,0 +1,117 @@
+// Moving a slab page from one class to another, as memcached's slab rebalancer does for
+// `slabs reassign` and the automover: the page's live items move to free chunks of their
+// class when there are any ("rescues") and are dropped otherwise ("evictions_nomem"), then the
+// page is carved for the new class. Done in one synchronous step: a page holds at most a few
+// thousand items, each a copy of under a page's worth of bytes.
+import { F_META, F_NCHUNKS, HEADER_BYTES, IF_CHAINED, IF_LINKED, NONE, OFF_MASK, PAGE_SHIFT, makeId, type ItemId } from './item.js';
+import type { Cache } from './store.js';
+
+export const MoveResult = { Ok: 0, NoSpare: 1, Busy: 2, BadClass: 3, Same: 4 } as const;
+export type MoveResult = (typeof MoveResult)[keyof typeof MoveResult];
+
+/** memcached's slab_reassign_* and slabs_moved counters. */
+export class MoveStats {
+  slabs_moved = 0;
+  slab_reassign_rescues = 0;
+  slab_reassign_evictions_nomem = 0;
+  slab_reassign_chunk_rescues = 0;
+}
+
+export class PageMover {
+  readonly stats = new MoveStats();
+  readonly #cache: Cache;
+  /** Round-robin position for `slabs reassign -1 <dst>`, as slabs_reassign_pick_any(). */
+  #pick = 0;
+
+  constructor(cache: Cache) {
+    this.#cache = cache;
+  }
+
+  /** A class other than dst with a page to spare, in turn; -1 when none has. */
+  pickSource(dst: number): number {
+    const slabs = this.#cache.slabs;
+    const n = slabs.geometry.sizes.length - 1;
+    for (let tries = n; tries > 0; tries--) {
+      this.#pick = this.#pick >= n ? 1 : this.#pick + 1;
+      if (this.#pick !== dst && slabs.classPages[this.#pick]! > 1) return this.#pick;
+    }
+    return -1;
+  }
+
+  /** Move one page of class `src` (-1: any class with a spare page) to class `dst`. */
+  move(src: number, dst: number): MoveResult {
+    const cache = this.#cache;
+    const slabs = cache.slabs;
+    const classes = slabs.geometry.sizes.length;
+    if (src === dst) return MoveResult.Same;
+    if (src === -1) src = this.pickSource(dst);
+    // class 0 is memcached's global page pool: a valid source (never with pages to spare
+    // here) and destination
+    if (src < 0 || src >= classes || dst < 0 || dst >= classes) return MoveResult.BadClass;
+    if (slabs.classPages[src]! < 2) return MoveResult.NoSpare;
+    if (cache.pagesPinned) return MoveResult.Busy;
+    const page = slabs.firstPageOf(src);
+    const carved = slabs.carvedChunks(page, src);
+    slabs.stopCarving(page, src);
+    slabs.detachFreeChunks(page, src);
+    if (src === slabs.geometry.largest) this.#emptyLargest(page, src);
+    else this.#empty(page, src, carved);
+    // chunks of the page that evictions put back on the free list
+    slabs.detachFreeChunks(page, src);
+    slabs.givePage(page, src, dst);
+    this.stats.slabs_moved++;
+    return MoveResult.Ok;
+  }
+
+  /** Items of a class below the largest: one chunk each, whole in the page. */
+  #empty(page: number, cls: number, carved: number): void {
+    const cache = this.#cache;
+    const slabs = cache.slabs;
+    const size = slabs.chunkSize(cls);
+    const p32 = slabs.pages32[page]!;
+    // free chunks elsewhere in the class take the items until there are none left; after
+    // that an evicted item's chunk (of this page) is on the free list, so stop rescuing
+    let spare = true;
+    for (let k = 0; k < carved; k++) {
+      const off = k * size;
+      if (((p32[(off >>> 2) + F_META]! >>> 16) & IF_LINKED) === 0) continue;
+      const id: ItemId = makeId(page, off);
+      const to = spare ? slabs.allocFree(cls) : NONE;
+      if (to !== NONE) {
+        cache.relocateItem(id, to, cls);
+        this.stats.slab_reassign_rescues++;
+      } else {
+        spare = false;
+        cache.unlink(id);
+        this.stats.slab_reassign_evictions_nomem++;
+      }
+    }
+  }
+
+  /** The largest class holds chained items whose chunks may lie in any of its pages. */
+  #emptyLargest(page: number, cls: number): void {
+    const cache = this.#cache;
+    const doomed: ItemId[] = [];
+    for (const id of cache.itemsOfClass(cls)) {
+      if (id >>> PAGE_SHIFT === page || this.#chainTouches(id, page)) doomed.push(id);
+    }
+    for (const id of doomed) {
+      cache.unlink(id);
+      this.stats.slab_reassign_evictions_nomem++;
+    }
+  }
+
+  #chainTouches(id: ItemId, page: number): boolean {
+    const cache = this.#cache;
+    if ((cache.itemIflags(id) & IF_CHAINED) === 0) return false;
+    const slabs = cache.slabs;
+    const p32 = slabs.pages32[id >>> PAGE_SHIFT]!;
+    const o = (id & OFF_MASK) << 1;
+    const n = p32[o + F_NCHUNKS]!;
+    // the continuation chunk ids follow the key in the head chunk
+    const at = ((id & OFF_MASK) << 3) + HEADER_BYTES + (p32[o + F_META]! & 0xff);
+    const head = slabs.pages[id >>> PAGE_SHIFT]!;
+    for (let k = 0; k < n; k++) if (head.readUInt32LE(at + 4 * k) >>> PAGE_SHIFT === page) return true;
+    return false;
+  }
+}
