@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/cache/clock.js';
 import { hashKey } from '../../src/cache/hash.js';
 import { NONE } from '../../src/cache/item.js';
+import { MoveResult } from '../../src/cache/page-mover.js';
 import { Outcome } from '../../src/cache/store.js';
 import { loadSnapshot } from '../../src/persistence/loader.js';
 import { writeSnapshot } from '../../src/persistence/writer.js';
@@ -145,5 +146,41 @@ describe('writer', () => {
     // every 16 chunks the clock says the budget is spent: thousands of slices, none long
     expect(r.ok && r.items).toBe(0);
     expect(r.ok && r.slices).toBeGreaterThan(1000);
+  });
+});
+
+describe('pages and the writer', () => {
+  it('no page changes class while a snapshot is written; pages moved before it are saved right', async () => {
+    const clock = new ManualClock(T0);
+    const a = newCache(clock, 8);
+    const key = (i: number): string => `k${String(i).padStart(6, '0')}`;
+    for (let i = 0; i < 30000; i++) set(a, key(i), `v${i}`.padEnd(100, 'x'));
+    // move two pages away first: to another class and to the global pool, then reuse them
+    expect(a.mover.move(a.itemClass(a.find(Buffer.from(key(0)), 0, 7)), 0)).toBe(MoveResult.Ok);
+    for (let i = 0; i < 300; i++) set(a, `big${i}`, 'b'.repeat(2000 + i));
+    const file = path.join(tempDir(), 'snap');
+    const answers: number[] = [];
+    const r = await writeSnapshot(a, file, {
+      sliceBytes: 8192,
+      onSlice: () => {
+        answers.push(a.mover.move(-1, 1));
+      },
+    });
+    expect(r.ok).toBe(true);
+    expect(answers.length).toBeGreaterThan(0);
+    expect(answers.every((x) => x === MoveResult.Busy)).toBe(true);
+    expect(a.mover.move(-1, 1)).toBe(MoveResult.Ok); // and again once it is done
+    const b = newCache(clock, 64);
+    expect(loadSnapshot(b, file).status).toBe('loaded');
+    for (let i = 0; i < 300; i++) expect(peek(b, `big${i}`)?.value.toString()).toBe('b'.repeat(2000 + i));
+    let small = 0;
+    for (let i = 0; i < 30000; i++) {
+      const got = peek(b, key(i));
+      if (got !== null) {
+        small++;
+        expect(got.value.toString()).toBe(`v${i}`.padEnd(100, 'x'));
+      }
+    }
+    expect(small).toBe(r.ok ? r.items - 300 : -1);
   });
 });
