@@ -71,7 +71,12 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   log.info(`memcached-ts listening on ${config.unixSocket ?? `${config.listen.join(',')}:${tcpPort}`}`);
   crawler?.start();
   // memcached's LRU maintainer runs the slab automover about once a second
-  const automover = new SlabAutomover(cache, () => ({ level: config.slabAutomove, ratio: config.slabAutomoveRatio, window: config.slabAutomoveWindow }));
+  // with -o no_slab_reassign memcached starts no rebalancer, whatever `slabs automove` sets
+  const automover = new SlabAutomover(cache, () => ({
+    level: config.slabReassign ? config.slabAutomove : 0,
+    ratio: config.slabAutomoveRatio,
+    window: config.slabAutomoveWindow,
+  }));
   const automoveTimer = setInterval(() => {
     const moved = automover.step();
     if (moved !== null) log.debug(`slab automove: a page from class ${moved[0]} to class ${moved[1]}`);

@@ -3,7 +3,7 @@
 // class when there are any ("rescues") and are dropped otherwise ("evictions_nomem"), then the
 // page is carved for the new class. Done in one synchronous step: a page holds at most a few
 // thousand items, each a copy of under a page's worth of bytes.
-import { F_META, F_NCHUNKS, HEADER_BYTES, IF_CHAINED, IF_LINKED, NONE, OFF_MASK, PAGE_SHIFT, makeId, type ItemId } from './item.js';
+import { F_META, F_NCHUNKS, HEADER_BYTES, IF_LINKED, NONE, OFF_MASK, PAGE_SHIFT, makeId, type ItemId } from './item.js';
 import type { Cache } from './store.js';
 
 export const MoveResult = { Ok: 0, NoSpare: 1, Busy: 2, BadClass: 3, Same: 4 } as const;
@@ -103,11 +103,12 @@ export class PageMover {
 
   #chainTouches(id: ItemId, page: number): boolean {
     const cache = this.#cache;
-    if ((cache.itemIflags(id) & IF_CHAINED) === 0) return false;
     const slabs = cache.slabs;
     const p32 = slabs.pages32[id >>> PAGE_SHIFT]!;
     const o = (id & OFF_MASK) << 1;
+    // the continuation count, not the CHAINED flag: a stored item's flags start clear
     const n = p32[o + F_NCHUNKS]!;
+    if (n === 0) return false;
     // the continuation chunk ids follow the key in the head chunk
     const at = ((id & OFF_MASK) << 3) + HEADER_BYTES + (p32[o + F_META]! & 0xff);
     const head = slabs.pages[id >>> PAGE_SHIFT]!;

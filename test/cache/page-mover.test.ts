@@ -125,6 +125,32 @@ describe('page mover', () => {
     checkAccounting(c);
   });
 
+  it('drops a chained item whose head is elsewhere but whose continuation chunk is in the moved page', () => {
+    const c = new Cache(opts({ memoryLimit: 64 * MB, itemSizeMax: 2 * MB }), new ManualClock());
+    const largest = c.slabs.geometry.largest;
+    const one = (ch: string): string => ch.repeat(450 * 1024); // one 512 KiB chunk, unchained
+    for (const k of ['s1', 's2', 's3', 's4']) set(c, k, one(k[1]!)); // page 0: s1 s2, page 1: s3 s4
+    del(c, 's2');
+    del(c, 's4'); // free list: page 1, then page 0
+    const big = 'B'.repeat(700 * 1024);
+    set(c, 'B', big); // head in page 1, continuation in page 0
+    const id = c.find(b('B'), 0, 1);
+    expect([id >>> 17, c.itemChunkCount(id)]).toEqual([1, 1]);
+    expect(c.mover.move(largest, 1)).toBe(MoveResult.Ok); // moves page 0
+    expect(value(c, 'B')).toBeNull();
+    expect(value(c, 's1')).toBeNull();
+    expect(value(c, 's3')).toBe(one('3'));
+    checkAccounting(c);
+    for (let i = 0; i < 12000; i++) set(c, `t${i}`, 'x');
+    set(c, 'n1', one('n'));
+    set(c, 'n2', one('n'));
+    for (let i = 0; i < 12000; i++) {
+      const got = value(c, `t${i}`);
+      if (got !== null) expect(got).toBe('x');
+    }
+    checkAccounting(c);
+  });
+
   it('answers SAME, BADCLASS, NOSPARE and BUSY as memcached would', () => {
     const c = new Cache(opts(), new ManualClock());
     set(c, 'a', 'x');
