@@ -16,6 +16,23 @@ import util from 'node:util';
 /** Bytes of one read; libuv reads at most this much per call, as its default allocation does. */
 const SHARED_BYTES = 64 * 1024;
 const shared = Buffer.allocUnsafe(SHARED_BYTES);
+/**
+ * One Buffer object per read length up to this many bytes, made once: reads of a request
+ * size seen before allocate nothing, and the cache's DataViews, which it keeps per array
+ * object (src/cache/bytes.ts keyViewOf), are reused instead of made anew for every read.
+ */
+const REUSED_UP_TO = 4096;
+const views: Array<Buffer | undefined> = new Array<Buffer | undefined>(REUSED_UP_TO + 1);
+
+function bytesOfRead(nread: number): Buffer {
+  if (nread > REUSED_UP_TO) return shared.subarray(0, nread);
+  let b = views[nread];
+  if (b === undefined) {
+    b = shared.subarray(0, nread);
+    views[nread] = b;
+  }
+  return b;
+}
 
 /** Where a socket's bytes go: set by the connection that owns it. */
 export const byteSink = Symbol('memcached-ts.byteSink');
@@ -61,7 +78,7 @@ export function acceptIntoSharedBuffer(server: net.Server, noDelay: boolean): bo
         buffer: shared,
         callback: (nread: number) => {
           const sink = (socket as SinkSocket)[byteSink];
-          if (sink !== undefined) sink(shared.subarray(0, nread));
+          if (sink !== undefined) sink(bytesOfRead(nread));
           return true;
         },
       },
