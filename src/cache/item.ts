@@ -29,7 +29,7 @@ export const HEADER_BYTES = 48;
 // iflags
 export const IF_LINKED = 1;
 export const IF_FETCHED = 2;
-export const IF_CHAINED = 4;
+// 4 is free: a chained item is one whose F_NCHUNKS is not 0
 export const IF_STALE = 8; // meta: invalidated item
 export const IF_WIN_SENT = 16; // meta: a client already got the recache token
 export const IF_ACTIVE = 32; // fetched twice or more

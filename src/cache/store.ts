@@ -19,7 +19,6 @@ import {
   F_TIME,
   HEADER_BYTES,
   IF_ACTIVE,
-  IF_CHAINED,
   IF_FETCHED,
   IF_KEY_BINARY,
   IF_LINKED,
@@ -744,7 +743,7 @@ export class Cache {
     while (chunkMax - HEADER_BYTES - kLen - 4 * n + n * chunkMax < vLen) n++;
     const head = this.#allocChunk(largest);
     if (head === NONE) return NONE;
-    this.#set32(head, F_META, (largest << 8) | kLen | (IF_CHAINED << 16));
+    this.#set32(head, F_META, (largest << 8) | kLen);
     this.#set32(head, F_NCHUNKS, 0);
     const page = this.#pages[head >>> PAGE_SHIFT]!;
     const at = ((head & OFF_MASK) << 3) + HEADER_BYTES + kLen;
@@ -1199,7 +1198,7 @@ export class Cache {
       }
       page.writeUInt32LE(c, at + 4 * k);
     }
-    this.#set32(head, F_META, (largest << 8) | kLen | (IF_CHAINED << 16));
+    this.#set32(head, F_META, (largest << 8) | kLen);
     this.#set32(head, F_NCHUNKS, n);
     return head;
   }
