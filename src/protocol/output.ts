@@ -14,12 +14,48 @@ const EMPTY = Buffer.alloc(0);
  */
 export const OUTPUT_HIGH_WATER = 256 * 1024;
 
+/** Replies at least this large get a buffer from the pool below instead of a new one. */
+const LARGE = 256 * 1024;
+/** The pool keeps at most this many buffers of at most this size. */
+const POOL_BUFFERS = 4;
+const POOL_MAX_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Buffers for large replies (1 MiB values), shared by all connections. A fresh 1 MiB buffer
+ * per reply costs an allocation, page faults and a collection later; a buffer comes back here
+ * once the socket write that last used it has completed (Connection#flush), and otherwise is
+ * simply left to the garbage collector.
+ */
+const pool: Buffer[] = [];
+
+function largeBuffer(n: number): Buffer {
+  for (let i = 0; i < pool.length; i++) {
+    const b = pool[i]!;
+    if (b.length >= n) {
+      pool[i] = pool[pool.length - 1]!;
+      pool.pop();
+      return b;
+    }
+  }
+  // whole power-of-two sizes, so one buffer serves replies of any size up to it
+  return Buffer.allocUnsafeSlow(n <= POOL_MAX_BYTES ? 2 ** Math.ceil(Math.log2(n)) : n);
+}
+
+/** Give back buffers the socket is done with. */
+export function releaseLargeBuffers(bufs: readonly Buffer[]): void {
+  for (const b of bufs) if (pool.length < POOL_BUFFERS && b.length <= POOL_MAX_BYTES) pool.push(b);
+}
+
 export class Output {
   buf: Buffer;
   /** A DataView over `buf`, for the cache's fast copies. */
   view: DataView;
   pos = 0;
   #start = 0;
+  /** `buf` came from the large-buffer pool. */
+  #pooled = false;
+  /** Pooled buffers this Output has moved off; they go back once the next write completes. */
+  #retired: Buffer[] = [];
 
   constructor() {
     // the arena comes with the first reply, so an idle connection holds none
@@ -41,8 +77,12 @@ export class Output {
   ensure(n: number): Buffer {
     if (this.pos + n > this.buf.length) {
       const keep = this.pos - this.#start;
-      const next = Buffer.allocUnsafe(Math.max(ARENA, keep + n + (keep >> 1)));
+      const size = Math.max(ARENA, keep + n + (keep >> 1));
+      const large = size >= LARGE;
+      const next = large ? largeBuffer(size) : Buffer.allocUnsafe(size);
       this.buf.copy(next, 0, this.#start, this.pos);
+      this.#retire();
+      this.#pooled = large;
       this.buf = next;
       this.view = viewOf(next);
       this.#start = 0;
@@ -88,12 +128,31 @@ export class Output {
   take(): Buffer | null {
     if (this.pos === this.#start) return null;
     const out = this.buf.subarray(this.#start, this.pos);
-    if (this.buf.length - this.pos < 4096) {
+    if (this.buf.length - this.pos < 4096 || this.#pooled) {
+      // a pooled buffer is not kept for small replies: it goes back once `out` is written
+      this.#retire();
+      this.#pooled = false;
       this.buf = Buffer.allocUnsafe(ARENA);
       this.view = viewOf(this.buf);
       this.pos = 0;
     }
     this.#start = this.pos;
     return out;
+  }
+
+  /**
+   * Pooled buffers moved off since the last call: the caller hands them to
+   * releaseLargeBuffers() when the write of the slice take() just returned has completed
+   * (socket writes complete in order, so every earlier slice of them is written by then).
+   */
+  takeRetired(): Buffer[] | null {
+    if (this.#retired.length === 0) return null;
+    const r = this.#retired;
+    this.#retired = [];
+    return r;
+  }
+
+  #retire(): void {
+    if (this.#pooled) this.#retired.push(this.buf);
   }
 }

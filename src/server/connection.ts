@@ -5,7 +5,7 @@
 // requests already read when the socket drains. So a client that pipelines requests and
 // never reads its replies holds at most one batch plus one reply, not the whole pipeline.
 import type { Socket } from 'node:net';
-import { Output } from '../protocol/output.js';
+import { Output, releaseLargeBuffers } from '../protocol/output.js';
 import { CLOSE, type Session, type SessionContext } from '../protocol/types.js';
 import { MULTIGET_LINE_LIMIT, TextSession } from '../protocol/text/session.js';
 import { ReadBuffer } from './read-buffer.js';
@@ -183,7 +183,8 @@ export class Connection implements SessionContext {
     const b = this.out.take();
     if (b === null) return;
     this.core.bytesWritten += b.length;
-    const flowing = this.socket.write(b);
+    const retired = this.out.takeRetired();
+    const flowing = retired === null ? this.socket.write(b) : this.socket.write(b, () => releaseLargeBuffers(retired));
     if (this.socket.writableLength > this.core.config.outputBufferLimit) {
       // one reply larger than the cap, or a client that stopped reading: drop it
       this.core.outputCapKicks++;
