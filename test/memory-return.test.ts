@@ -19,4 +19,21 @@ describe('MemoryReturn', () => {
     m.stop();
     expect(junk).toBeNull();
   });
+
+  it('collects after many connections closed while quiet, even without buffer growth', () => {
+    let closed = 0;
+    const m = new MemoryReturn(() => process.memoryUsage().arrayBuffers, () => false, () => closed);
+    m.start();
+    m.check();
+    expect(m.collections).toBe(0);
+    closed = 999;
+    m.check();
+    expect(m.collections).toBe(0);
+    closed = 1000;
+    m.check();
+    expect(m.collections).toBe(1);
+    m.check();
+    expect(m.collections).toBe(1); // none closed since
+    m.stop();
+  });
 });
