@@ -5,7 +5,14 @@ import { viewOf } from '../cache/bytes.js';
 import { writeDecimal } from '../cache/numbers.js';
 
 const ARENA = 64 * 1024;
+/**
+ * A connection's first arena: small enough to come from Node's shared 8 KiB allocation pool,
+ * so a client that sends one command and leaves (thousands a second, in a burst) costs no
+ * 64 KiB allocation. One that keeps talking gets a whole arena next.
+ */
+const FIRST_ARENA = 2048;
 const EMPTY = Buffer.alloc(0);
+const EMPTY_VIEW = viewOf(EMPTY);
 
 /**
  * Pending reply bytes at which a session stops taking requests until the socket drains
@@ -37,8 +44,9 @@ function largeBuffer(n: number): Buffer {
       return b;
     }
   }
-  // whole power-of-two sizes, so one buffer serves replies of any size up to it
-  return Buffer.allocUnsafeSlow(n <= POOL_MAX_BYTES ? 2 ** Math.ceil(Math.log2(n)) : n);
+  // whole multiples of LARGE, so a buffer serves the replies of about its size again
+  // without holding much more than a reply needs (power-of-two sizes held up to twice that)
+  return Buffer.allocUnsafeSlow(n <= POOL_MAX_BYTES ? Math.ceil(n / LARGE) * LARGE : n);
 }
 
 /** Give back buffers the socket is done with. */
@@ -52,6 +60,8 @@ export class Output {
   view: DataView;
   pos = 0;
   #start = 0;
+  /** Arenas taken so far (the first one is small). */
+  #arenas = 0;
   /** `buf` came from the large-buffer pool. */
   #pooled = false;
   /** Pooled buffers this Output has moved off; they go back once the next write completes. */
@@ -60,7 +70,7 @@ export class Output {
   constructor() {
     // the arena comes with the first reply, so an idle connection holds none
     this.buf = EMPTY;
-    this.view = viewOf(EMPTY);
+    this.view = EMPTY_VIEW;
   }
 
   /** Bytes waiting to be taken. */
@@ -77,7 +87,7 @@ export class Output {
   ensure(n: number): Buffer {
     if (this.pos + n > this.buf.length) {
       const keep = this.pos - this.#start;
-      const size = Math.max(ARENA, keep + n + (keep >> 1));
+      const size = Math.max(this.#arenas++ === 0 ? FIRST_ARENA : ARENA, keep + n + (keep >> 1));
       const large = size >= LARGE;
       const next = large ? largeBuffer(size) : Buffer.allocUnsafe(size);
       this.buf.copy(next, 0, this.#start, this.pos);
@@ -129,11 +139,12 @@ export class Output {
     if (this.pos === this.#start) return null;
     const out = this.buf.subarray(this.#start, this.pos);
     if (this.buf.length - this.pos < 4096 || this.#pooled) {
-      // a pooled buffer is not kept for small replies: it goes back once `out` is written
+      // a pooled buffer is not kept for small replies: it goes back once `out` is written.
+      // The next arena comes with the next reply, so a client that leaves now costs none.
       this.#retire();
       this.#pooled = false;
-      this.buf = Buffer.allocUnsafe(ARENA);
-      this.view = viewOf(this.buf);
+      this.buf = EMPTY;
+      this.view = EMPTY_VIEW;
       this.pos = 0;
     }
     this.#start = this.pos;
