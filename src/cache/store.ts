@@ -289,11 +289,7 @@ export class Cache {
   }
 
   #writeValueRange(id: ItemId, from: number, src: Uint8Array, sOff: number, len: number): void {
-    // requests from one read share a buffer, so its DataView is made once per read
-    if (src !== this.#srcArray) {
-      this.#srcArray = src;
-      this.#srcView = new DataView(src.buffer, src.byteOffset, src.byteLength);
-    }
+    this.#srcViewOf(src);
     const base = sOff;
     const p32 = this.#pages32[id >>> PAGE_SHIFT]!;
     const o = (id & OFF_MASK) << 1;
@@ -308,6 +304,15 @@ export class Cache {
       copyByViews(this.#srcView, base + done, this.#segView, this.#segOff, take);
       done += take;
     }
+  }
+
+  /** A DataView over the bytes of `src`: requests from one read share a buffer, so it is made once per read. */
+  #srcViewOf(src: Uint8Array): DataView {
+    if (src !== this.#srcArray) {
+      this.#srcArray = src;
+      this.#srcView = new DataView(src.buffer, src.byteOffset, src.byteLength);
+    }
+    return this.#srcView;
   }
 
   /** The array the last value came from, and a DataView over its bytes. */
@@ -471,10 +476,13 @@ export class Cache {
     // set over a live item that can be overwritten in place (#overwrite)
     if (mode === StoreMode.Set && !this.prefixes.enabled && memcachedItemSize(kLen, vLen, this.options.useCas, flags) <= this.options.itemSizeMax) {
       const old = this.table.find(key, kOff, kLen, hash);
-      if (old !== NONE && this.#live(old) && this.#overwrite(old, kLen, flags, this.absoluteExptime(exptime), value, vOff, vLen)) {
-        this.stats.cmd_set++;
-        this.classStats[this.itemClass(old)]!.cmd_set++;
-        return Outcome.Stored;
+      if (old !== NONE && this.#live(old)) {
+        const cls = this.#overwrite(old, kLen, flags, this.absoluteExptime(exptime), value, vOff, vLen);
+        if (cls !== 0) {
+          this.stats.cmd_set++;
+          this.classStats[cls]!.cmd_set++;
+          return Outcome.Stored;
+        }
       }
     }
     return this.#store(mode, key, kOff, kLen, flags, exptime, value, vOff, vLen, cas, hash);
@@ -537,7 +545,7 @@ export class Cache {
     }
     let finalFlags = flags;
     let absExp = this.absoluteExptime(exptime);
-    if (old !== NONE && mode !== StoreMode.Append && mode !== StoreMode.Prepend && this.#overwrite(old, kLen, flags, absExp, value, vOff, vLen)) {
+    if (old !== NONE && mode !== StoreMode.Append && mode !== StoreMode.Prepend && this.#overwrite(old, kLen, flags, absExp, value, vOff, vLen) !== 0) {
       if (mode === StoreMode.Cas) {
         s.cas_hits++;
         this.classStats[this.itemClass(old)]!.cas_hits++;
@@ -596,18 +604,23 @@ export class Cache {
    * without the chunk allocation, hash-chain swap and free. The difference, listed in
    * test/diff/differences.md: a full class does not evict its LRU tail to make room for a
    * chunk it then frees. Not with -M, where memcached refuses such a set when the class is
-   * full; the allocating path does the same. False when the caller must take that path.
+   * full; the allocating path does the same. Returns the item's class, or 0 when the caller
+   * must take that path.
    */
-  #overwrite(old: ItemId, kLen: number, flags: number, absExp: number, value: Uint8Array, vOff: number, vLen: number): boolean {
+  #overwrite(old: ItemId, kLen: number, flags: number, absExp: number, value: Uint8Array, vOff: number, vLen: number): number {
     const p32 = this.#pages32[old >>> PAGE_SHIFT]!;
     const o = (old & OFF_MASK) << 1;
     const meta = p32[o + F_META]!;
     const cls = (meta >>> 8) & 0xff;
-    const size = HEADER_BYTES + kLen + vLen;
-    if (p32[o + F_NCHUNKS] !== 0 || size > this.options.slabChunkMax || this.slabs.classFor(size) !== cls || this.options.noEvict) return false;
+    const oldLen = p32[o + F_NBYTES]!;
+    if (p32[o + F_NCHUNKS] !== 0 || this.options.noEvict) return 0;
+    // the same value length needs the same class; otherwise look the class up
+    if (oldLen !== vLen) {
+      const size = HEADER_BYTES + kLen + vLen;
+      if (size > this.options.slabChunkMax || this.slabs.classFor(size) !== cls) return 0;
+    }
     const useCas = this.options.useCas;
-    const pSize = memcachedItemSize(kLen, p32[o + F_NBYTES]!, useCas, p32[o + F_FLAGS]!);
-    const nSize = memcachedItemSize(kLen, vLen, useCas, flags);
+    const grow = memcachedItemSize(kLen, vLen, useCas, flags) - memcachedItemSize(kLen, oldLen, useCas, p32[o + F_FLAGS]!);
     const now = this.clock.now();
     // The stored item belongs at the LRU head. Moving it there touches two neighbours' headers
     // (cache misses that cost a quarter of a set), so an item that moved within the last
@@ -619,14 +632,18 @@ export class Cache {
     p32[o + F_FLAGS] = flags >>> 0;
     p32[o + F_NBYTES] = vLen;
     p32[o + F_META] = (meta & 0xffff) | ((recent ? IF_LINKED | IF_ACTIVE : IF_LINKED) << 16);
-    this.#writeValueRange(old, 0, value, vOff, vLen);
-    this.lastCas = this.renewCas(old);
+    // the value follows the key in this one chunk
+    copyByViews(this.#srcViewOf(value), vOff, this.#views[old >>> PAGE_SHIFT]!, (o << 2) + HEADER_BYTES + kLen, vLen);
+    const cas = useCas ? ++this.#cas : 0;
+    p32[o + F_CAS_LO] = cas >>> 0;
+    p32[o + F_CAS_HI] = cas > 0xffffffff ? Math.floor(cas / 0x100000000) >>> 0 : 0;
+    this.lastCas = cas;
     if (!recent) this.lru.bump(old, cls);
     const s = this.stats;
     s.total_items++;
-    s.bytes += nSize - pSize;
-    this.classStats[cls]!.requested += nSize - pSize;
-    return true;
+    s.bytes += grow;
+    this.classStats[cls]!.requested += grow;
+    return cls;
   }
 
   /** Bump without marking fetched (memcached's add-on-existing behaviour). */
