@@ -90,7 +90,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       lastBytesRead = core.bytesRead;
       return busy;
     },
-    () => core.totalConnections - core.connections.size,
+    () => core.closedConnections,
   );
   memory.start();
 

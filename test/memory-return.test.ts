@@ -36,4 +36,25 @@ describe('MemoryReturn', () => {
     expect(m.collections).toBe(1); // none closed since
     m.stop();
   });
+
+  it('frees buffers that lived long enough to reach the old generation', () => {
+    const m = new MemoryReturn(() => 0, () => false);
+    m.start();
+    const before = process.memoryUsage().arrayBuffers;
+    let held: Buffer[] | null = Array.from({ length: 25 }, () => Buffer.alloc(1024 * 1024, 1));
+    // survive collections first, so a minor collection alone could not free them
+    m.check();
+    expect(m.collections).toBe(1);
+    expect(process.memoryUsage().arrayBuffers - before).toBeGreaterThan(20 * 1024 * 1024);
+    held = null;
+    m.check(); // below the growth threshold now: no collection
+    expect(m.collections).toBe(1);
+    let more: Buffer[] | null = Array.from({ length: 20 }, () => Buffer.alloc(1024 * 1024, 2));
+    more = null;
+    m.check();
+    expect(m.collections).toBe(2);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(8 * 1024 * 1024);
+    m.stop();
+    expect([held, more]).toEqual([null, null]);
+  });
 });

@@ -49,9 +49,18 @@ function largeBuffer(n: number): Buffer {
   return Buffer.allocUnsafeSlow(n <= POOL_MAX_BYTES ? Math.ceil(n / LARGE) * LARGE : n);
 }
 
-/** Give back buffers the socket is done with. */
+/** Give back buffers the socket is done with; a full pool keeps the larger ones. */
 export function releaseLargeBuffers(bufs: readonly Buffer[]): void {
-  for (const b of bufs) if (pool.length < POOL_BUFFERS && b.length <= POOL_MAX_BYTES) pool.push(b);
+  for (const b of bufs) {
+    if (b.length > POOL_MAX_BYTES) continue;
+    if (pool.length < POOL_BUFFERS) {
+      pool.push(b);
+      continue;
+    }
+    let smallest = 0;
+    for (let i = 1; i < pool.length; i++) if (pool[i]!.length < pool[smallest]!.length) smallest = i;
+    if (pool[smallest]!.length < b.length) pool[smallest] = b;
+  }
 }
 
 export class Output {

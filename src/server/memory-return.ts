@@ -16,7 +16,13 @@ const GROWTH = 16 * 1024 * 1024;
 const CLOSED = 1000;
 
 type GcOptions = { type: 'major'; execution: 'sync'; flavor: 'last-resort' };
-const FULL: GcOptions = { type: 'major', execution: 'sync', flavor: 'last-resort' };
+/**
+ * V8 12 and later (Node 22+) take options: a last-resort major collection also shrinks the
+ * heap. V8 11 (Node 20) reads any argument as a request for a minor collection, so there the
+ * full collection is the call without one.
+ */
+const FULL: GcOptions | undefined =
+  Number.parseInt(process.versions.v8, 10) >= 12 ? { type: 'major', execution: 'sync', flavor: 'last-resort' } : undefined;
 
 function loadGc(): ((options?: GcOptions) => void) | null {
   try {

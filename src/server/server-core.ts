@@ -48,6 +48,8 @@ export class ServerCore {
   connYields = 0;
   accepting = true;
   readonly connections = new Set<Connection>();
+  /** Connections closed or turned away since start; only ever grows (no `stats reset`). */
+  closedConnections = 0;
   readonly #servers: net.Server[] = [];
   #nextId = 0;
   #idleTimer: NodeJS.Timeout | null = null;
@@ -138,6 +140,7 @@ export class ServerCore {
     this.totalConnections++;
     if (this.connections.size >= this.config.maxConnections) {
       this.rejectedConnections++;
+      this.closedConnections++;
       socket.on('error', () => {});
       socket.end(TOO_MANY);
       return;
@@ -147,7 +150,7 @@ export class ServerCore {
   }
 
   forget(conn: Connection): void {
-    this.connections.delete(conn);
+    if (this.connections.delete(conn)) this.closedConnections++;
   }
 
   /** Stop accepting new connections. */
