@@ -6,7 +6,9 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../src/cache/clock.js';
 import { NONE } from '../src/cache/item.js';
-import { Cache, Outcome, StoreMode } from '../src/cache/store.js';
+import { Outcome, StoreMode } from '../src/cache/store.js';
+import { defaultConfig } from '../src/config/config.js';
+import { createCache } from '../src/daemon.js';
 import { Keyspace } from './lib/keyspace.js';
 import { Rng } from './lib/rng.js';
 
@@ -27,19 +29,8 @@ const roundMs = Number(a['round-ms']);
 const valueSize = Number(a['value-size']);
 
 const ks = new Keyspace({ count: keys, keySize: { min: 10, max: 16 }, valueSize: { min: valueSize, max: valueSize }, seed: 1 });
-const cache = new Cache(
-  {
-    memoryLimit: Number(a.mem) * MB,
-    itemSizeMax: MB,
-    chunkSize: 48,
-    growthFactor: 1.25,
-    slabPageSize: MB,
-    slabChunkMax: MB / 2,
-    noEvict: false,
-    useCas: true,
-  },
-  systemClock,
-);
+// memcached's defaults (-n 48 -f 1.25, 1 MiB pages, -I 1m) with the budget given
+const cache = createCache({ ...defaultConfig(), memoryLimit: Number(a.mem) * MB }, systemClock);
 
 // A fixed random order of key indexes, so the loop does no RNG work.
 const ORDER_LEN = 1 << 20;

@@ -9,6 +9,7 @@ import { ManualClock } from '../../src/cache/clock.js';
 import { Cache, StoreMode } from '../../src/cache/store.js';
 import { NONE } from '../../src/cache/item.js';
 import type { Logger } from '../../src/log.js';
+import { cacheOptions } from '../helpers/fakes.js';
 
 export const MB = 1024 * 1024;
 
@@ -17,20 +18,7 @@ export function tempDir(): string {
 }
 
 export function newCache(clock: ManualClock, memoryMb = 64, extra: Partial<ConstructorParameters<typeof Cache>[0]> = {}): Cache {
-  return new Cache(
-    {
-      memoryLimit: memoryMb * MB,
-      itemSizeMax: MB,
-      chunkSize: 48,
-      growthFactor: 1.25,
-      slabPageSize: MB,
-      slabChunkMax: MB / 2,
-      noEvict: false,
-      useCas: true,
-      ...extra,
-    },
-    clock,
-  );
+  return new Cache(cacheOptions({ memoryLimit: memoryMb * MB, ...extra }), clock);
 }
 
 export function set(cache: Cache, key: string, value: string | Buffer, flags = 0, exptime = 0): void {
