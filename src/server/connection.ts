@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { Output, releaseLargeBuffers } from '../protocol/output.js';
 import { CLOSE, type Session, type SessionContext } from '../protocol/types.js';
 import { MULTIGET_LINE_LIMIT, TextSession } from '../protocol/text/session.js';
+import { DirectWriter, Wrote } from './direct-write.js';
 import { ReadBuffer } from './read-buffer.js';
 import { byteSink, readsIntoSink } from './shared-read.js';
 import type { ServerCore } from './server-core.js';
@@ -42,6 +43,8 @@ export class Connection implements SessionContext {
   #reading = true;
   /** Bytes were appended to #input since the session last looked at it. */
   #unparsed = false;
+  /** Writes replies straight to the socket's handle (plain sockets), or null: socket.write(). */
+  readonly #writer: DirectWriter | null;
 
   constructor(id: number, socket: Socket, core: ServerCore) {
     this.id = id;
@@ -51,8 +54,13 @@ export class Connection implements SessionContext {
     this.lastProgressAt = this.lastCommandAt;
     this.#input = new ReadBuffer(Connection.inputLimit(core.config.itemSizeMax));
     socket.setNoDelay(true);
-    if (readsIntoSink(socket)) socket[byteSink] = (chunk: Buffer) => this.#onData(chunk);
-    else socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    if (readsIntoSink(socket)) {
+      socket[byteSink] = (chunk: Buffer) => this.#onData(chunk);
+      this.#writer = DirectWriter.for(socket, (status) => this.#onDirectWritten(status));
+    } else {
+      socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+      this.#writer = null;
+    }
     socket.on('drain', () => this.#onDrain());
     socket.on('error', () => this.destroy());
     socket.on('close', () => this.destroy());
@@ -89,7 +97,7 @@ export class Connection implements SessionContext {
 
   /** Reply bytes held for this client (not yet taken by the kernel). */
   get pendingOutput(): number {
-    return this.out.pending + this.socket.writableLength;
+    return this.out.pending + this.socket.writableLength + (this.#writer?.queuedBytes ?? 0);
   }
 
   #onData(chunk: Buffer): void {
@@ -184,6 +192,11 @@ export class Connection implements SessionContext {
     if (b === null) return;
     this.core.bytesWritten += b.length;
     const retired = this.out.takeRetired();
+    const w = this.#writer;
+    if (w !== null && !w.busy && this.socket.writableLength === 0) {
+      this.#writeDirect(w, b, retired);
+      return;
+    }
     const flowing = retired === null ? this.socket.write(b) : this.socket.write(b, () => releaseLargeBuffers(retired));
     if (this.socket.writableLength > this.core.config.outputBufferLimit) {
       // one reply larger than the cap, or a client that stopped reading: drop it
@@ -192,6 +205,44 @@ export class Connection implements SessionContext {
       return;
     }
     if (!flowing) this.#blocked = true;
+  }
+
+  /**
+   * The usual case: nothing is queued for the socket, so the reply goes to its handle at once.
+   * When the kernel does not take it whole, the connection waits as for 'drain' until libuv
+   * has written the rest (the slice stays untouched: Output never rewrites a taken slice).
+   */
+  #writeDirect(w: DirectWriter, b: Buffer, retired: Buffer[] | null): void {
+    const r = w.write(b);
+    if (r === Wrote.All) {
+      if (retired !== null) releaseLargeBuffers(retired);
+      return;
+    }
+    if (r < 0) {
+      // the peer is gone (EPIPE, ECONNRESET): nothing more to say to it
+      this.destroy();
+      return;
+    }
+    this.#retiredInFlight = retired;
+    if (w.queuedBytes > this.core.config.outputBufferLimit) {
+      // one reply larger than the cap
+      this.core.outputCapKicks++;
+      this.destroy();
+      return;
+    }
+    this.#blocked = true;
+  }
+
+  /** Pooled buffers the queued direct write still reads from. */
+  #retiredInFlight: Buffer[] | null = null;
+
+  /** A direct write libuv queued has ended. */
+  #onDirectWritten(status: number): void {
+    const retired = this.#retiredInFlight;
+    this.#retiredInFlight = null;
+    if (retired !== null) releaseLargeBuffers(retired);
+    if (status < 0) this.destroy();
+    else this.#onDrain();
   }
 
   #onDrain(): void {

@@ -1,0 +1,119 @@
+// Replies of plain sockets go straight to the libuv handle (src/server/direct-write.ts). These
+// pin down that the path is in use, that a write the kernel cannot take whole holds the
+// connection until libuv has finished it with every byte in order, that a client leaving
+// mid-write costs only its own connection, and that socket.write() still serves when a
+// DirectWriter cannot be made.
+import net from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DirectWriter } from '../../src/server/direct-write.js';
+import { Collector, connect } from './client.js';
+import { startCore, type CoreServer } from './core-server.js';
+
+let server: CoreServer | null = null;
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await server?.close();
+  server = null;
+});
+
+const until = async (cond: () => boolean, ms = 5000): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+const connectionOf = (s: CoreServer, sock: net.Socket) => [...s.core.connections].find((c) => c.socket.remotePort === sock.localPort);
+
+/** Ten distinct 200 KB values, each byte a function of key and position. */
+const VALUE_BYTES = 200_000;
+const valueOf = (k: number): Buffer => {
+  const b = Buffer.allocUnsafe(VALUE_BYTES);
+  for (let i = 0; i < b.length; i++) b[i] = 97 + ((i * 7 + k * 13) % 26);
+  return b;
+};
+
+async function storeValues(port: number): Promise<void> {
+  const c = new Collector(await connect(port));
+  for (let k = 0; k < 10; k++) c.socket.write(Buffer.concat([Buffer.from(`set k${k} 0 0 ${VALUE_BYTES}\r\n`), valueOf(k), Buffer.from('\r\n')]));
+  await until(() => c.text().split('STORED\r\n').length > 10);
+  c.socket.destroy();
+}
+
+describe('direct socket writes', () => {
+  it('are how plain TCP connections send replies', async () => {
+    server = await startCore();
+    const direct = vi.spyOn(DirectWriter.prototype, 'write');
+    const c = new Collector(await connect(server.port));
+    const conn = await (async () => {
+      c.socket.write('version\r\n');
+      await until(() => c.text().includes('\r\n'));
+      return connectionOf(server!, c.socket)!;
+    })();
+    const viaStream = vi.spyOn(conn.socket, 'write');
+    const before = direct.mock.calls.length;
+    c.socket.write('set a 5 0 3\r\nabc\r\nget a\r\n');
+    await until(() => c.text().endsWith('END\r\n'));
+    expect(c.text()).toMatch(/STORED\r\nVALUE a 5 3\r\nabc\r\nEND\r\n$/);
+    expect(direct.mock.calls.length).toBeGreaterThan(before);
+    expect(viaStream).not.toHaveBeenCalled();
+  });
+
+  it('hold a connection whose reply the kernel did not take whole, and deliver every byte in order', async () => {
+    server = await startCore();
+    await storeValues(server.port);
+    const sock = await connect(server.port);
+    sock.pause();
+    const order: number[] = [];
+    for (let round = 0; round < 30; round++) for (let k = 0; k < 10; k++) order.push((k * 3 + round) % 10);
+    sock.write(order.map((k) => `get k${k}\r\n`).join(''));
+    const conn = await (async () => {
+      await until(() => connectionOf(server!, sock)?.state === 'conn_mwrite');
+      return connectionOf(server!, sock)!;
+    })();
+    // the queued rest is counted as this client's pending output
+    expect(conn.pendingOutput).toBeGreaterThan(0);
+    const chunks: Buffer[] = [];
+    sock.on('data', (d: Buffer) => chunks.push(d));
+    const want = Buffer.concat(order.flatMap((k) => [Buffer.from(`VALUE k${k} 0 ${VALUE_BYTES}\r\n`), valueOf(k), Buffer.from('\r\nEND\r\n')]));
+    sock.resume();
+    await until(() => chunks.reduce((n, c) => n + c.length, 0) >= want.length, 30_000);
+    expect(Buffer.concat(chunks).equals(want)).toBe(true);
+    expect(conn.state).toBe('conn_waiting');
+    sock.destroy();
+  }, 40_000);
+
+  it('cost only the connection of a client that leaves while a write is queued', async () => {
+    server = await startCore();
+    await storeValues(server.port);
+    const sock = await connect(server.port);
+    sock.pause();
+    sock.write('get k1\r\n'.repeat(200));
+    await until(() => connectionOf(server!, sock)?.state === 'conn_mwrite');
+    const gone = new Promise((r) => sock.on('close', r));
+    sock.destroy();
+    await gone;
+    await until(() => server!.core.connections.size === 0);
+    const c = new Collector(await connect(server.port));
+    c.socket.write('get k2\r\n');
+    await until(() => c.text().endsWith('END\r\n'));
+    expect(c.text().startsWith(`VALUE k2 0 ${VALUE_BYTES}\r\n`)).toBe(true);
+  });
+
+  it('fall back to socket.write() when no DirectWriter can be made', async () => {
+    vi.spyOn(DirectWriter, 'for').mockReturnValue(null);
+    server = await startCore();
+    await storeValues(server.port);
+    const sock = await connect(server.port);
+    sock.pause();
+    sock.write('get k3\r\n'.repeat(50));
+    await until(() => connectionOf(server!, sock)?.state === 'conn_mwrite');
+    const chunks: Buffer[] = [];
+    sock.on('data', (d: Buffer) => chunks.push(d));
+    sock.resume();
+    const one = Buffer.concat([Buffer.from(`VALUE k3 0 ${VALUE_BYTES}\r\n`), valueOf(3), Buffer.from('\r\nEND\r\n')]);
+    await until(() => chunks.reduce((n, c) => n + c.length, 0) >= one.length * 50, 30_000);
+    expect(Buffer.concat(chunks).equals(Buffer.concat(Array.from({ length: 50 }, () => one)))).toBe(true);
+  }, 40_000);
+});
