@@ -3,7 +3,7 @@
 // Semantics follow memcached 1.6 (items.c, memcached.c do_store_item/do_add_delta).
 import type { Clock } from './clock.js';
 import { HashTable } from './hash-table.js';
-import { copyByViews, copyBytes, keyViewOf } from './bytes.js';
+import { copyByViews, copyBytes, keyViewOf, viewFor } from './bytes.js';
 import { hashKey } from './hash.js';
 import {
   F_CAS_HI,
@@ -310,7 +310,7 @@ export class Cache {
   #srcViewOf(src: Uint8Array): DataView {
     if (src !== this.#srcArray) {
       this.#srcArray = src;
-      this.#srcView = new DataView(src.buffer, src.byteOffset, src.byteLength);
+      this.#srcView = viewFor(src);
     }
     return this.#srcView;
   }

@@ -12,17 +12,20 @@
 // returns (ReadBuffer copies any partial request), and libuv delivers one read at a time.
 import net from 'node:net';
 import util from 'node:util';
+import { registerView } from '../cache/bytes.js';
 
 /** Bytes of one read; libuv reads at most this much per call, as its default allocation does. */
 const SHARED_BYTES = 64 * 1024;
 const shared = Buffer.allocUnsafe(SHARED_BYTES);
 /**
  * One Buffer object per read length up to this many bytes, made once: reads of a request
- * size seen before allocate nothing, and the cache's DataViews, which it keeps per array
- * object (src/cache/bytes.ts keyViewOf), are reused instead of made anew for every read.
+ * size seen before allocate nothing, and the cache reads them all through one DataView
+ * (src/cache/bytes.ts registerView) instead of making one per read.
  */
 const REUSED_UP_TO = 4096;
 const views: Array<Buffer | undefined> = new Array<Buffer | undefined>(REUSED_UP_TO + 1);
+/** One DataView serves all of them: they start where `shared` starts. */
+const sharedView = new DataView(shared.buffer, shared.byteOffset, shared.byteLength);
 
 function bytesOfRead(nread: number): Buffer {
   if (nread > REUSED_UP_TO) return shared.subarray(0, nread);
@@ -30,6 +33,7 @@ function bytesOfRead(nread: number): Buffer {
   if (b === undefined) {
     b = shared.subarray(0, nread);
     views[nread] = b;
+    registerView(b, sharedView);
   }
   return b;
 }
