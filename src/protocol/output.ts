@@ -12,6 +12,8 @@ const ARENA = 64 * 1024;
  */
 const FIRST_ARENA = 2048;
 const EMPTY = Buffer.alloc(0);
+/** How many arena-head slices an Output keeps (a power of two). */
+const HEADS = 8;
 const EMPTY_VIEW = viewOf(EMPTY);
 
 /**
@@ -75,6 +77,12 @@ export class Output {
   #pooled = false;
   /** Pooled buffers this Output has moved off; they go back once the next write completes. */
   #retired: Buffer[] = [];
+  /**
+   * Slices of the arena's first bytes, made once per length (direct-mapped on the low bits):
+   * after written() every batch starts at the arena's offset 0, so a reply of a length seen
+   * before is handed to the socket without a new Buffer object. Cleared with the arena.
+   */
+  #heads: Array<Buffer | undefined> = [];
 
   constructor() {
     // the arena comes with the first reply, so an idle connection holds none
@@ -104,6 +112,7 @@ export class Output {
       this.#pooled = large;
       this.buf = next;
       this.view = viewOf(next);
+      this.#heads.length = 0;
       this.#start = 0;
       this.pos = keep;
     }
@@ -146,7 +155,7 @@ export class Output {
   /** The pending bytes as one slice for the socket, or null when there are none. */
   take(): Buffer | null {
     if (this.pos === this.#start) return null;
-    const out = this.buf.subarray(this.#start, this.pos);
+    const out = this.#start === 0 ? this.#head(this.pos) : this.buf.subarray(this.#start, this.pos);
     if (this.buf.length - this.pos < 4096 || this.#pooled) {
       // a pooled buffer is not kept for small replies: it goes back once `out` is written.
       // The next arena comes with the next reply, so a client that leaves now costs none.
@@ -154,6 +163,7 @@ export class Output {
       this.#pooled = false;
       this.buf = EMPTY;
       this.view = EMPTY_VIEW;
+      this.#heads.length = 0;
       this.pos = 0;
     }
     this.#start = this.pos;
@@ -170,6 +180,27 @@ export class Output {
     const r = this.#retired;
     this.#retired = [];
     return r;
+  }
+
+  /**
+   * The socket has taken every byte of the slice take() last returned (a write that completed
+   * at once): the arena is free again from its start. Not after a write that was queued or
+   * buffered, whose bytes must stay as they are until it completes.
+   */
+  written(): void {
+    if (this.pos === this.#start && !this.#pooled) {
+      this.pos = 0;
+      this.#start = 0;
+    }
+  }
+
+  #head(len: number): Buffer {
+    const slot = len & (HEADS - 1);
+    const b = this.#heads[slot];
+    if (b !== undefined && b.length === len) return b;
+    const fresh = this.buf.subarray(0, len);
+    this.#heads[slot] = fresh;
+    return fresh;
   }
 
   #retire(): void {

@@ -215,6 +215,7 @@ export class Connection implements SessionContext {
   #writeDirect(w: DirectWriter, b: Buffer, retired: Buffer[] | null): void {
     const r = w.write(b);
     if (r === Wrote.All) {
+      this.out.written();
       if (retired !== null) releaseLargeBuffers(retired);
       return;
     }

@@ -43,6 +43,53 @@ describe('Output: pooled buffers for large replies', () => {
   });
 });
 
+describe('Output: reusing the arena after a completed write', () => {
+  const warm = (): Output => {
+    // the first, small arena is let go at the first take(); the second is the one kept
+    const out = new Output();
+    out.ascii('first');
+    out.take();
+    return out;
+  };
+
+  it('after written() the next batch starts at the arena start, in the same slice object', () => {
+    const out = warm();
+    out.ascii('STORED\r\n');
+    const a = out.take()!;
+    out.written();
+    out.ascii('NOT_FOUND\r\n');
+    const b = out.take()!;
+    expect(b.byteOffset).toBe(a.byteOffset);
+    expect(b.toString()).toBe('NOT_FOUND\r\n');
+    out.written();
+    // a reply of a length seen before comes in the slice object made for it then
+    out.ascii('EXISTS\r\n');
+    const c = out.take()!;
+    expect(c).toBe(a);
+    expect(c.toString()).toBe('EXISTS\r\n');
+  });
+
+  it('without written() a taken slice is never rewritten', () => {
+    const out = warm();
+    out.ascii('VALUE a 0 1\r\na\r\nEND\r\n');
+    const a = out.take()!;
+    for (let i = 0; i < 1000; i++) {
+      out.ascii(`reply ${i}\r\n`);
+      out.take();
+    }
+    expect(a.toString()).toBe('VALUE a 0 1\r\na\r\nEND\r\n');
+  });
+
+  it('written() with bytes still pending keeps them', () => {
+    const out = warm();
+    out.ascii('one\r\n');
+    out.take();
+    out.ascii('two\r\n');
+    out.written();
+    expect(out.take()!.toString()).toBe('two\r\n');
+  });
+});
+
 describe('large replies over a socket', () => {
   it('readers that lag while the value is rewritten get every reply whole', async () => {
     server = await startCore();
