@@ -476,22 +476,19 @@ export class Cache {
     // set over a live item that can be overwritten in place (#overwrite)
     if (mode === StoreMode.Set && !this.prefixes.enabled && memcachedItemSize(kLen, vLen, this.options.useCas, flags) <= this.options.itemSizeMax) {
       const old = this.table.find(key, kOff, kLen, hash);
-      if (old !== NONE && this.#live(old)) {
-        const cls = this.#overwrite(old, kLen, flags, this.absoluteExptime(exptime), value, vOff, vLen);
-        if (cls !== 0) {
-          this.stats.cmd_set++;
-          this.classStats[cls]!.cmd_set++;
-          return Outcome.Stored;
+      if (old !== NONE) {
+        const now = this.clock.now();
+        if (!this.isExpired(old, now) && !this.isFlushed(old, now)) {
+          const cls = this.#overwrite(old, kLen, flags, exptime === 0 ? 0 : this.absoluteExptime(exptime), value, vOff, vLen, now);
+          if (cls !== 0) {
+            this.stats.cmd_set++;
+            this.classStats[cls]!.cmd_set++;
+            return Outcome.Stored;
+          }
         }
       }
     }
     return this.#store(mode, key, kOff, kLen, flags, exptime, value, vOff, vLen, cas, hash);
-  }
-
-  /** Neither expired nor flushed (what #find checks, without its side effects). */
-  #live(id: ItemId): boolean {
-    const now = this.clock.now();
-    return !this.isExpired(id, now) && !this.isFlushed(id, now);
   }
 
   #store(
@@ -545,7 +542,7 @@ export class Cache {
     }
     let finalFlags = flags;
     let absExp = this.absoluteExptime(exptime);
-    if (old !== NONE && mode !== StoreMode.Append && mode !== StoreMode.Prepend && this.#overwrite(old, kLen, flags, absExp, value, vOff, vLen) !== 0) {
+    if (old !== NONE && mode !== StoreMode.Append && mode !== StoreMode.Prepend && this.#overwrite(old, kLen, flags, absExp, value, vOff, vLen, this.clock.now()) !== 0) {
       if (mode === StoreMode.Cas) {
         s.cas_hits++;
         this.classStats[this.itemClass(old)]!.cas_hits++;
@@ -607,7 +604,7 @@ export class Cache {
    * full; the allocating path does the same. Returns the item's class, or 0 when the caller
    * must take that path.
    */
-  #overwrite(old: ItemId, kLen: number, flags: number, absExp: number, value: Uint8Array, vOff: number, vLen: number): number {
+  #overwrite(old: ItemId, kLen: number, flags: number, absExp: number, value: Uint8Array, vOff: number, vLen: number, now: number): number {
     const p32 = this.#pages32[old >>> PAGE_SHIFT]!;
     const o = (old & OFF_MASK) << 1;
     const meta = p32[o + F_META]!;
@@ -619,9 +616,8 @@ export class Cache {
       const size = HEADER_BYTES + kLen + vLen;
       if (size > this.options.slabChunkMax || this.slabs.classFor(size) !== cls) return 0;
     }
-    const useCas = this.options.useCas;
-    const grow = memcachedItemSize(kLen, vLen, useCas, flags) - memcachedItemSize(kLen, oldLen, useCas, p32[o + F_FLAGS]!);
-    const now = this.clock.now();
+    // memcachedItemSize(new) - memcachedItemSize(old): the key and CAS terms cancel
+    const grow = vLen - oldLen + (flags !== 0 ? 4 : 0) - (p32[o + F_FLAGS] !== 0 ? 4 : 0);
     // The stored item belongs at the LRU head. Moving it there touches two neighbours' headers
     // (cache misses that cost a quarter of a set), so an item that moved within the last
     // ITEM_UPDATE_INTERVAL is only marked ACTIVE, as a read marks it: when it reaches the tail
@@ -634,7 +630,7 @@ export class Cache {
     p32[o + F_META] = (meta & 0xffff) | ((recent ? IF_LINKED | IF_ACTIVE : IF_LINKED) << 16);
     // the value follows the key in this one chunk
     copyByViews(this.#srcViewOf(value), vOff, this.#views[old >>> PAGE_SHIFT]!, (o << 2) + HEADER_BYTES + kLen, vLen);
-    const cas = useCas ? ++this.#cas : 0;
+    const cas = this.options.useCas ? ++this.#cas : 0;
     p32[o + F_CAS_LO] = cas >>> 0;
     p32[o + F_CAS_HI] = cas > 0xffffffff ? Math.floor(cas / 0x100000000) >>> 0 : 0;
     this.lastCas = cas;
