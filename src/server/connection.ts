@@ -242,8 +242,13 @@ export class Connection implements SessionContext {
     const retired = this.#retiredInFlight;
     this.#retiredInFlight = null;
     if (retired !== null) releaseLargeBuffers(retired);
-    if (status < 0) this.destroy();
-    else this.#onDrain();
+    if (status < 0) {
+      // also when closing already (#end): the last replies cannot reach the client
+      this.socket.destroy();
+      this.destroy();
+    } else {
+      this.#onDrain();
+    }
   }
 
   #onDrain(): void {
