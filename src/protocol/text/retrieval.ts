@@ -35,7 +35,8 @@ function retrieve(s: TextSession, buf: Buffer, t: Tokens, next: number, withCas:
   if (s.resumeAt > 0) {
     p = anchor + s.resumeAt;
     s.resumeAt = 0;
-  } else if (hasLongKey(buf, p, lineEnd)) {
+  } else if (lineEnd - p > KEY_MAX_LENGTH && hasLongKey(buf, p, lineEnd)) {
+    // (a line no longer than the key limit cannot hold a longer key: no scan)
     // memcached fetches (and counts, and touches) the keys before the bad one, then
     // replaces the whole reply with the error
     for (let q = p; q < lineEnd; ) {
