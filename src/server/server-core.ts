@@ -74,8 +74,19 @@ export class ServerCore {
     if (cfg.unixSocket !== null) {
       const path = cfg.unixSocket;
       if (fs.existsSync(path)) fs.unlinkSync(path);
-      await this.#bind({ path });
-      fs.chmodSync(path, cfg.unixMask & 0o777); // memcached -a: the socket's access bits
+      // memcached -a: the socket's access bits. As memcached does, the umask is set around
+      // the bind (which server.listen() does before it returns), so the file never exists
+      // with wider bits; chmod after covers a worker thread, which may not change the umask.
+      const mode = cfg.unixMask & 0o777;
+      const previous = setUmask(~mode & 0o777);
+      let bound: Promise<net.Server>;
+      try {
+        bound = this.#bind({ path });
+      } finally {
+        if (previous !== null) process.umask(previous);
+      }
+      await bound;
+      fs.chmodSync(path, mode);
       return null;
     }
     if (cfg.port === 0) return null;
@@ -236,5 +247,14 @@ export class ServerCore {
         core.bytesWritten = 0;
       },
     };
+  }
+}
+
+/** Set the process umask; returns the previous one, or null where it cannot be set (a worker). */
+function setUmask(mask: number): number | null {
+  try {
+    return process.umask(mask);
+  } catch {
+    return null;
   }
 }
