@@ -1,6 +1,15 @@
 // Small socket helpers for the reliability tests: connect, wait for bytes, wait for close.
 import net from 'node:net';
 
+/** Poll `cond` every 5 ms until it holds; throws after `ms`. For server state, not for TTLs. */
+export async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 export function connect(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const s = net.connect({ host: '127.0.0.1', port }, () => resolve(s));

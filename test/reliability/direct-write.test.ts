@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DirectWriter } from '../../src/server/direct-write.js';
-import { Collector, connect } from './client.js';
+import { Collector, connect, until } from './client.js';
 import { startCore, type CoreServer } from './core-server.js';
 
 let server: CoreServer | null = null;
@@ -15,14 +15,6 @@ afterEach(async () => {
   await server?.close();
   server = null;
 });
-
-const until = async (cond: () => boolean, ms = 5000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 const connectionOf = (s: CoreServer, sock: net.Socket) => [...s.core.connections].find((c) => c.socket.remotePort === sock.localPort);
 
@@ -61,41 +53,25 @@ describe('direct socket writes', () => {
   });
 
   it('hold a connection whose reply the kernel did not take whole, and deliver every byte in order', async () => {
-    server = await startCore();
-    await storeValues(server.port);
-    const sock = await connect(server.port);
-    sock.pause();
     const order: number[] = [];
     for (let round = 0; round < 30; round++) for (let k = 0; k < 10; k++) order.push((k * 3 + round) % 10);
-    sock.write(order.map((k) => `get k${k}\r\n`).join(''));
-    const conn = await (async () => {
-      await until(() => connectionOf(server!, sock)?.state === 'conn_mwrite');
-      return connectionOf(server!, sock)!;
-    })();
+    const sock = await stalledClient(order.map((k) => `get k${k}\r\n`).join(''));
+    const conn = connectionOf(server!, sock)!;
     // the queued rest is counted as this client's pending output
     expect(conn.pendingOutput).toBeGreaterThan(0);
-    const chunks: Buffer[] = [];
-    sock.on('data', (d: Buffer) => chunks.push(d));
-    const want = Buffer.concat(order.flatMap((k) => [Buffer.from(`VALUE k${k} 0 ${VALUE_BYTES}\r\n`), valueOf(k), Buffer.from('\r\nEND\r\n')]));
-    sock.resume();
-    await until(() => chunks.reduce((n, c) => n + c.length, 0) >= want.length, 30_000);
-    expect(Buffer.concat(chunks).equals(want)).toBe(true);
+    const got = await readAll(sock, order.map(reply));
+    expect(got.equals(Buffer.concat(order.map(reply)))).toBe(true);
     expect(conn.state).toBe('conn_waiting');
     sock.destroy();
   }, 40_000);
 
   it('cost only the connection of a client that leaves while a write is queued', async () => {
-    server = await startCore();
-    await storeValues(server.port);
-    const sock = await connect(server.port);
-    sock.pause();
-    sock.write('get k1\r\n'.repeat(200));
-    await until(() => connectionOf(server!, sock)?.state === 'conn_mwrite');
+    const sock = await stalledClient('get k1\r\n'.repeat(200));
     const gone = new Promise((r) => sock.on('close', r));
     sock.destroy();
     await gone;
     await until(() => server!.core.connections.size === 0);
-    const c = new Collector(await connect(server.port));
+    const c = new Collector(await connect(server!.port));
     c.socket.write('get k2\r\n');
     await until(() => c.text().endsWith('END\r\n'));
     expect(c.text().startsWith(`VALUE k2 0 ${VALUE_BYTES}\r\n`)).toBe(true);
@@ -103,17 +79,36 @@ describe('direct socket writes', () => {
 
   it('fall back to socket.write() when no DirectWriter can be made', async () => {
     vi.spyOn(DirectWriter, 'for').mockReturnValue(null);
-    server = await startCore();
-    await storeValues(server.port);
-    const sock = await connect(server.port);
-    sock.pause();
-    sock.write('get k3\r\n'.repeat(50));
-    await until(() => connectionOf(server!, sock)?.state === 'conn_mwrite');
-    const chunks: Buffer[] = [];
-    sock.on('data', (d: Buffer) => chunks.push(d));
-    sock.resume();
-    const one = Buffer.concat([Buffer.from(`VALUE k3 0 ${VALUE_BYTES}\r\n`), valueOf(3), Buffer.from('\r\nEND\r\n')]);
-    await until(() => chunks.reduce((n, c) => n + c.length, 0) >= one.length * 50, 30_000);
-    expect(Buffer.concat(chunks).equals(Buffer.concat(Array.from({ length: 50 }, () => one)))).toBe(true);
+    const sock = await stalledClient('get k3\r\n'.repeat(50));
+    const want = Array.from({ length: 50 }, () => reply(3));
+    expect((await readAll(sock, want)).equals(Buffer.concat(want))).toBe(true);
   }, 40_000);
 });
+
+/** A server holding the ten values, and a client that asked for `gets` and reads nothing yet. */
+async function stalledClient(gets: string): Promise<net.Socket> {
+  server = await startCore();
+  await storeValues(server.port);
+  const sock = await connect(server.port);
+  sock.pause();
+  sock.write(gets);
+  await until(() => connectionOf(server!, sock)?.state === 'conn_mwrite');
+  return sock;
+}
+
+/** The whole get reply for key k{k}. */
+const reply = (k: number): Buffer => Buffer.concat([Buffer.from(`VALUE k${k} 0 ${VALUE_BYTES}\r\n`), valueOf(k), Buffer.from('\r\nEND\r\n')]);
+
+/** Resume a paused socket and collect what it receives until it has as many bytes as `parts`. */
+async function readAll(sock: net.Socket, parts: Buffer[]): Promise<Buffer> {
+  const n = parts.reduce((sum, b) => sum + b.length, 0);
+  const chunks: Buffer[] = [];
+  let got = 0;
+  sock.on('data', (d: Buffer) => {
+    chunks.push(d);
+    got += d.length;
+  });
+  sock.resume();
+  await until(() => got >= n, 30_000);
+  return Buffer.concat(chunks);
+}

@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readsIntoSink } from '../../src/server/shared-read.js';
-import { Collector, connect } from './client.js';
+import { Collector, connect, until } from './client.js';
 import { startCore, type CoreServer } from './core-server.js';
 
 let server: CoreServer | null = null;
@@ -13,14 +13,6 @@ afterEach(async () => {
   await server?.close();
   server = null;
 });
-
-const until = async (cond: () => boolean, ms = 5000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 describe('shared read buffer', () => {
   it('is what plain TCP connections read through', async () => {
