@@ -479,7 +479,7 @@ export class Cache {
       if (old !== NONE) {
         const now = this.clock.now();
         if (!this.isExpired(old, now) && !this.isFlushed(old, now)) {
-          const cls = this.#overwrite(old, kLen, flags, exptime === 0 ? 0 : this.absoluteExptime(exptime), value, vOff, vLen, now);
+          const cls = this.#overwrite(old, kLen, flags, this.absoluteExptime(exptime), value, vOff, vLen, now);
           if (cls !== 0) {
             this.stats.cmd_set++;
             this.classStats[cls]!.cmd_set++;
@@ -630,10 +630,7 @@ export class Cache {
     p32[o + F_META] = (meta & 0xffff) | ((recent ? IF_LINKED | IF_ACTIVE : IF_LINKED) << 16);
     // the value follows the key in this one chunk
     copyByViews(this.#srcViewOf(value), vOff, this.#views[old >>> PAGE_SHIFT]!, (o << 2) + HEADER_BYTES + kLen, vLen);
-    const cas = this.options.useCas ? ++this.#cas : 0;
-    p32[o + F_CAS_LO] = cas >>> 0;
-    p32[o + F_CAS_HI] = cas > 0xffffffff ? Math.floor(cas / 0x100000000) >>> 0 : 0;
-    this.lastCas = cas;
+    this.lastCas = this.renewCas(old);
     if (!recent) this.lru.bump(old, cls);
     const s = this.stats;
     s.total_items++;

@@ -102,8 +102,9 @@ export const cacheMemlimit: Handler = (s, buf, t, next) => {
 };
 
 /**
- * `slabs reassign <src> <dst>` moves one page (src -1: from any class with a page to spare;
- * dst 0: to the global pool, for whichever class next needs a page), with memcached's replies; `slabs automove` sets the automover's level.
+ * `slabs reassign <src> <dst>` moves one page, with memcached's replies (src -1: from any
+ * class with a page to spare; dst 0: to the global pool, for whichever class next needs a
+ * page). `slabs automove` sets the automover's level.
  */
 export const slabs: Handler = (s, buf, t, next) => {
   if (t.ntokens === 5 && t.is(buf, 1, 'reassign')) {
