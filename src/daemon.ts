@@ -70,8 +70,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   snapshots?.start();
   log.info(`memcached-ts listening on ${config.unixSocket ?? `${config.listen.join(',')}:${tcpPort}`}`);
   crawler?.start();
-  // memcached's LRU maintainer runs the slab automover about once a second
-  // with -o no_slab_reassign memcached starts no rebalancer, whatever `slabs automove` sets
+  // memcached's LRU maintainer runs the slab automover about once a second. With
+  // -o no_slab_reassign it starts no rebalancer, whatever `slabs automove` sets.
   const automover = new SlabAutomover(cache, () => ({
     level: config.slabReassign ? config.slabAutomove : 0,
     ratio: config.slabAutomoveRatio,
