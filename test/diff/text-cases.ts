@@ -135,6 +135,15 @@ add('key of 251 bytes', 'default', [
   (k) => set(key251(k), 'x') + `delete ${key251(k)}${CRLF}incr ${key251(k)} 1${CRLF}touch ${key251(k)} 0${CRLF}`,
   (k) => `get ${key251(k)}${CRLF}get ${k('a')}${CRLF}`,
 ]);
+// the too-long key among the first 23 tokens and after them; gat touches the keys before it
+add('multi-get with a 251-byte key', 'default', [
+  (k) => set(k('a'), 'x') + set(k('b'), 'y') + set(k('m26'), 'z'),
+  (k) => `get ${k('a')} ${k('b')} ${key251(k)} ${k('b')}${CRLF}`,
+  (k) => `get ${Array.from({ length: 27 }, (_, i) => k(`m${i}`)).join(' ')} ${key251(k)} ${k('a')}${CRLF}`,
+  (k) => `gets ${Array.from({ length: 22 }, (_, i) => k(`m${i}`)).join(' ')} ${key251(k)}${CRLF}`,
+  (k) => `gat -1 ${k('a')} ${key251(k)} ${k('b')}${CRLF}`,
+  (k) => `get ${k('a')} ${k('b')}${CRLF}`,
+]);
 def('key with a control character (0x01)', (k) => set(k('a\x01b'), 'x') + `get ${k('a\x01b')}${CRLF}`);
 
 def('add', (k) =>

@@ -31,15 +31,20 @@ function retrieve(s: TextSession, buf: Buffer, t: Tokens, next: number, withCas:
   // offsets within the line are kept relative to its first token, which stays put when the
   // connection moves the unread input
   const anchor = t.start[0]!;
-  let p = first < t.ntokens - 1 ? t.start[first]! : lineEnd;
+  const last = t.ntokens - 1;
+  // keys come from the tokens the line was split into, then from a byte scan of what lies
+  // beyond them (a line of more than 23 tokens); memcached re-tokenizes in batches of 24 with
+  // the same result
+  let tok = first;
+  let p = t.rest >= 0 ? t.rest : lineEnd;
   if (s.resumeAt > 0) {
+    tok = last;
     p = anchor + s.resumeAt;
     s.resumeAt = 0;
-  } else if (lineEnd - p > KEY_MAX_LENGTH && hasLongKey(buf, p, lineEnd)) {
-    // (a line no longer than the key limit cannot hold a longer key: no scan)
+  } else if (hasLongKey(buf, t, first, lineEnd)) {
     // memcached fetches (and counts, and touches) the keys before the bad one, then
     // replaces the whole reply with the error
-    for (let q = p; q < lineEnd; ) {
+    for (let q = first < last ? t.start[first]! : lineEnd; q < lineEnd; ) {
       while (q < lineEnd && buf[q] === 0x20) q++;
       let e = q;
       while (e < lineEnd && buf[e] !== 0x20) e++;
@@ -53,41 +58,25 @@ function retrieve(s: TextSession, buf: Buffer, t: Tokens, next: number, withCas:
     out.raw(R.BAD_FORMAT);
     return next;
   }
-  // walk the keys straight from the line: memcached re-tokenizes in batches of 24 with the
-  // same result
+  for (; tok < last; tok++) {
+    const q = t.start[tok]!;
+    const e = q + t.len[tok]!;
+    const id = touch ? cache.getAndTouch(buf, q, e - q, exptime) : cache.get(buf, q, e - q);
+    if (id !== NONE && writeValue(s, id, e - q, withCas) && (tok + 1 < last || p < lineEnd)) {
+      // a multi-get of many large values: let this batch be written first
+      s.resumeAt = e - anchor;
+      return YIELD;
+    }
+  }
   while (p < lineEnd) {
     while (p < lineEnd && buf[p] === 0x20) p++;
     if (p >= lineEnd) break;
     let e = p;
     while (e < lineEnd && buf[e] !== 0x20) e++;
-    const klen = e - p;
-    const id = touch ? cache.getAndTouch(buf, p, klen, exptime) : cache.get(buf, p, klen);
-    if (id !== NONE) {
-      const nbytes = cache.itemValueLength(id);
-      const b = out.ensure(6 + klen + 48 + nbytes + 2);
-      let o = out.pos;
-      b.set(R.VALUE, o);
-      o += 6;
-      o = cache.copyKeyToView(id, out.view, o);
-      b[o++] = 0x20;
-      o = writeDecimal(b, o, cache.itemFlags(id));
-      b[o++] = 0x20;
-      o = writeDecimal(b, o, nbytes);
-      if (withCas) {
-        b[o++] = 0x20;
-        o = writeDecimal(b, o, cache.itemCas(id));
-      }
-      b[o++] = 13;
-      b[o++] = 10;
-      o = cache.copyValueToView(id, out.view, o);
-      b[o++] = 13;
-      b[o++] = 10;
-      out.pos = o;
-      if (out.full && e < lineEnd) {
-        // a multi-get of many large values: let this batch be written first
-        s.resumeAt = e - anchor;
-        return YIELD;
-      }
+    const id = touch ? cache.getAndTouch(buf, p, e - p, exptime) : cache.get(buf, p, e - p);
+    if (id !== NONE && writeValue(s, id, e - p, withCas) && e < lineEnd) {
+      s.resumeAt = e - anchor;
+      return YIELD;
     }
     p = e;
   }
@@ -95,15 +84,47 @@ function retrieve(s: TextSession, buf: Buffer, t: Tokens, next: number, withCas:
   return next;
 }
 
+/** Appends the VALUE line and data block of item `id`; says whether the reply arena is full. */
+function writeValue(s: TextSession, id: number, klen: number, withCas: boolean): boolean {
+  const out = s.out;
+  const cache = s.ctx.cache;
+  const nbytes = cache.itemValueLength(id);
+  const b = out.ensure(6 + klen + 48 + nbytes + 2);
+  let o = out.pos;
+  b.set(R.VALUE, o);
+  o += 6;
+  o = cache.copyKeyToView(id, out.view, o);
+  b[o++] = 0x20;
+  o = writeDecimal(b, o, cache.itemFlags(id));
+  b[o++] = 0x20;
+  o = writeDecimal(b, o, nbytes);
+  if (withCas) {
+    b[o++] = 0x20;
+    o = writeDecimal(b, o, cache.itemCas(id));
+  }
+  b[o++] = 13;
+  b[o++] = 10;
+  o = cache.copyValueToView(id, out.view, o);
+  b[o++] = 13;
+  b[o++] = 10;
+  out.pos = o;
+  return out.full;
+}
+
 export const get: Handler = (s, buf, t, next) => retrieve(s, buf, t, next, false, false);
 export const gets: Handler = (s, buf, t, next) => retrieve(s, buf, t, next, true, false);
 export const gat: Handler = (s, buf, t, next) => retrieve(s, buf, t, next, false, true);
 export const gats: Handler = (s, buf, t, next) => retrieve(s, buf, t, next, true, true);
 
-/** Some key in line[from, to) is longer than memcached's KEY_MAX_LENGTH. */
-function hasLongKey(buf: Buffer, from: number, to: number): boolean {
+/**
+ * Some key of the line is longer than memcached's KEY_MAX_LENGTH: a token from `first` on, or
+ * a word in the untokenized rest of the line (scanned only when it could hold one).
+ */
+function hasLongKey(buf: Buffer, t: Tokens, first: number, lineEnd: number): boolean {
+  for (let i = first; i < t.ntokens - 1; i++) if (t.len[i]! > KEY_MAX_LENGTH) return true;
+  if (t.rest < 0 || lineEnd - t.rest <= KEY_MAX_LENGTH) return false;
   let run = 0;
-  for (let i = from; i < to; i++) {
+  for (let i = t.rest; i < lineEnd; i++) {
     if (buf[i] === 0x20) run = 0;
     else if (++run > KEY_MAX_LENGTH) return true;
   }
