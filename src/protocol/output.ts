@@ -3,6 +3,7 @@
 // arena moves on (it is never rewritten under a pending write).
 import { viewOf } from '../cache/bytes.js';
 import { writeDecimal } from '../cache/numbers.js';
+import { BufferPool } from './buffer-pool.js';
 
 const ARENA = 64 * 1024;
 /**
@@ -25,44 +26,16 @@ export const OUTPUT_HIGH_WATER = 256 * 1024;
 
 /** Replies at least this large get a buffer from the pool below instead of a new one. */
 const LARGE = 256 * 1024;
-/** The pool keeps at most this many buffers of at most this size. */
-const POOL_BUFFERS = 4;
-const POOL_MAX_BYTES = 4 * 1024 * 1024;
-
 /**
- * Buffers for large replies (1 MiB values), shared by all connections. A fresh 1 MiB buffer
- * per reply costs an allocation, page faults and a collection later; a buffer comes back here
+ * Buffers for large replies (1 MiB values), shared by all connections. A buffer comes back
  * once the socket write that last used it has completed (Connection#flush), and otherwise is
  * simply left to the garbage collector.
  */
-const pool: Buffer[] = [];
-
-function largeBuffer(n: number): Buffer {
-  for (let i = 0; i < pool.length; i++) {
-    const b = pool[i]!;
-    if (b.length >= n) {
-      pool[i] = pool[pool.length - 1]!;
-      pool.pop();
-      return b;
-    }
-  }
-  // whole multiples of LARGE, so a buffer serves the replies of about its size again
-  // without holding much more than a reply needs (power-of-two sizes held up to twice that)
-  return Buffer.allocUnsafeSlow(n <= POOL_MAX_BYTES ? Math.ceil(n / LARGE) * LARGE : n);
-}
+const pool = new BufferPool(4, 4 * 1024 * 1024, LARGE);
 
 /** Give back buffers the socket is done with; a full pool keeps the larger ones. */
 export function releaseLargeBuffers(bufs: readonly Buffer[]): void {
-  for (const b of bufs) {
-    if (b.length > POOL_MAX_BYTES) continue;
-    if (pool.length < POOL_BUFFERS) {
-      pool.push(b);
-      continue;
-    }
-    let smallest = 0;
-    for (let i = 1; i < pool.length; i++) if (pool[i]!.length < pool[smallest]!.length) smallest = i;
-    if (pool[smallest]!.length < b.length) pool[smallest] = b;
-  }
+  for (const b of bufs) pool.give(b);
 }
 
 export class Output {
@@ -106,7 +79,7 @@ export class Output {
       const keep = this.pos - this.#start;
       const size = Math.max(this.#arenas++ === 0 ? FIRST_ARENA : ARENA, keep + n + (keep >> 1));
       const large = size >= LARGE;
-      const next = large ? largeBuffer(size) : Buffer.allocUnsafe(size);
+      const next = large ? pool.take(size) : Buffer.allocUnsafe(size);
       this.buf.copy(next, 0, this.#start, this.pos);
       this.#retire();
       this.#pooled = large;

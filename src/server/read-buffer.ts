@@ -2,10 +2,19 @@
 // whole requests is parsed where it lies; a partial request is copied once into a buffer
 // sized for the whole request (no concatenation per chunk). The buffer never grows past
 // `limit`: a request that claims more closes the connection.
+import { BufferPool } from '../protocol/buffer-pool.js';
 import { CLOSE } from '../protocol/types.js';
 
 const MIN_SIZE = 16 * 1024;
+/**
+ * A buffer up to this size stays with its connection; a larger one (a large value arriving)
+ * comes from the pool below and goes back to it once its request is consumed.
+ */
+const OWN_MAX = 4 * MIN_SIZE;
 const EMPTY = Buffer.alloc(0);
+
+/** Buffers for large requests (1 MiB values), shared by all connections. */
+const pool = new BufferPool(4, 4 * 1024 * 1024, 256 * 1024);
 
 export class ReadBuffer {
   readonly limit: number;
@@ -65,7 +74,7 @@ export class ReadBuffer {
     if (left === 0) {
       this.#len = 0;
       // give back a buffer that grew for one large value
-      if (this.#buf !== null && this.#buf.length > 4 * MIN_SIZE) this.#buf = null;
+      if (this.#buf !== null && this.#buf.length > OWN_MAX) this.#drop();
     } else if (buf === chunk) {
       this.#len = 0;
       this.#reserve(need);
@@ -86,6 +95,11 @@ export class ReadBuffer {
 
   clear(): void {
     this.#len = 0;
+    this.#drop();
+  }
+
+  #drop(): void {
+    if (this.#buf !== null && this.#buf.length > OWN_MAX) pool.give(this.#buf);
     this.#buf = null;
   }
 
@@ -94,8 +108,10 @@ export class ReadBuffer {
     if (cur !== null && cur.length >= n) return;
     // grow by doubling, but never past the limit (unless one request needs exactly that)
     const doubled = Math.min(cur ? cur.length * 2 : 0, Math.max(this.limit, n));
-    const next = Buffer.allocUnsafe(Math.max(n, MIN_SIZE, doubled));
+    const size = Math.max(n, MIN_SIZE, doubled);
+    const next = size > OWN_MAX ? pool.take(size) : Buffer.allocUnsafe(size);
     if (cur !== null && this.#len > 0) cur.copy(next, 0, 0, this.#len);
+    this.#drop();
     this.#buf = next;
   }
 }
