@@ -105,6 +105,15 @@ export function renderManPage(): string {
       'If set, the daemon writes the TCP port it listens on to this file as a line ' +
         '"TCP INET: <port>", as memcached does. Useful with -p -1, which picks a free port.',
     ),
+    '.TP',
+    '.B MALLOC_MMAP_THRESHOLD_',
+    esc(
+      'On Linux with glibc and a Node that has process.execve (22.15+, 24), the daemon ' +
+        're-executes itself once at startup with this set to 65536, keeping its process id, so ' +
+        'that buffers of 64 KiB and more are unmapped when freed and memory goes back to the ' +
+        'system after a burst of connections. If this or GLIBC_TUNABLES is already set (even ' +
+        'empty), the environment is left as it is.',
+    ),
     '.SH EXIT STATUS',
     '.TP',
     '.B 0',

@@ -11,7 +11,7 @@ const BIN = join(REPO_ROOT, 'bin', 'memcached-ts.js');
 const BUILT_MAIN = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 
 /** Starts `node bin/memcached-ts.js -p -1 -U 0 -l 127.0.0.1 <extraArgs>` from the repo root. */
-export function startDaemonProcess(extraArgs: readonly string[] = []): Promise<RunningServer> {
+export function startDaemonProcess(extraArgs: readonly string[] = [], env?: Readonly<Record<string, string>>): Promise<RunningServer> {
   if (!existsSync(BUILT_MAIN)) {
     throw new Error(`${BUILT_MAIN} is missing: run \`npm run build\` first (\`npm test\` does it)`);
   }
@@ -20,5 +20,6 @@ export function startDaemonProcess(extraArgs: readonly string[] = []): Promise<R
     command: process.execPath,
     args: [BIN, '-p', '-1', '-U', '0', '-l', '127.0.0.1', ...extraArgs],
     cwd: REPO_ROOT,
+    env,
   });
 }

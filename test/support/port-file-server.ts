@@ -12,6 +12,8 @@ export interface PortFileServerOptions {
   readonly command: string;
   readonly args: readonly string[];
   readonly cwd?: string;
+  /** Variables added to this process's environment for the server. */
+  readonly env?: Readonly<Record<string, string>>;
   /** How long to wait for the port file before giving up. */
   readonly startTimeoutMs?: number;
 }
@@ -52,7 +54,7 @@ export async function startPortFileServer(opts: PortFileServerOptions): Promise<
   const portFile = join(dir, 'ports');
   const child: ChildProcess = spawn(opts.command, [...opts.args], {
     cwd: opts.cwd,
-    env: { ...process.env, MEMCACHED_PORT_FILENAME: portFile },
+    env: { ...process.env, ...opts.env, MEMCACHED_PORT_FILENAME: portFile },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderrText = '';
