@@ -141,15 +141,18 @@ describe.each(targets)('memjs against %s', (name) => {
     const c = memjs.Client.create(`127.0.0.1:${t.port}`, { logger: quiet, retries: 1, timeout: 2 });
     await c.set(k('r'), 'v');
     await expect(c.get('x'.repeat(251))).rejects.toThrow(/GET: Invalid arguments/);
-    // memjs bug: a request written before it notices the close is never called back
+    // memjs bug: a request written before it notices the close is never called back. Whether
+    // this one is written before the close is noticed is a race (a loaded host can deliver
+    // the close first, and then memjs reconnects and is answered), so every outcome but a
+    // wrong value is allowed here; what must hold is the reconnect below.
     const lost = await Promise.race([
       c.get(k('r')).then(
-        () => 'answered',
+        (r) => (r.value?.toString() === 'v' ? 'answered' : 'wrong value'),
         () => 'failed',
       ),
       new Promise((r) => setTimeout(() => r('no callback'), 1000)),
     ]);
-    expect(lost).toBe('no callback');
+    expect(['no callback', 'answered', 'failed']).toContain(lost);
     // once the socket is gone, the next request opens a new connection and works
     expect((await c.get(k('r'))).value!.toString()).toBe('v');
     c.close();
