@@ -206,7 +206,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     long: 'max-reqs-per-event', short: ['R'], kind: 'value', arg: 'NUM', defaultText: '20',
-    description: 'Maximum requests handled per connection before yielding to others, to prevent starvation.',
+    description: 'Maximum requests handled from one connection\'s buffered input before other connections get a turn (counted in conn_yields), to prevent starvation.',
     support: 'yes', statsKeys: ['reqs_per_event'], example: ['-R', '5'],
     apply: (c, v) => { c.reqsPerEvent = parseInteger(str(v), 1, 1_000_000); },
   },

@@ -61,4 +61,10 @@ export interface SessionContext {
   closeAfterWrite: boolean;
   /** Counted by sessions for `stats conns`/idle handling. */
   lastCommandAt: number;
+  /**
+   * Requests the session may still handle before it stops and lets other connections run
+   * (memcached's -R, reqs_per_event): the server sets it before each batch of input, the
+   * session counts it down.
+   */
+  requestBudget: number;
 }

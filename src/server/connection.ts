@@ -28,6 +28,7 @@ export class Connection implements SessionContext {
   readonly out = new Output();
   closeAfterWrite = false;
   lastCommandAt: number;
+  requestBudget = 0;
   /** Last time the client made progress: a command, or reading a batch of replies. */
   lastProgressAt: number;
   #session: Session | null = null;
@@ -115,6 +116,7 @@ export class Connection implements SessionContext {
   /** Run the session over the held input plus `chunk`, write the replies, decide what next. */
   #process(chunk: Buffer | null): void {
     this.#unparsed = false;
+    this.requestBudget = this.core.config.reqsPerEvent;
     let result: number;
     try {
       result = chunk === null ? this.#input.resume(this.#consume, this.#want) : this.#input.feed(chunk, this.#consume, this.#want);
@@ -124,8 +126,9 @@ export class Connection implements SessionContext {
       this.destroy();
       return;
     }
-    // the session stopped with whole requests left because enough replies are pending
-    this.#backlog = result !== CLOSE && this.out.full && this.#input.length > 0;
+    // the session stopped with input left because enough replies are pending or it handled
+    // -R requests: the rest waits for the next turn
+    this.#backlog = result !== CLOSE && (this.out.full || this.requestBudget <= 0) && this.#input.length > 0;
     this.#flush();
     if (this.#closed) return;
     if (result === CLOSE) {

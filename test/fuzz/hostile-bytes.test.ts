@@ -143,7 +143,7 @@ describe('no session throws on any input (in-process)', () => {
     const cache = createCache(config, clock);
     const out = new Output();
     const server = { connections: () => [], extraStats: () => [], settingsStats: () => [], shutdown: () => {}, resetStats: () => {} } as unknown as SessionContext['server'];
-    const ctx: SessionContext = { cache, config, server, out, closeAfterWrite: false, lastCommandAt: 0 };
+    const ctx: SessionContext = { cache, config, server, out, closeAfterWrite: false, lastCommandAt: 0, requestBudget: Number.POSITIVE_INFINITY };
     return { session: binary ? new BinarySession(ctx) : new TextSession(ctx), input: new ReadBuffer(Connection.inputLimit(config.itemSizeMax)), out };
   };
   const chunk = fc.oneof(

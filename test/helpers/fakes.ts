@@ -32,7 +32,7 @@ export function fakeServerInfo(config: Config, shutdowns: boolean[] = []): Serve
 }
 
 export function fakeContext(cache: Cache, config: Config, server = fakeServerInfo(config)): SessionContext {
-  return { cache, config, server, out: new Output(), closeAfterWrite: false, lastCommandAt: 0 };
+  return { cache, config, server, out: new Output(), closeAfterWrite: false, lastCommandAt: 0, requestBudget: Number.POSITIVE_INFINITY };
 }
 
 export function makeConfig(overrides: Partial<Config> = {}): Config {

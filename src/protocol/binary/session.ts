@@ -46,8 +46,9 @@ export class BinarySession implements Session {
     let pos = start;
     this.wantBytes = 0;
     while (pos < end) {
-      // enough replies are pending: the connection comes back once they are written
-      if (this.out.full) break;
+      // enough replies are pending, or enough requests were handled for one turn: the
+      // connection comes back for the rest
+      if (this.out.full || this.ctx.requestBudget <= 0) break;
       if (this.#swallow > 0) {
         const n = Math.min(this.#swallow, end - pos);
         this.#swallow -= n;
@@ -70,6 +71,7 @@ export class BinarySession implements Session {
       if (r === NEED_MORE) break;
       if (r === CLOSE) return CLOSE;
       pos = r;
+      this.ctx.requestBudget--;
     }
     return pos;
   }

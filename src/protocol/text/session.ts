@@ -54,8 +54,9 @@ export class TextSession implements Session {
       if (pos === CLOSE || !this.auth.authenticated) return pos;
     }
     while (pos < end) {
-      // enough replies are pending: the connection comes back once they are written
-      if (this.out.full) break;
+      // enough replies are pending, or enough requests were handled for one turn: the
+      // connection comes back for the rest
+      if (this.out.full || this.ctx.requestBudget <= 0) break;
       if (this.swallow > 0) {
         const n = Math.min(this.swallow, end - pos);
         this.swallow -= n;
@@ -74,6 +75,7 @@ export class TextSession implements Session {
       if (r === NEED_MORE || r === YIELD) break;
       if (r === CLOSE) return CLOSE;
       pos = r;
+      this.ctx.requestBudget--;
       if (this.ctx.closeAfterWrite) return CLOSE;
       if (this.watching) return end;
     }

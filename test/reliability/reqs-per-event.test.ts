@@ -1,0 +1,79 @@
+// -R (reqs_per_event): a connection handles at most that many requests from its buffered
+// input before other connections get a turn, and `conn_yields` counts the turns it gives up.
+import { afterEach, describe, expect, it } from 'vitest';
+import { startDaemonProcess } from '../support/daemon-process.js';
+import type { RunningServer } from '../support/port-file-server.js';
+import { referenceAvailable, startReferenceServer } from '../support/reference-server.js';
+import { Collector, connect } from './client.js';
+
+const running: RunningServer[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.stop()));
+});
+
+async function start(which: 'ours' | 'memcached', args: string[] = []): Promise<RunningServer> {
+  const s = which === 'ours' ? await startDaemonProcess(args) : await startReferenceServer(args);
+  running.push(s);
+  return s;
+}
+
+const count = (text: string, s: string): number => text.split(s).length - 1;
+
+/** conn_yields before and after `n` pipelined gets sent in one write, on one connection. */
+async function yieldsFor(port: number, n: number): Promise<number> {
+  const sock = await connect(port);
+  const c = new Collector(sock);
+  const stat = async (): Promise<number> => {
+    const before = c.text().length;
+    sock.write('stats\r\n');
+    await c.until((x) => x.text().slice(before).includes('END\r\n'));
+    return Number(/STAT conn_yields (\d+)/.exec(c.text().slice(before))![1]);
+  };
+  const y0 = await stat();
+  const before = c.text().length;
+  sock.write('get nokey\r\n'.repeat(n));
+  await c.until((x) => count(x.text().slice(before), 'END\r\n') === n);
+  const y1 = await stat();
+  sock.destroy();
+  return y1 - y0;
+}
+
+describe('-R: requests per turn', () => {
+  it('counts a yield for each turn given up, as memcached does for pipelined gets', async () => {
+    const ours = await start('ours');
+    const got = [];
+    for (const n of [20, 21, 45, 100]) got.push(await yieldsFor(ours.port, n));
+    expect(got).toEqual([0, 1, 2, 4]);
+    const wide = await start('ours', ['-R', '1000']);
+    expect(await yieldsFor(wide.port, 100)).toBe(0);
+  });
+
+  it.runIf(referenceAvailable)('memcached counts the same for those gets', async () => {
+    const ref = await start('memcached');
+    const got = [];
+    for (const n of [20, 21, 45, 100]) got.push(await yieldsFor(ref.port, n));
+    expect(got).toEqual([0, 1, 2, 4]);
+  });
+
+  for (const [label, args, servedFirst] of [
+    ['with the default -R 20 a short request is served between turns of a long pipeline', [], true],
+    ['with -R 1000000 the long pipeline is handled whole first', ['-R', '1000000'], false],
+  ] as const) {
+    it(label, async () => {
+      const srv = await start('ours', [...args]);
+      const a = new Collector(await connect(srv.port));
+      const b = new Collector(await connect(srv.port));
+      const n = 4000;
+      a.socket.write('get nokey\r\n'.repeat(n));
+      // a's first replies show its pipeline is being worked on (or, with no limit, is done)
+      await a.until((x) => x.bytes > 0);
+      b.socket.write('version\r\n');
+      await b.until((x) => x.text().includes('VERSION'));
+      const aDone = count(a.text(), 'END\r\n');
+      expect(aDone < n).toBe(servedFirst);
+      await a.until((x) => count(x.text(), 'END\r\n') === n);
+      a.socket.destroy();
+      b.socket.destroy();
+    });
+  }
+});
