@@ -3,15 +3,18 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MMAP_THRESHOLD, tunedEnv, type Runtime } from '../src/cli/malloc-tuning.js';
-import { startDaemonProcess } from './support/daemon-process.js';
-import type { RunningServer } from './support/port-file-server.js';
+import { join } from 'node:path';
+import { MMAP_THRESHOLD, REEXEC_MARK, tunedEnv, type Runtime } from '../src/cli/malloc-tuning.js';
+import { REPO_ROOT, startDaemonProcess } from './support/daemon-process.js';
+import { startPortFileServer, type RunningServer } from './support/port-file-server.js';
 
 const linux = (env: NodeJS.ProcessEnv, over: Partial<Runtime> = {}): Runtime => ({
   platform: 'linux',
   env,
   canExec: true,
+  hasIpc: false,
   isGlibc: () => true,
+  isSecure: () => false,
   ...over,
 });
 
@@ -34,7 +37,7 @@ function ask(port: number, req: string): Promise<string> {
 
 describe('tunedEnv', () => {
   it('adds the threshold and keeps the rest of the environment', () => {
-    expect(tunedEnv(linux({ PATH: '/bin', A: 'x' }))).toEqual({ PATH: '/bin', A: 'x', MALLOC_MMAP_THRESHOLD_: String(MMAP_THRESHOLD) });
+    expect(tunedEnv(linux({ PATH: '/bin', A: 'x' }))).toEqual({ PATH: '/bin', A: 'x', MALLOC_MMAP_THRESHOLD_: String(MMAP_THRESHOLD), [REEXEC_MARK]: '1' });
   });
 
   it('leaves alone an environment that already tunes malloc, even with an empty value', () => {
@@ -42,7 +45,17 @@ describe('tunedEnv', () => {
     expect(tunedEnv(linux({ GLIBC_TUNABLES: '' }))).toBeNull();
   });
 
-  it('does nothing without execve, off Linux, or with another C library (asked last)', () => {
+  it('never re-executes twice: the re-executed process has the mark, whatever glibc kept', () => {
+    const once = tunedEnv(linux({ PATH: '/bin' }))!;
+    // secure mode strips the malloc variables at exec; the mark alone must stop a second exec
+    const stripped = { ...once };
+    delete stripped.MALLOC_MMAP_THRESHOLD_;
+    expect(tunedEnv(linux(stripped))).toBeNull();
+  });
+
+  it('does nothing in secure mode, with an IPC channel, without execve, off Linux, or with another C library', () => {
+    expect(tunedEnv(linux({}, { isSecure: () => true }))).toBeNull();
+    expect(tunedEnv(linux({}, { hasIpc: true }))).toBeNull();
     expect(tunedEnv(linux({}, { canExec: false }))).toBeNull();
     expect(tunedEnv(linux({}, { platform: 'darwin' }))).toBeNull();
     expect(tunedEnv(linux({}, { isGlibc: () => false }))).toBeNull();
@@ -73,6 +86,20 @@ describe.runIf(process.platform === 'linux')('the daemon process', () => {
     const cmdline = readFileSync(`/proc/${server.pid}/cmdline`, 'latin1').split('\0');
     expect(cmdline.slice(-7, -1)).toEqual(['-p', '-1', '-U', '0', '-l', '127.0.0.1']);
     expect(await ask(server.port, 'version\r\n')).toMatch(/^VERSION \S+\r\n$/);
+  });
+
+  it('keeps the node flags it was started with, and re-executes once', async () => {
+    server = await startPortFileServer({
+      name: 'memcached-ts',
+      command: process.execPath,
+      args: ['--stack-size=900', join(REPO_ROOT, 'bin', 'memcached-ts.js'), '-p', '-1', '-U', '0', '-l', '127.0.0.1'],
+      cwd: REPO_ROOT,
+    });
+    const cmdline = readFileSync(`/proc/${server.pid}/cmdline`, 'latin1').split('\0');
+    expect(cmdline[1]).toBe('--stack-size=900');
+    const env = environ(server.pid);
+    if (!preset) expect(env.get(REEXEC_MARK)).toBe(tunedHere ? '1' : undefined);
+    expect(await ask(server.port, 'version\r\n')).toMatch(/^VERSION /);
   });
 
   it('keeps glibc defaults when GLIBC_TUNABLES is set', async () => {

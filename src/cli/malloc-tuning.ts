@@ -13,28 +13,42 @@
 //
 // glibc reads the variable only when the process starts, so the daemon re-executes itself
 // with it set, through process.execve (Node 22.15+, 23.11+); the process id stays the same.
-// It leaves the environment alone when either variable that tunes malloc is already set
-// (GLIBC_TUNABLES, even empty, keeps glibc's defaults), when the C library is not glibc, and
-// on older Node versions, which have no execve and run with glibc's defaults.
+// It runs as started, with glibc's defaults:
+// - when MALLOC_MMAP_THRESHOLD_ or GLIBC_TUNABLES is already set (even empty: the operator's
+//   choice);
+// - when it is the re-executed process (MEMCACHED_TS_REEXEC is set), so it never loops;
+// - in secure mode (setuid, file capabilities), where glibc drops the malloc variables at exec;
+// - when it was started by fork() with an IPC channel, which would not survive the exec;
+// - when the C library is not glibc, or Node has no execve (Node 20);
+// - when the node binary is not executable: Node aborts if execve itself fails.
+
+import { accessSync, constants, readFileSync } from 'node:fs';
 
 /** The threshold set: the size of a connection's reply arena (src/protocol/output.ts). */
 export const MMAP_THRESHOLD = 64 * 1024;
+/** Set in the re-executed process, so it never re-executes again. */
+export const REEXEC_MARK = 'MEMCACHED_TS_REEXEC';
 
 export interface Runtime {
   readonly platform: string;
   readonly env: NodeJS.ProcessEnv;
   /** Whether process.execve exists. */
   readonly canExec: boolean;
-  /** Whether the C library is glibc (asked only when the rest allows a re-exec). */
+  /** Whether the process has an IPC channel to its parent (started by fork()). */
+  readonly hasIpc: boolean;
+  /** Whether the C library is glibc (this and isSecure are asked only when the rest allows a re-exec). */
   readonly isGlibc: () => boolean;
+  /** Whether the process runs in secure mode (AT_SECURE: setuid, setgid, file capabilities). */
+  readonly isSecure: () => boolean;
 }
 
 /** The environment to re-execute with, or null to run as started. */
 export function tunedEnv(rt: Runtime): NodeJS.ProcessEnv | null {
-  if (rt.platform !== 'linux' || !rt.canExec) return null;
-  if (rt.env.MALLOC_MMAP_THRESHOLD_ !== undefined || rt.env.GLIBC_TUNABLES !== undefined) return null;
-  if (!rt.isGlibc()) return null;
-  return { ...rt.env, MALLOC_MMAP_THRESHOLD_: String(MMAP_THRESHOLD) };
+  if (rt.platform !== 'linux' || !rt.canExec || rt.hasIpc) return null;
+  const env = rt.env;
+  if (env[REEXEC_MARK] !== undefined || env.MALLOC_MMAP_THRESHOLD_ !== undefined || env.GLIBC_TUNABLES !== undefined) return null;
+  if (!rt.isGlibc() || rt.isSecure()) return null;
+  return { ...env, MALLOC_MMAP_THRESHOLD_: String(MMAP_THRESHOLD), [REEXEC_MARK]: '1' };
 }
 
 function glibcRuntime(): boolean {
@@ -48,16 +62,39 @@ function glibcRuntime(): boolean {
   }
 }
 
+/** AT_SECURE from the auxiliary vector (pairs of 64-bit words on 64-bit Linux). */
+function secureMode(): boolean {
+  try {
+    const aux = readFileSync('/proc/self/auxv');
+    for (let i = 0; i + 16 <= aux.length; i += 16) {
+      const type = aux.readBigUInt64LE(i);
+      if (type === 0n) break;
+      if (type === 23n) return aux.readBigUInt64LE(i + 8) !== 0n;
+    }
+    return false;
+  } catch {
+    return true; // unknown: do not re-execute
+  }
+}
+
 type Execve = (file: string, args: string[], env: NodeJS.ProcessEnv) => never;
 
 /** Re-execute this process with malloc tuned, or return if it is not needed or not possible. */
 export function reexecWithMallocTuning(): void {
   const execve = (process as unknown as { execve?: Execve }).execve;
-  const env = tunedEnv({ platform: process.platform, env: process.env, canExec: typeof execve === 'function', isGlibc: glibcRuntime });
+  const env = tunedEnv({
+    platform: process.platform,
+    env: process.env,
+    canExec: typeof execve === 'function',
+    hasIpc: process.channel !== undefined,
+    isGlibc: glibcRuntime,
+    isSecure: secureMode,
+  });
   if (env === null || execve === undefined) return;
   try {
+    accessSync(process.execPath, constants.X_OK);
     execve.call(process, process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], env);
   } catch {
-    // the exec was refused: run as started, with glibc's defaults
+    // not executable, or refused before the exec (permission model): run as started
   }
 }
