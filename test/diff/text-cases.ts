@@ -210,6 +210,9 @@ def('get 400 keys (a line longer than 2048 bytes)', (k) =>
 );
 def('get and gets with no key', () => `get${CRLF}gets${CRLF}get ${CRLF}`);
 add('get with a 2100-byte key', 'default', [() => `get ${'x'.repeat(2100)}${CRLF}`, () => `gets ${'y'.repeat(2100)}${CRLF}`]);
+def('get: a NUL past the 23rd token ends the line', (k) =>
+  set(k('a'), 'x') + `get ${Array.from({ length: 23 }, (_, i) => k(`n${i}`)).join(' ')} ${k('z')}\0b ${k('a')}${CRLF}get ${k('a')}${CRLF}`,
+);
 def('get with extra spaces between keys', (k) => set(k('a'), 'x') + `get  ${k('a')}   ${k('a')} ${CRLF}`);
 add('gat and gats', 'default', [
   (k) => set(k('a'), 'x', 7) + set(k('b'), 'yy') + `gat 0 ${k('a')} ${k('zz')} ${k('b')}${CRLF}gats 1000 ${k('b')} ${k('a')}${CRLF}` +

@@ -44,7 +44,12 @@ export class Tokens {
       this.len[n] = e - s;
       n++;
     }
-    if (e < lineEnd) this.rest = e;
+    if (e < lineEnd) {
+      this.rest = e;
+      // the line stops at its first NUL even past the tokens, as memcached's C string does
+      const nul = buf.indexOf(0, e);
+      if (nul >= 0 && nul < lineEnd) lineEnd = nul;
+    }
     this.start[n] = e;
     this.len[n] = 0;
     this.ntokens = n + 1;
