@@ -77,6 +77,40 @@ describe('ReadBuffer: pooled buffers for large requests', () => {
     expect(seen[0] === bufA).toBe(true);
   });
 
+  it('a buffer that still holds the start of the next request is not given back', () => {
+    const seen: ArrayBufferLike[] = [];
+    const first = partialSet('x', MiB, 0).total;
+    const x = new ReadBuffer(4 * MiB);
+    // a large request arrives in part: x takes a pooled buffer for it
+    const whole = Buffer.concat([partialSet('x', MiB, first).chunk, Buffer.from('set y 0 0 5\r\nab')]);
+    x.feed(whole.subarray(0, 1000), () => 0, () => first);
+    // the rest arrives with the head of the next request: the first is consumed, the next
+    // one's bytes move to the front of the same buffer (it must stay x's)
+    let bufX: ArrayBufferLike | null = null;
+    const left = x.feed(whole.subarray(1000), (buf) => {
+      bufX = buf.buffer;
+      return first;
+    }, () => 0);
+    expect(left).toBe(whole.length - first);
+    expect(x.capacity).toBeGreaterThan(64 * 1024);
+    // another connection's large request now gets some other buffer
+    const y = new ReadBuffer(4 * MiB);
+    const reqY = partialSet('y', MiB, 500);
+    y.feed(reqY.chunk, () => 0, () => reqY.total);
+    y.feed(Buffer.alloc(0), (buf) => {
+      seen.push(buf.buffer);
+      return 0;
+    }, () => reqY.total);
+    expect(seen[0] === bufX).toBe(false);
+    // x still has the next request's head intact
+    let head = '';
+    x.feed(Buffer.alloc(0), (buf) => {
+      head = buf.toString('latin1');
+      return 0;
+    }, () => 0);
+    expect(head).toBe('set y 0 0 5\r\nab');
+  });
+
   it('small requests never touch the pool', () => {
     const rb = new ReadBuffer(4 * MiB);
     const req = partialSet('k', 100, 20);

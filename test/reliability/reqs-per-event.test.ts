@@ -5,10 +5,13 @@ import { startDaemonProcess } from '../support/daemon-process.js';
 import type { RunningServer } from '../support/port-file-server.js';
 import { referenceAvailable, startReferenceServer } from '../support/reference-server.js';
 import { Collector, connect } from './client.js';
+import { startCore, type CoreServer } from './core-server.js';
 
 const running: RunningServer[] = [];
+const cores: CoreServer[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.stop()));
+  await Promise.all(cores.splice(0).map((c) => c.close()));
 });
 
 async function start(which: 'ours' | 'memcached', args: string[] = []): Promise<RunningServer> {
@@ -55,23 +58,32 @@ describe('-R: requests per turn', () => {
     expect(got).toEqual([0, 1, 2, 4]);
   });
 
-  for (const [label, args, servedFirst] of [
-    ['with the default -R 20 a short request is served between turns of a long pipeline', [], true],
-    ['with -R 1000000 the long pipeline is handled whole first', ['-R', '1000000'], false],
+  // In process, so the order is the event loop's, not the scheduler's: the pipeline is
+  // written, the test waits one check phase (the server has read the pipeline in the poll
+  // phase before it and, with -R, handled its first turns), then another client asks how many
+  // gets were handled so far.
+  for (const [R, handledBefore] of [
+    [20, (n: number) => n < 4000],
+    [1_000_000, (n: number) => n === 4000],
   ] as const) {
-    it(label, async () => {
-      const srv = await start('ours', [...args]);
+    it(`-R ${R}: ${R === 20 ? 'another client is served between turns of a long pipeline' : 'the pipeline is handled whole first'}`, async () => {
+      const srv = await startCore({ reqsPerEvent: R });
+      cores.push(srv);
       const a = new Collector(await connect(srv.port));
       const b = new Collector(await connect(srv.port));
-      const n = 4000;
-      a.socket.write('get nokey\r\n'.repeat(n));
-      // a's first replies show its pipeline is being worked on (or, with no limit, is done)
-      await a.until((x) => x.bytes > 0);
-      b.socket.write('version\r\n');
-      await b.until((x) => x.text().includes('VERSION'));
-      const aDone = count(a.text(), 'END\r\n');
-      expect(aDone < n).toBe(servedFirst);
-      await a.until((x) => count(x.text(), 'END\r\n') === n);
+      // both connections are accepted and reading before the test starts
+      for (const c of [a, b]) {
+        c.socket.write('version\r\n');
+        await c.until((x) => x.text().includes('VERSION'));
+      }
+      a.socket.write('get nokey\r\n'.repeat(4000));
+      await new Promise((r) => setImmediate(r));
+      const before = b.text().length;
+      b.socket.write('stats\r\n');
+      await b.until((x) => x.text().slice(before).includes('END\r\n'));
+      const gets = Number(/STAT cmd_get (\d+)/.exec(b.text().slice(before))![1]);
+      expect(handledBefore(gets), `cmd_get ${gets} when the other client was served`).toBe(true);
+      await a.until((x) => count(x.text(), 'END\r\n') === 4000);
       a.socket.destroy();
       b.socket.destroy();
     });
