@@ -1,9 +1,9 @@
 // get/gets/gat/gats (and the ancient bget): VALUE lines for hits, END after the last key.
 // As memcached's process_get_command(): a key over 250 bytes turns the whole reply into
 // CLIENT_ERROR; gat/gats take the new exptime as the first argument.
-import { parseInt32 } from '../../cache/numbers.js';
-import { NONE } from '../../cache/item.js';
-import { writeDecimal } from '../../cache/numbers.js';
+import { parseInt32, writeDecimal } from '../../cache/numbers.js';
+import { NONE, type ItemId } from '../../cache/item.js';
+import type { Cache } from '../../cache/store.js';
 import { KEY_MAX_LENGTH, YIELD, type Handler } from './handler.js';
 import { R } from './replies.js';
 import type { TextSession } from './session.js';
@@ -50,8 +50,7 @@ function retrieve(s: TextSession, buf: Buffer, t: Tokens, next: number, withCas:
       while (e < lineEnd && buf[e] !== 0x20) e++;
       if (e - q > KEY_MAX_LENGTH) break;
       if (e > q) {
-        if (touch) cache.getAndTouch(buf, q, e - q, exptime);
-        else cache.get(buf, q, e - q);
+        lookup(cache, buf, q, e - q, touch, exptime);
       }
       q = e;
     }
@@ -61,7 +60,7 @@ function retrieve(s: TextSession, buf: Buffer, t: Tokens, next: number, withCas:
   for (; tok < last; tok++) {
     const q = t.start[tok]!;
     const e = q + t.len[tok]!;
-    const id = touch ? cache.getAndTouch(buf, q, e - q, exptime) : cache.get(buf, q, e - q);
+    const id = lookup(cache, buf, q, e - q, touch, exptime);
     if (id !== NONE && writeValue(s, id, e - q, withCas) && (tok + 1 < last || p < lineEnd)) {
       // a multi-get of many large values: let this batch be written first
       s.resumeAt = e - anchor;
@@ -73,7 +72,7 @@ function retrieve(s: TextSession, buf: Buffer, t: Tokens, next: number, withCas:
     if (p >= lineEnd) break;
     let e = p;
     while (e < lineEnd && buf[e] !== 0x20) e++;
-    const id = touch ? cache.getAndTouch(buf, p, e - p, exptime) : cache.get(buf, p, e - p);
+    const id = lookup(cache, buf, p, e - p, touch, exptime);
     if (id !== NONE && writeValue(s, id, e - p, withCas) && e < lineEnd) {
       s.resumeAt = e - anchor;
       return YIELD;
@@ -82,6 +81,11 @@ function retrieve(s: TextSession, buf: Buffer, t: Tokens, next: number, withCas:
   }
   out.raw(R.END);
   return next;
+}
+
+/** One key's live item (counted as memcached counts a get, or a gat that also touches it). */
+function lookup(cache: Cache, buf: Buffer, at: number, len: number, touch: boolean, exptime: number): ItemId {
+  return touch ? cache.getAndTouch(buf, at, len, exptime) : cache.get(buf, at, len);
 }
 
 /** Appends the VALUE line and data block of item `id`; says whether the reply arena is full. */
