@@ -47,8 +47,10 @@ export class Tokens {
     if (e < lineEnd) {
       this.rest = e;
       // the line stops at its first NUL even past the tokens, as memcached's C string does
-      const nul = buf.indexOf(0, e);
-      if (nul >= 0 && nul < lineEnd) lineEnd = nul;
+      // (searched within the line only: a search to the buffer's end would cover every later
+      // pipelined line again)
+      const nul = buf.subarray(e, lineEnd).indexOf(0);
+      if (nul >= 0) lineEnd = e + nul;
     }
     this.start[n] = e;
     this.len[n] = 0;
