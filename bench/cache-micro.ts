@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../src/cache/clock.js';
 import { NONE } from '../src/cache/item.js';
-import { Outcome, StoreMode } from '../src/cache/store.js';
+import { OpStatus, Outcome, StoreRequest } from '../src/cache/api.js';
 import { defaultConfig } from '../src/config/config.js';
 import { createCache } from '../src/daemon.js';
 import { Keyspace } from './lib/keyspace.js';
@@ -51,9 +51,20 @@ for (let k = 0; k < keys; k++) {
   flags[k] = ks.flags(k);
 }
 
+// one request and status object reused by every set, as a protocol session reuses its own
+const req = new StoreRequest();
+const st = new OpStatus();
+req.key = kb;
+req.value = pool;
+req.vLen = valueSize;
+
 function setKey(k: number): void {
   const o = ko[k]!;
-  const r = cache.store(StoreMode.Set, kb, o, ko[k + 1]! - o, flags[k]!, 0, pool, vOff[k]!, valueSize, 0);
+  req.kOff = o;
+  req.kLen = ko[k + 1]! - o;
+  req.flags = flags[k]!;
+  req.vOff = vOff[k]!;
+  const r = cache.store(req, st);
   if (r !== Outcome.Stored) throw new Error(`set of key ${k} failed: outcome ${r}`);
 }
 

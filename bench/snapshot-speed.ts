@@ -10,7 +10,8 @@ import path from 'node:path';
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { systemClock } from '../src/cache/clock.js';
-import { Cache, StoreMode } from '../src/cache/store.js';
+import { OpStatus, StoreRequest } from '../src/cache/api.js';
+import { Cache } from '../src/cache/cache.js';
 import { defaultConfig, MB } from '../src/config/config.js';
 import { startDaemon } from '../src/daemon.js';
 import { silentLogger } from '../src/log.js';
@@ -34,7 +35,7 @@ function fill(cache: Cache, n: number, size: (i: number) => number): number {
   for (let i = 0; i < n; i++) {
     const k = Buffer.from(`key:${i}`);
     const len = size(i);
-    cache.store(StoreMode.Set, k, 0, k.length, i, i % 2 ? 0 : 86400, val, 0, len, 0);
+    setValue(cache, k, i, i % 2 ? 0 : 86400, val, len);
     bytes += len;
   }
   return bytes;
@@ -164,7 +165,7 @@ async function underLoad(gib: number, dir: string, runs: number): Promise<void> 
   while (bytes < target) {
     const k = Buffer.from(`key:${n}`);
     const len = 100 + ((n * 7919) % 1900);
-    d.cache.store(StoreMode.Set, k, 0, k.length, 0, 0, val, 0, len, 0);
+    setValue(d.cache, k, 0, 0, val, len);
     bytes += len;
     n++;
   }
@@ -249,7 +250,7 @@ async function main(): Promise<void> {
     while (bytes < gib * 1024 * MB) {
       const len = 100 + ((n * 7919) % 1900);
       const k = Buffer.from(`key:${n}`);
-      big.store(StoreMode.Set, k, 0, k.length, 0, 0, val, 0, len, 0);
+      setValue(big, k, 0, 0, val, len);
       bytes += len;
       n++;
     }
@@ -271,4 +272,18 @@ if (isMainThread) {
 } else {
   const { port, conns, keys } = workerData as { port: number; conns: number; keys: number };
   void loadWorker(port, conns, keys);
+}
+
+const setReq = new StoreRequest();
+const setStatus = new OpStatus();
+
+/** A plain set of `len` bytes of `val` under key `k`. */
+function setValue(cache: Cache, k: Buffer, flags: number, exptime: number, val: Buffer, len: number): void {
+  setReq.key = k;
+  setReq.kLen = k.length;
+  setReq.flags = flags;
+  setReq.exptime = exptime;
+  setReq.value = val;
+  setReq.vLen = len;
+  cache.store(setReq, setStatus);
 }

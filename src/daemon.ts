@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { systemClock, type Clock } from './cache/clock.js';
 import { SlabAutomover } from './cache/automove.js';
 import { LruCrawler } from './cache/crawler.js';
-import { Cache } from './cache/store.js';
+import { Cache } from './cache/cache.js';
 import type { Config } from './config/config.js';
 import { stderrLogger, type Logger } from './log.js';
 import { MemoryReturn } from './server/memory-return.js';

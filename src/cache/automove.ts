@@ -7,7 +7,7 @@
 // its memory to the sizes in use instead of starving them.
 import { NONE } from './item.js';
 import { MoveResult } from './page-mover.js';
-import type { Cache } from './store.js';
+import type { Cache } from './cache.js';
 
 const MIN_PAGES_FOR_SOURCE = 2;
 const MIN_PAGES_FOR_RECLAIM = 2.5;

@@ -2,8 +2,8 @@
 // of a millisecond so the event loop keeps serving requests (memcached's crawler.c does this on
 // a thread).
 import { performance } from 'node:perf_hooks';
-import { NONE, type ItemId } from './item.js';
-import type { Cache } from './store.js';
+import type { Cache } from './cache.js';
+import { F_META, HEADER_BYTES, IF_FETCHED, IF_LINKED, NONE, OFF_MASK, PAGE_SHIFT, type ItemId } from './item.js';
 
 export interface CrawlerOptions {
   /** Longest a slice may run before yielding to the event loop, in milliseconds. */
@@ -95,8 +95,8 @@ export class LruCrawler {
       if (verify) {
         verify = false;
         const moved =
-          !cache.isLinkedItemOfClass(id, cls) ||
-          cache.itemHash(id) !== this.#cursorHash ||
+          !isLinkedItemOfClass(cache, id, cls) ||
+          cache.items.hash(id) !== this.#cursorHash ||
           cache.itemCas(id) !== this.#cursorCas ||
           (lru.head[cls] === id && !this.#cursorWasHead);
         if (moved) {
@@ -121,14 +121,14 @@ export class LruCrawler {
         }
       }
       const prev = lru.prevOf(id);
-      if (cache.crawlItem(id, now)) this.#passReclaimed++;
+      if (crawlItem(cache, id, now)) this.#passReclaimed++;
       this.checkedByClass[cls]!++;
       cache.classStats[cls]!.crawler_items_checked++;
       checked++;
       this.#cursor = prev;
     }
     if (this.#cursor !== NONE) {
-      this.#cursorHash = cache.itemHash(this.#cursor);
+      this.#cursorHash = cache.items.hash(this.#cursor);
       this.#cursorCas = cache.itemCas(this.#cursor);
       this.#cursorWasHead = lru.head[this.#cls] === this.#cursor;
     }
@@ -207,4 +207,43 @@ export class LruCrawler {
     this.#timeout = null;
     this.#immediate = null;
   }
+}
+
+/**
+ * True when `id` is a linked item of class `cls`: the index holds it under its own key. The
+ * crawler checks a cursor it kept across event-loop turns this way, because the item may
+ * have been freed, or its chunk reused, in between.
+ */
+function isLinkedItemOfClass(cache: Cache, id: ItemId, cls: number): boolean {
+  const mem = cache.items;
+  const page = mem.pages[id >>> PAGE_SHIFT];
+  if (page === undefined) return false;
+  const meta = mem.u32(id, F_META);
+  if ((meta >>> 16 & IF_LINKED) === 0 || (meta >>> 8 & 0xff) !== cls) return false;
+  const klen = meta & 0xff;
+  const at = ((id & OFF_MASK) << 3) + HEADER_BYTES;
+  if (klen === 0 || at + klen > page.length) return false;
+  return cache.table.find(page, at, klen, mem.hash(id)) === id;
+}
+
+/**
+ * The crawler's look at one linked item, as memcached's crawler_expired_eval(): an expired
+ * or flushed item is unlinked and counted in crawler_reclaimed, and in expired_unfetched
+ * when it expired without ever being read. Returns true when the item was freed. Expiry is
+ * not a change the change listener hears of.
+ */
+function crawlItem(cache: Cache, id: ItemId, now: number): boolean {
+  const stats = cache.stats;
+  stats.crawler_items_checked++;
+  const flushed = cache.expiry.isFlushed(id, now);
+  if (!flushed && !cache.expiry.isExpired(id, now)) return false;
+  const cs = cache.classStats[cache.items.slabClass(id)]!;
+  if (!flushed && (cache.items.iflags(id) & IF_FETCHED) === 0) {
+    stats.expired_unfetched++;
+    cs.expired_unfetched++;
+  }
+  stats.crawler_reclaimed++;
+  cs.crawler_reclaimed++;
+  cache.links.unlink(id);
+  return true;
 }

@@ -3,8 +3,11 @@
 // class when there are any ("rescues") and are dropped otherwise ("evictions_nomem"), then the
 // page is carved for the new class. Done in one synchronous step: a page holds at most a few
 // thousand items, each a copy of under a page's worth of bytes.
-import { F_META, F_NCHUNKS, HEADER_BYTES, IF_LINKED, NONE, OFF_MASK, PAGE_SHIFT, makeId, type ItemId } from './item.js';
-import type { Cache } from './store.js';
+import { copyBytes } from './bytes.js';
+import { F_HASH, F_META, F_NBYTES, F_NCHUNKS, HEADER_BYTES, IF_LINKED, NONE, OFF_MASK, PAGE_SHIFT, makeId, type ItemId } from './item.js';
+import type { ItemMemory } from './item-memory.js';
+import type { Linkage } from './linkage.js';
+import type { Slabs } from './slabs.js';
 
 export const MoveResult = { Ok: 0, NoSpare: 1, Busy: 2, BadClass: 3, Same: 4 } as const;
 export type MoveResult = (typeof MoveResult)[keyof typeof MoveResult];
@@ -19,17 +22,33 @@ export class MoveStats {
 
 export class PageMover {
   readonly stats = new MoveStats();
-  readonly #cache: Cache;
+  readonly #slabs: Slabs;
+  readonly #mem: ItemMemory;
+  readonly #links: Linkage;
   /** Round-robin position for `slabs reassign -1 <dst>`, as slabs_reassign_pick_any(). */
   #pick = 0;
+  /** Snapshot writers walking the pages right now; pages do not change class meanwhile. */
+  #pins = 0;
 
-  constructor(cache: Cache) {
-    this.#cache = cache;
+  constructor(slabs: Slabs, mem: ItemMemory, links: Linkage) {
+    this.#slabs = slabs;
+    this.#mem = mem;
+    this.#links = links;
+  }
+
+  pin(): void {
+    this.#pins++;
+  }
+  unpin(): void {
+    this.#pins--;
+  }
+  get pinned(): boolean {
+    return this.#pins > 0;
   }
 
   /** A class other than dst with a page to spare, in turn; -1 when none has. */
   pickSource(dst: number): number {
-    const slabs = this.#cache.slabs;
+    const slabs = this.#slabs;
     const n = slabs.geometry.sizes.length - 1;
     for (let tries = n; tries > 0; tries--) {
       this.#pick = this.#pick >= n ? 1 : this.#pick + 1;
@@ -40,8 +59,7 @@ export class PageMover {
 
   /** Move one page of class `src` (-1: any class with a spare page) to class `dst`. */
   move(src: number, dst: number): MoveResult {
-    const cache = this.#cache;
-    const slabs = cache.slabs;
+    const slabs = this.#slabs;
     const classes = slabs.geometry.sizes.length;
     if (src === dst) return MoveResult.Same;
     if (src === -1) src = this.pickSource(dst);
@@ -49,7 +67,7 @@ export class PageMover {
     // here) and destination
     if (src < 0 || src >= classes || dst < 0 || dst >= classes) return MoveResult.BadClass;
     if (slabs.classPages[src]! < 2) return MoveResult.NoSpare;
-    if (cache.pagesPinned) return MoveResult.Busy;
+    if (this.#pins > 0) return MoveResult.Busy;
     const page = slabs.firstPageOf(src);
     const carved = slabs.carvedChunks(page, src);
     slabs.stopCarving(page, src);
@@ -65,8 +83,7 @@ export class PageMover {
 
   /** Items of a class below the largest: one chunk each, whole in the page. */
   #empty(page: number, cls: number, carved: number): void {
-    const cache = this.#cache;
-    const slabs = cache.slabs;
+    const slabs = this.#slabs;
     const size = slabs.chunkSize(cls);
     const p32 = slabs.pages32[page]!;
     // free chunks elsewhere in the class take the items until there are none left; after
@@ -78,11 +95,11 @@ export class PageMover {
       const id: ItemId = makeId(page, off);
       const to = spare ? slabs.allocFree(cls) : NONE;
       if (to !== NONE) {
-        cache.relocateItem(id, to, cls);
+        this.#relocate(id, to, cls);
         this.stats.slab_reassign_rescues++;
       } else {
         spare = false;
-        cache.unlink(id);
+        this.#links.unlink(id);
         this.stats.slab_reassign_evictions_nomem++;
       }
     }
@@ -90,20 +107,18 @@ export class PageMover {
 
   /** The largest class holds chained items whose chunks may lie in any of its pages. */
   #emptyLargest(page: number, cls: number): void {
-    const cache = this.#cache;
     const doomed: ItemId[] = [];
-    for (const id of cache.itemsOfClass(cls)) {
+    for (const id of this.#links.itemsOfClass(cls)) {
       if (id >>> PAGE_SHIFT === page || this.#chainTouches(id, page)) doomed.push(id);
     }
     for (const id of doomed) {
-      cache.unlink(id);
+      this.#links.unlink(id);
       this.stats.slab_reassign_evictions_nomem++;
     }
   }
 
   #chainTouches(id: ItemId, page: number): boolean {
-    const cache = this.#cache;
-    const slabs = cache.slabs;
+    const slabs = this.#slabs;
     const p32 = slabs.pages32[id >>> PAGE_SHIFT]!;
     const o = (id & OFF_MASK) << 1;
     // the continuation count, not the CHAINED flag: a stored item's flags start clear
@@ -114,5 +129,22 @@ export class PageMover {
     const head = slabs.pages[id >>> PAGE_SHIFT]!;
     for (let k = 0; k < n; k++) if (head.readUInt32LE(at + 4 * k) >>> PAGE_SHIFT === page) return true;
     return false;
+  }
+
+  /**
+   * Move unchained item `id` of class `cls` into the free chunk `to` of the same class (its
+   * page is being emptied): its bytes, its place in the hash chain and in the LRU move, and
+   * CAS, times and flags stay as they are. The old chunk goes on no free list.
+   */
+  #relocate(id: ItemId, to: ItemId, cls: number): void {
+    const mem = this.#mem;
+    this.#links.unlinks++;
+    const p32 = mem.pages32[id >>> PAGE_SHIFT]!;
+    const o = (id & OFF_MASK) << 1;
+    const bytes = HEADER_BYTES + (p32[o + F_META]! & 0xff) + p32[o + F_NBYTES]!;
+    copyBytes(mem.pages[id >>> PAGE_SHIFT]!, o << 2, bytes, mem.pages[to >>> PAGE_SHIFT]!, (to & OFF_MASK) << 3);
+    this.#links.table.replace(id, to, p32[o + F_HASH]!);
+    this.#links.lru.replace(id, to, cls);
+    this.#slabs.dropChunk(id, cls);
   }
 }

@@ -6,7 +6,9 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { hashKey } from '../cache/hash.js';
 import { HEADER_BYTES as ITEM_HEADER_BYTES, memcachedItemSize } from '../cache/item.js';
-import { Outcome, type Cache } from '../cache/store.js';
+import type { Cache } from '../cache/cache.js';
+import { Outcome } from '../cache/outcome.js';
+import { RestoreRecord } from '../cache/restore.js';
 import type { Logger } from '../log.js';
 import {
   BLOCK_HEADER_BYTES,
@@ -189,12 +191,9 @@ export function loadSnapshot(cache: Cache, file: string, opts: LoadOptions = {})
       loadVerified(cache, fd, p1, 'newer', cutoff, result, log, file, size);
       loadVerified(cache, fd, p1, 'at', cutoff, result, log, file, size);
     }
-    cache.orderLruByTime();
+    cache.restorer.orderLruByTime();
     cache.raiseCasCounter(Math.max(p1.header.casCounter, p1.end?.casCounter ?? 0));
-    if (p1.header.oldestLive > cache.oldestLive) {
-      cache.oldestLive = p1.header.oldestLive;
-      cache.oldestCas = p1.header.oldestCas;
-    }
+    cache.restoreFlush(p1.header.oldestLive, p1.header.oldestCas);
     fs.closeSync(fd);
     fd = -1;
     const secs = ((performance.now() - t0) / 1000).toFixed(2);
@@ -418,6 +417,8 @@ function loadVerified(
   size: number,
 ): void {
   const now = cache.clock.now();
+  const restorer = cache.restorer;
+  const rec = new RestoreRecord();
   const bh = Buffer.alloc(BLOCK_HEADER_BYTES);
   let payload = Buffer.allocUnsafe(Math.max(p1.header.blockTarget, 1 << 16) + 64 * 1024);
   let off = HEADER_BYTES;
@@ -461,7 +462,20 @@ function loadVerified(
       const hash = hashKey(body, kOff, klen);
       const absent = seen !== null && seen.firstSight(hash);
       const before = cache.stats.curr_items;
-      const o = cache.restoreItem(body, kOff, klen, body, kOff + klen, vlen, flags, exptime, cas, atime, iflags, hash, absent);
+      rec.key = body;
+      rec.kOff = kOff;
+      rec.kLen = klen;
+      rec.value = body;
+      rec.vOff = kOff + klen;
+      rec.vLen = vlen;
+      rec.flags = flags;
+      rec.exptime = exptime;
+      rec.cas = cas;
+      rec.time = atime;
+      rec.iflags = iflags;
+      rec.hash = hash;
+      rec.absent = absent;
+      const o = restorer.restore(rec);
       if (o === Outcome.Stored) {
         // a repeated key replaced its earlier record: count items, not records
         if (cache.stats.curr_items > before) result.items++;

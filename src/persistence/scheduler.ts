@@ -1,6 +1,6 @@
 // When snapshots happen: one load at start, one write every --snapshot-interval seconds
 // (never two at once), one final write at graceful stop; plus the snapshot_* stats lines.
-import type { Cache } from '../cache/store.js';
+import type { Cache } from '../cache/cache.js';
 import type { Logger } from '../log.js';
 import { loadSnapshot, removeStaleTemps, type LoadResult } from './loader.js';
 import type { SnapshotFs } from './snapshot-fs.js';

@@ -21,8 +21,8 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { makeId } from '../cache/item.js';
-import type { Cache } from '../cache/store.js';
+import type { Cache } from '../cache/cache.js';
+import { F_HASH, F_META, HEADER_BYTES as ITEM_HEADER_BYTES, IF_LINKED, makeId, OFF_MASK, PAGE_SHIFT, type ItemId } from '../cache/item.js';
 import {
   BLOCK_HEADER_BYTES,
   BLOCK_MAGIC,
@@ -76,12 +76,12 @@ export async function writeSnapshot(cache: Cache, file: string, opts: WriteOptio
     handle = await sfs.create(tmp);
     created = true;
     // the scan keeps a (page, chunk) cursor across yields: no page may change class meanwhile
-    cache.pinPages();
+    cache.mover.pin();
     let r: Awaited<ReturnType<typeof writeBody>>;
     try {
       r = await writeBody(cache, handle, opts);
     } finally {
-      cache.unpinPages();
+      cache.mover.unpin();
     }
     await handle.sync();
     const h = handle;
@@ -211,7 +211,7 @@ async function writeBody(
       }
       if ((++checked & CLOCK_MASK) === 0 && performance.now() - start > sliceMs) break;
       const id = makeId(p, k * size);
-      if (!cache.isLinkedItem(id, trust && k < carved) || cache.isExpired(id, now) || cache.isFlushed(id, now)) {
+      if (!isLinkedItem(cache, id, trust && k < carved) || cache.isExpired(id, now) || cache.isFlushed(id, now)) {
         k++;
         continue;
       }
@@ -280,4 +280,23 @@ async function writeBody(
   await out.write(end, 0, end.length);
   fileBytes += end.length;
   return { items, itemBytes, fileBytes, slices, maxSliceMs };
+}
+
+/**
+ * True when `id` is the head chunk of an item that is linked right now. The writer scans slab
+ * pages chunk by chunk, where free chunks, chained continuation chunks and never-carved
+ * memory can hold any bytes; only the hash table can say a chunk is live.
+ */
+function isLinkedItem(cache: Cache, id: ItemId, trustFlag: boolean): boolean {
+  const p32 = cache.items.pages32[id >>> PAGE_SHIFT];
+  if (p32 === undefined) return false;
+  const o = (id & OFF_MASK) << 1;
+  const meta = p32[o + F_META]!;
+  const klen = meta & 0xff;
+  if (((meta >>> 16) & IF_LINKED) === 0 || klen === 0) return false;
+  // a carved chunk of a class below the largest is only ever a whole item or a freed chunk
+  // (free() zeroes F_META), so the flag is proof; the caller says when that holds
+  if (trustFlag) return true;
+  if ((o << 2) + ITEM_HEADER_BYTES + klen > cache.slabs.pageSize) return false;
+  return cache.table.find(cache.items.pages[id >>> PAGE_SHIFT]!, (o << 2) + ITEM_HEADER_BYTES, klen, p32[o + F_HASH]!) === id;
 }

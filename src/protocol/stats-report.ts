@@ -1,7 +1,7 @@
 // The `stats` groups as (name, value) lists, with memcached 1.6.18's names and order, shared
 // by the text and binary encodings.
 import { NONE } from '../cache/item.js';
-import type { Cache } from '../cache/store.js';
+import type { CacheApi as Cache } from '../cache/api.js';
 import type { Config } from '../config/config.js';
 import { VERSION } from '../version.js';
 import type { ServerInfo } from './types.js';
@@ -77,14 +77,14 @@ export function generalStats(cache: Cache, config: Config, server: ServerInfo): 
     ['hash_power_level', String(cache.table.power)],
     ['hash_bytes', String(cache.table.bytes)],
     ['hash_is_expanding', '0'],
-    ['slab_reassign_rescues', String(cache.mover.stats.slab_reassign_rescues)],
-    ['slab_reassign_chunk_rescues', String(cache.mover.stats.slab_reassign_chunk_rescues)],
-    ['slab_reassign_evictions_nomem', String(cache.mover.stats.slab_reassign_evictions_nomem)],
+    ['slab_reassign_rescues', String(cache.moveStats.slab_reassign_rescues)],
+    ['slab_reassign_chunk_rescues', String(cache.moveStats.slab_reassign_chunk_rescues)],
+    ['slab_reassign_evictions_nomem', String(cache.moveStats.slab_reassign_evictions_nomem)],
     ['slab_reassign_inline_reclaim', '0'],
     ['slab_reassign_busy_items', '0'],
     ['slab_reassign_busy_deletes', '0'],
     ['slab_reassign_running', '0'],
-    ['slabs_moved', String(cache.mover.stats.slabs_moved)],
+    ['slabs_moved', String(cache.moveStats.slabs_moved)],
     ['lru_crawler_running', '0'],
     ['lru_crawler_starts', String(s.crawler_starts)],
     ['lru_maintainer_juggles', '0'],

@@ -1,6 +1,6 @@
 // What every protocol encoding shares: the session contract the server drives, and the
 // view of the server a protocol may read (for stats) or act on (shutdown, verbosity).
-import type { Cache } from '../cache/store.js';
+import type { CacheApi } from '../cache/api.js';
 import type { Config } from '../config/config.js';
 import type { Output } from './output.js';
 
@@ -53,7 +53,7 @@ export interface ServerInfo {
 
 /** Per-connection state a protocol session works with. */
 export interface SessionContext {
-  readonly cache: Cache;
+  readonly cache: CacheApi;
   readonly config: Config;
   readonly server: ServerInfo;
   readonly out: Output;

@@ -3,7 +3,7 @@
 import net from 'node:net';
 import fs from 'node:fs';
 import { createTlsServer } from './tls.js';
-import type { Cache } from '../cache/store.js';
+import type { CacheApi } from '../cache/api.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
 import { TextSession } from '../protocol/text/session.js';
@@ -32,7 +32,7 @@ export function openListenWarning(cfg: Config): string | null {
 }
 
 export class ServerCore {
-  readonly cache: Cache;
+  readonly cache: CacheApi;
   readonly config: Config;
   readonly log: Logger;
   readonly hooks: ServerHooks;
@@ -54,7 +54,7 @@ export class ServerCore {
   #nextId = 0;
   #idleTimer: NodeJS.Timeout | null = null;
 
-  constructor(cache: Cache, config: Config, log: Logger, hooks: ServerHooks) {
+  constructor(cache: CacheApi, config: Config, log: Logger, hooks: ServerHooks) {
     this.cache = cache;
     this.config = config;
     this.log = log;

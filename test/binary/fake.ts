@@ -1,7 +1,7 @@
 // Test helpers: a binary session in-process over a Cache with a manual clock and a fake
 // SessionContext, fed the way the connection feeds it (unconsumed bytes carried over).
 import { ManualClock } from '../../src/cache/clock.js';
-import type { Cache } from '../../src/cache/store.js';
+import type { Cache } from '../../src/cache/cache.js';
 import type { Config } from '../../src/config/config.js';
 import { BinarySession } from '../../src/protocol/binary/session.js';
 import { fakeContext, Feeder, makeCache, makeConfig } from '../helpers/fakes.js';

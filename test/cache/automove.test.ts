@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { SlabAutomover, type AutomoveSettings } from '../../src/cache/automove.js';
 import { ManualClock } from '../../src/cache/clock.js';
 import { NONE } from '../../src/cache/item.js';
-import { Cache, Outcome, StoreMode } from '../../src/cache/store.js';
+import { Outcome } from '../../src/cache/api.js';
+import { Cache } from '../../src/cache/cache.js';
+import { storeValue } from '../support/cache-ops.js';
 import { cacheOptions as opts } from '../helpers/fakes.js';
 
 const MB = 1024 * 1024;
@@ -12,7 +14,7 @@ const MB = 1024 * 1024;
 function set(c: Cache, key: string, size: number): number {
   const k = Buffer.from(key);
   const v = Buffer.alloc(size, 0x61);
-  return c.store(StoreMode.Set, k, 0, k.length, 0, 0, v, 0, size, 0);
+  return storeValue(c, k, v, { vLen: size });
 }
 const classOf = (c: Cache, key: string): number => c.itemClass(c.find(Buffer.from(key), 0, key.length));
 

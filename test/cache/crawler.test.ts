@@ -5,7 +5,8 @@ import { ManualClock } from '../../src/cache/clock.js';
 import { LruCrawler } from '../../src/cache/crawler.js';
 import { NONE } from '../../src/cache/item.js';
 import { cacheOptions } from '../helpers/fakes.js';
-import { Cache, StoreMode } from '../../src/cache/store.js';
+import { Cache } from '../../src/cache/cache.js';
+import { storeValue } from '../support/cache-ops.js';
 
 const MB = 1024 * 1024;
 const opts = cacheOptions;
@@ -14,7 +15,7 @@ const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 function set(c: Cache, key: string, size: number, exptime = 0): void {
   const k = b(key);
   const v = Buffer.alloc(size, 0x61);
-  c.store(StoreMode.Set, k, 0, k.length, 0, exptime, v, 0, v.length, 0);
+  storeValue(c, k, v, { exptime });
 }
 function has(c: Cache, key: string): boolean {
   const k = b(key);

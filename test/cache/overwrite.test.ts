@@ -4,16 +4,16 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/cache/clock.js';
 import { IF_ACTIVE, IF_FETCHED, NONE } from '../../src/cache/item.js';
-import { Cache, Outcome, StoreMode } from '../../src/cache/store.js';
+import { Outcome, StoreMode } from '../../src/cache/api.js';
+import { Cache } from '../../src/cache/cache.js';
+import { lastStatus, storeValue } from '../support/cache-ops.js';
 import { cacheOptions as opts } from '../helpers/fakes.js';
 
 const MB = 1024 * 1024;
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
 function set(c: Cache, key: string, value: string, flags = 0, exptime = 0, mode: StoreMode = StoreMode.Set, cas = 0): number {
-  const k = b(key);
-  const v = b(value);
-  return c.store(mode, k, 0, k.length, flags, exptime, v, 0, v.length, cas);
+  return storeValue(c, key, value, { mode, flags, exptime, cas });
 }
 const idOf = (c: Cache, key: string): number => c.find(b(key), 0, key.length);
 function value(c: Cache, key: string): string | null {
@@ -52,7 +52,7 @@ describe('set over an item of the same slab class', () => {
     expect(c.itemFlags(id)).toBe(0);
     expect(c.itemExptime(id)).toBe(0);
     expect(c.itemCas(id)).toBeGreaterThan(cas);
-    expect(c.lastCas).toBe(c.itemCas(id));
+    expect(lastStatus.cas).toBe(c.itemCas(id));
     expect(c.itemTime(id)).toBe(clock.now());
     const after = accounting(c, cls);
     // bytes and requested: one more value byte, less the 4 memcached counts for non-zero flags

@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/cache/clock.js';
 import { NONE } from '../../src/cache/item.js';
 import { MoveResult } from '../../src/cache/page-mover.js';
-import { Cache, Outcome, StoreMode } from '../../src/cache/store.js';
+import { Outcome } from '../../src/cache/api.js';
+import { Cache } from '../../src/cache/cache.js';
+import { storeValue } from '../support/cache-ops.js';
 import { cacheOptions as opts } from '../helpers/fakes.js';
 
 const MB = 1024 * 1024;
@@ -14,7 +16,7 @@ const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 function set(c: Cache, key: string, value: string): number {
   const k = b(key);
   const v = b(value);
-  return c.store(StoreMode.Set, k, 0, k.length, 0, 0, v, 0, v.length, 0);
+  return storeValue(c, k, v);
 }
 function value(c: Cache, key: string): string | null {
   const id = c.find(b(key), 0, key.length);
@@ -35,7 +37,7 @@ function checkAccounting(c: Cache): void {
     let chunks = 0;
     for (const id of c.itemsOfClass(cls)) {
       linked++;
-      chunks += 1 + (id !== NONE ? c.itemChunkCount(id) : 0);
+      chunks += 1 + (id !== NONE ? c.items.chunkCount(id) : 0);
     }
     items += linked;
     expect(c.lru.size[cls], `class ${cls} LRU`).toBe(linked);
@@ -135,7 +137,7 @@ describe('page mover', () => {
     const big = 'B'.repeat(700 * 1024);
     set(c, 'B', big); // head in page 1, continuation in page 0
     const id = c.find(b('B'), 0, 1);
-    expect([id >>> 17, c.itemChunkCount(id)]).toEqual([1, 1]);
+    expect([id >>> 17, c.items.chunkCount(id)]).toEqual([1, 1]);
     expect(c.mover.move(largest, 1)).toBe(MoveResult.Ok); // moves page 0
     expect(value(c, 'B')).toBeNull();
     expect(value(c, 's1')).toBeNull();
@@ -161,9 +163,9 @@ describe('page mover', () => {
     expect(c.mover.move(cls, 3)).toBe(MoveResult.NoSpare); // one page only
     expect(c.mover.move(-1, 3)).toBe(MoveResult.BadClass); // no class has a spare page
     for (let i = 0; i < 20000; i++) set(c, `k${i}`, 'x');
-    c.pinPages();
+    c.mover.pin();
     expect(c.mover.move(cls, 3)).toBe(MoveResult.Busy);
-    c.unpinPages();
+    c.mover.unpin();
     expect(c.mover.move(-1, 3)).toBe(MoveResult.Ok);
     expect(c.mover.stats.slabs_moved).toBe(1);
     checkAccounting(c);

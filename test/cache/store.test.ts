@@ -4,16 +4,16 @@ import { ManualClock } from '../../src/cache/clock.js';
 import { NONE } from '../../src/cache/item.js';
 import { computeSlabClasses } from '../../src/cache/slabs.js';
 import { cacheOptions } from '../helpers/fakes.js';
-import { Cache, Outcome, StoreMode } from '../../src/cache/store.js';
+import { ArithRequest, OpStatus, Outcome, StoreMode } from '../../src/cache/api.js';
+import { Cache } from '../../src/cache/cache.js';
+import { storeValue } from '../support/cache-ops.js';
 
 const MB = 1024 * 1024;
 const opts = cacheOptions;
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
 function set(c: Cache, key: string, value: Buffer | string, mode: StoreMode = StoreMode.Set, exptime = 0): number {
-  const k = b(key);
-  const v = typeof value === 'string' ? b(value) : value;
-  return c.store(mode, k, 0, k.length, 0, exptime, v, 0, v.length, 0);
+  return storeValue(c, key, value, { mode, exptime });
 }
 function get(c: Cache, key: string): Buffer | null {
   const k = b(key);
@@ -130,7 +130,11 @@ describe('cache', () => {
     set(c, 'a', '1');
     const k = b('a');
     const first = c.itemCas(c.find(k, 0, 1));
-    c.incrDecr(k, 0, 1, true, 1n);
+    const r = new ArithRequest();
+    r.key = k;
+    r.keyLen = 1;
+    r.delta = 1n;
+    expect(c.incrDecr(r, new OpStatus())).toBe(Outcome.Stored);
     expect(c.itemCas(c.find(k, 0, 1))).toBeGreaterThan(first);
     const off = new Cache(opts({ useCas: false }), new ManualClock());
     set(off, 'a', '1');

@@ -1,7 +1,7 @@
 // Shared in-process test doubles: a stub server view, a session context over a real Cache,
 // and a feeder that drives any protocol session through the server's own ReadBuffer.
 import { ManualClock } from '../../src/cache/clock.js';
-import type { Cache, CacheOptions } from '../../src/cache/store.js';
+import type { Cache, CacheOptions } from '../../src/cache/cache.js';
 import { defaultConfig, type Config } from '../../src/config/config.js';
 import { createCache } from '../../src/daemon.js';
 import { Output } from '../../src/protocol/output.js';

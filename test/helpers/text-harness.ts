@@ -1,7 +1,7 @@
 // An in-process text-protocol session over a real Cache with a manual clock, fed through the
 // same ReadBuffer the server uses, so tests can cut the input anywhere.
 import { ManualClock } from '../../src/cache/clock.js';
-import type { Cache } from '../../src/cache/store.js';
+import type { Cache } from '../../src/cache/cache.js';
 import type { Config } from '../../src/config/config.js';
 import { TextSession } from '../../src/protocol/text/session.js';
 import { fakeContext, fakeServerInfo, Feeder, makeCache, makeConfig } from './fakes.js';

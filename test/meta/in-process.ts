@@ -1,7 +1,7 @@
 // A TextSession driven in-process: a real Cache on a ManualClock, a stub server, and a feeder
 // that delivers input in whatever chunks a test picks, carrying unconsumed bytes the way the
 // connection does.
-import type { Cache } from '../../src/cache/store.js';
+import type { Cache } from '../../src/cache/cache.js';
 import { defaultConfig, type Config } from '../../src/config/config.js';
 import { TextSession } from '../../src/protocol/text/session.js';
 import type { SessionContext } from '../../src/protocol/types.js';

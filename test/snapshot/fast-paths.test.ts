@@ -6,7 +6,8 @@ import { ManualClock } from '../../src/cache/clock.js';
 import { hashKey } from '../../src/cache/hash.js';
 import { NONE } from '../../src/cache/item.js';
 import { MoveResult } from '../../src/cache/page-mover.js';
-import { Outcome } from '../../src/cache/store.js';
+import { Outcome } from '../../src/cache/api.js';
+import { RestoreRecord } from '../../src/cache/restore.js';
 import { loadSnapshot } from '../../src/persistence/loader.js';
 import { writeSnapshot } from '../../src/persistence/writer.js';
 import { allKeys, newCache, peek, set, tempDir } from './helpers.js';
@@ -34,16 +35,21 @@ describe('restoreItem', () => {
       const b = Buffer.from(k + v);
       return [b, k.length, v.length];
     };
+    const restore = (key: Buffer, kOff: number, kLen: number, value: Buffer, vOff: number, vLen: number, flags: number, cas: number, hash = -1, absent = false): number => {
+      const r = new RestoreRecord();
+      Object.assign(r, { key, kOff, kLen, value, vOff, vLen, flags, exptime: 0, cas, time: T0, iflags: 0, hash, absent });
+      return c.restorer.restore(r);
+    };
     const [b1, k1, v1] = rec('dup', 'first');
-    expect(c.restoreItem(b1, 0, k1, b1, k1, v1, 0, 0, 5, T0, 0, hashKey(b1, 0, k1), true)).toBe(Outcome.Stored);
+    expect(restore(b1, 0, k1, b1, k1, v1, 0, 5, hashKey(b1, 0, k1), true)).toBe(Outcome.Stored);
     const [b2, k2, v2] = rec('dup', 'second, longer than forty-eight bytes so one copy moves both');
-    expect(c.restoreItem(b2, 0, k2, b2, k2, v2, 0, 0, 6, T0, 0)).toBe(Outcome.Stored);
+    expect(restore(b2, 0, k2, b2, k2, v2, 0, 6)).toBe(Outcome.Stored);
     expect(c.stats.curr_items).toBe(1);
     expect(peek(c, 'dup')!.value.toString()).toBe(b2.subarray(k2).toString());
     // key and value in separate buffers take the byte loops
     const key = Buffer.from('apart');
     const value = Buffer.alloc(300, 0x5a);
-    expect(c.restoreItem(key, 0, key.length, value, 0, value.length, 1, 0, 7, T0, 0)).toBe(Outcome.Stored);
+    expect(restore(key, 0, key.length, value, 0, value.length, 1, 7)).toBe(Outcome.Stored);
     expect(peek(c, 'apart')!.value.equals(value)).toBe(true);
   });
 });

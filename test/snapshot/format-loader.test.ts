@@ -5,7 +5,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/cache/clock.js';
-import type { Cache } from '../../src/cache/store.js';
+import type { Cache } from '../../src/cache/cache.js';
 import {
   BLOCK_HEADER_BYTES,
   crc32Fallback,

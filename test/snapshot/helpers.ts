@@ -6,7 +6,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ManualClock } from '../../src/cache/clock.js';
-import { Cache, StoreMode } from '../../src/cache/store.js';
+import { Cache } from '../../src/cache/cache.js';
+import { storeValue } from '../support/cache-ops.js';
 import { NONE } from '../../src/cache/item.js';
 import type { Logger } from '../../src/log.js';
 import { cacheOptions } from '../helpers/fakes.js';
@@ -24,7 +25,7 @@ export function newCache(clock: ManualClock, memoryMb = 64, extra: Partial<Const
 export function set(cache: Cache, key: string, value: string | Buffer, flags = 0, exptime = 0): void {
   const k = Buffer.from(key);
   const v = typeof value === 'string' ? Buffer.from(value) : value;
-  cache.store(StoreMode.Set, k, 0, k.length, flags, exptime, v, 0, v.length, 0);
+  storeValue(cache, k, v, { flags, exptime });
 }
 
 export interface Snap {

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/cache/clock.js';
-import { StoreMode } from '../../src/cache/store.js';
+import { storeValue } from '../support/cache-ops.js';
 import { defaultConfig } from '../../src/config/config.js';
 import { startDaemon } from '../../src/daemon.js';
 import { loadSnapshot } from '../../src/persistence/loader.js';
@@ -169,7 +169,7 @@ describe('damaged files at startup over a real process', () => {
       for (let i = 0; i < 30000; i++) {
         const k = Buffer.from(`k${i}`);
         const v = Buffer.alloc(100, 1);
-        c.store(StoreMode.Set, k, 0, k.length, 0, 0, v, 0, v.length, 0);
+        storeValue(c, k, v);
       }
       await writeSnapshot(c, `${f}.src`);
       const b = fs.readFileSync(`${f}.src`);

@@ -1,8 +1,7 @@
 // The binary commands: one dispatch on the loud opcode, each command validated as memcached
 // 1.6.18's dispatch_bin_command() does and mapped onto the Cache API; outcomes become
 // status codes here (proto_bin.c complete_update_bin(), complete_incr_bin(), ...).
-import { memcachedItemSize, NONE } from '../../cache/item.js';
-import { Outcome, StoreMode } from '../../cache/store.js';
+import { NONE, OpStatus, Outcome, StoreMode, StoreRequest, ArithRequest } from '../../cache/api.js';
 import { CLOSE } from '../types.js';
 import { readU32, readU64Big, writeU32, writeU64Big } from './header.js';
 import { HEADER_LEN, Op, Status } from './opcodes.js';
@@ -106,6 +105,11 @@ export function runCommand(s: BinarySession, buf: Buffer, pos: number, end: numb
   }
 }
 
+/** One request and status for every store and incr/decr (each completes before the next). */
+const req = new StoreRequest();
+const arith = new ArithRequest();
+const status = new OpStatus();
+
 function flush(s: BinarySession, buf: Buffer, pos: number): void {
   if (!s.ctx.config.flushEnabled) {
     // memcached -F: flush is refused with the auth error
@@ -129,12 +133,9 @@ function update(s: BinarySession, buf: Buffer, pos: number, end: number): number
   // is refused at once and its bytes are discarded as they come (binary does not count
   // store_too_large in 1.6.18; only the text protocol does)
   const earlyFlags = h.extLen === 8 && end - pos >= HEADER_LEN + 4 ? readU32(buf, pos + HEADER_LEN) : 0;
-  if (memcachedItemSize(klen, vlen, cache.options.useCas, earlyFlags) > cache.options.itemSizeMax) {
-    if (s.cmd === Op.Set) {
-      // memcached unlinks the old value so stale data does not outlive a failed set
-      const old = cache.find(buf, keyOff, klen);
-      if (old !== NONE) cache.unlink(old);
-    }
+  if (!cache.fits(klen, vlen, earlyFlags)) {
+    // memcached unlinks the old value so stale data does not outlive a failed set
+    if (s.cmd === Op.Set) cache.refuseTooLarge(buf, keyOff, klen, false);
     s.error(Status.TooLarge);
     s.swallow(vlen);
     return after;
@@ -161,10 +162,21 @@ function update(s: BinarySession, buf: Buffer, pos: number, end: number): number
       // a non-zero CAS turns Set, Add and Replace into memcached's cas command
       mode = cas !== 0 ? StoreMode.Cas : s.cmd === Op.Add ? StoreMode.Add : s.cmd === Op.Set ? StoreMode.Set : StoreMode.Replace;
   }
-  const outcome = cache.store(mode, buf, keyOff, klen, flags, exptime, buf, after, vlen, cas);
+  const r = req;
+  r.mode = mode;
+  r.key = buf;
+  r.kOff = keyOff;
+  r.kLen = klen;
+  r.flags = flags;
+  r.exptime = exptime;
+  r.value = buf;
+  r.vOff = after;
+  r.vLen = vlen;
+  r.cas = cas;
+  const outcome = cache.store(r, status);
   switch (outcome) {
     case Outcome.Stored:
-      s.success(cache.lastCas);
+      s.success(status.cas);
       break;
     case Outcome.Exists:
       s.error(Status.KeyExists);
@@ -238,10 +250,17 @@ function arithmetic(s: BinarySession, buf: Buffer, pos: number): void {
   const keyOff = e + 20;
   const klen = h.keyLen;
   const delta = readU64Big(buf, e);
-  const outcome = cache.incrDecr(buf, keyOff, klen, s.cmd === Op.Increment, delta, h.cas);
+  const a = arith;
+  a.key = buf;
+  a.keyOff = keyOff;
+  a.keyLen = klen;
+  a.incr = s.cmd === Op.Increment;
+  a.delta = delta;
+  a.cas = h.cas;
+  const outcome = cache.incrDecr(a, status);
   switch (outcome) {
     case Outcome.Stored:
-      sendNumber(s, cache.lastNumber, cache.lastCas);
+      sendNumber(s, status.number, status.cas);
       return;
     case Outcome.NonNumeric:
       s.error(Status.DeltaBadValue);
@@ -263,8 +282,19 @@ function arithmetic(s: BinarySession, buf: Buffer, pos: number): void {
   }
   const initial = readU64Big(buf, e + 8);
   const text = Buffer.from(initial.toString(), 'latin1');
-  const stored = cache.store(StoreMode.Add, buf, keyOff, klen, 0, exptime, text, 0, text.length, 0);
-  if (stored === Outcome.Stored) sendNumber(s, initial, cache.lastCas);
+  const r = req;
+  r.mode = StoreMode.Add;
+  r.key = buf;
+  r.kOff = keyOff;
+  r.kLen = klen;
+  r.flags = 0;
+  r.exptime = exptime;
+  r.value = text;
+  r.vOff = 0;
+  r.vLen = text.length;
+  r.cas = 0;
+  const stored = cache.store(r, status);
+  if (stored === Outcome.Stored) sendNumber(s, initial, status.cas);
   else if (stored === Outcome.NoMemory) s.error(Status.OutOfMemory, OOM_NEW);
   else s.error(Status.NotStored);
 }
@@ -297,7 +327,6 @@ function saslAuth(s: BinarySession, buf: Buffer, pos: number, end: number): numb
     s.wantBytes = HEADER_LEN + h.bodyLen;
     return NEED_MORE;
   }
-  const stats = s.cache.stats;
   // as memcached's init_sasl_conn(): any exchange starts unauthenticated
   s.authenticated = false;
   let ok = false;
@@ -316,12 +345,11 @@ function saslAuth(s: BinarySession, buf: Buffer, pos: number, end: number): numb
     s.saslAwaitingStep = false;
     ok = checkPlain(s.ctx.config.authFile, buf, after, vlen);
   }
-  stats.auth_cmds++;
+  s.cache.countAuth(!ok);
   if (ok) {
     s.authenticated = true;
     s.success(0, AUTHENTICATED);
   } else {
-    stats.auth_errors++;
     s.error(Status.AuthError);
   }
   return after + vlen;

@@ -2,7 +2,7 @@
 // each header as memcached 1.6.18's dispatch_bin_command() does, and hands the request to
 // its command. Replies are appended to the connection's Output; quiet opcodes are mapped to
 // their loud command here and nowhere else.
-import type { Cache } from '../../cache/store.js';
+import type { CacheApi } from '../../cache/api.js';
 import type { Output } from '../output.js';
 import { CLOSE, type Session, type SessionContext } from '../types.js';
 import { runCommand } from './commands.js';
@@ -20,7 +20,7 @@ const EMPTY = Buffer.alloc(0);
 export class BinarySession implements Session {
   readonly ctx: SessionContext;
   readonly out: Output;
-  readonly cache: Cache;
+  readonly cache: CacheApi;
   /** The header of the request being handled. */
   readonly req = new Header();
   wantBytes = 0;

@@ -40,7 +40,7 @@ export function stat(s: BinarySession, buf: Buffer, keyOff: number, klen: number
   }
   // memcached matches these three by prefix (strncmp), the get_stats groups exactly
   if (startsWith(buf, keyOff, klen, 'reset')) {
-    cache.stats.reset();
+    cache.resetStats();
     server.resetStats();
     send(s, []);
     return;
@@ -53,9 +53,9 @@ export function stat(s: BinarySession, buf: Buffer, keyOff: number, klen: number
     const sub = keyOff + 6;
     const subLen = klen - 6;
     if (startsWith(buf, sub, subLen, ' dump')) {
-      send(s, [['detailed', cache.prefixes.dump()]]);
+      send(s, [['detailed', cache.detailDump()]]);
     } else if (startsWith(buf, sub, subLen, ' on') || startsWith(buf, sub, subLen, ' off')) {
-      cache.prefixes.enabled = startsWith(buf, sub, subLen, ' on');
+      cache.setDetail(startsWith(buf, sub, subLen, ' on'));
       send(s, []);
     } else {
       s.error(Status.KeyNotFound);

@@ -3,8 +3,7 @@
 // including two of its quirks: q hides the reply of a successful change but not of a
 // vivified item, and T is lost when the new number no longer fits the old item (memcached
 // then sets the TTL on the replaced item).
-import { NONE } from '../../cache/item.js';
-import { Outcome } from '../../cache/store.js';
+import { ArithRequest, NONE, OpStatus, Outcome } from '../../cache/api.js';
 import type { Handler } from '../text/handler.js';
 import type { TextSession } from '../text/session.js';
 import type { Tokens } from '../text/tokens.js';
@@ -25,6 +24,8 @@ import {
 } from './reply.js';
 
 const f = new MetaFlags();
+const req = new ArithRequest();
+const status = new OpStatus();
 const ERR_MODE = 'CLIENT_ERROR invalid mode for ma M token';
 const ERR_NON_NUMERIC = 'CLIENT_ERROR cannot increment or decrement non-numeric value';
 const ERR_NO_MEMORY = 'SERVER_ERROR out of memory';
@@ -70,12 +71,17 @@ export const ma: Handler = (s, buf, t, next) => {
     return next;
   }
   const oldLen = id0 === NONE ? 0 : cache.itemValueLength(id0);
-  const outcome = cache.incrDecr(f.key, f.keyOff, f.keyLen, incr, f.delta, f.hasCas ? f.cas : 0);
+  req.key = f.key;
+  req.keyOff = f.keyOff;
+  req.keyLen = f.keyLen;
+  req.incr = incr;
+  req.delta = f.delta;
+  req.cas = f.hasCas ? f.cas : 0;
+  const outcome = cache.incrDecr(req, status);
   switch (outcome) {
     case Outcome.Stored: {
-      const value = cache.lastNumber.toString();
-      const id = cache.find(f.key, f.keyOff, f.keyLen);
-      if (id === NONE) break; // cannot happen: the item was just written
+      const value = status.number.toString();
+      const id = status.id;
       if (f.noReply) {
         // the reply is hidden, but T still applies and a long opaque still fails
         return withItem(s, buf, t, next, id, value, false, value.length <= oldLen, true);
@@ -141,12 +147,12 @@ function withItem(
         break;
       case 0x54: // T
         exp = cache.absoluteExptime(f.ttl);
-        if (sameItem) cache.setItemExptime(id, exp);
+        if (sameItem) cache.setItemTtl(id, f.ttl);
         break;
       case 0x4e: // N
         if (created) {
           exp = cache.absoluteExptime(f.vivifyTtl);
-          cache.setItemExptime(id, exp);
+          cache.setItemTtl(id, f.vivifyTtl);
         }
         break;
       case 0x4f: // O

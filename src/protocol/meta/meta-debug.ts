@@ -31,7 +31,7 @@ export const me: Handler = (s, buf, t, next) => {
     off = 0;
   }
   // memcached counts cmd_meta for `me` only (1.6.18 and later)
-  cache.stats.cmd_meta++;
+  cache.countMeta();
   const id = cache.find(key, off, len);
   const out = s.out;
   if (id === NONE) {

@@ -1,7 +1,7 @@
 // md: delete an item, or with I mark it stale so the next mg wins the right to rebuild it.
 // As memcached 1.6.18's process_mdelete_command(): q hides only HD, and a too long opaque
 // fails the request before the item is looked up.
-import { Outcome } from '../../cache/store.js';
+import { MetaDeleteRequest, Outcome } from '../../cache/api.js';
 import type { Handler } from '../text/handler.js';
 import { MetaFlags, parseMetaFlags } from './flags.js';
 import {
@@ -16,6 +16,7 @@ import {
 } from './reply.js';
 
 const f = new MetaFlags();
+const req = new MetaDeleteRequest();
 
 export const md: Handler = (s, buf, t, next) => {
   if (!metaLineOk(s, t, ERR_TOO_MANY)) return next;
@@ -28,7 +29,14 @@ export const md: Handler = (s, buf, t, next) => {
     error(s, ERR_OPAQUE);
     return next;
   }
-  const outcome = s.ctx.cache.deleteMeta(f.key, f.keyOff, f.keyLen, f.hasCas, f.cas, f.invalidate, f.newTtl ? f.ttl : null);
+  req.key = f.key;
+  req.keyOff = f.keyOff;
+  req.keyLen = f.keyLen;
+  req.hasCas = f.hasCas;
+  req.cas = f.cas;
+  req.invalidate = f.invalidate;
+  req.exptime = f.newTtl ? f.ttl : null;
+  const outcome = s.ctx.cache.deleteMeta(req);
   if (outcome === Outcome.Deleted && f.noReply) return next;
   const out = s.out;
   out.ascii(outcome === Outcome.Deleted ? 'HD' : outcome === Outcome.NotFound ? 'NF' : 'EX');

@@ -1,8 +1,7 @@
 // mg: fetch an item's value and/or metadata, with autovivify (N), TTL update (T) and the
 // recache/stale win tokens (R, W, X, Z) that let one client of many rebuild a hot item.
 // Reply bytes and their order as memcached 1.6.18's process_mget_command().
-import { IF_FETCHED, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, NONE } from '../../cache/item.js';
-import { Miss, type Cache } from '../../cache/store.js';
+import { IF_FETCHED, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, NONE, OpStatus, type CacheApi } from '../../cache/api.js';
 import type { Handler } from '../text/handler.js';
 import type { TextSession } from '../text/session.js';
 import type { Tokens } from '../text/tokens.js';
@@ -22,6 +21,7 @@ import {
 } from './reply.js';
 
 const f = new MetaFlags();
+const lookup = new OpStatus();
 const itemKey = Buffer.allocUnsafe(256);
 const EMPTY = Buffer.alloc(0);
 
@@ -35,8 +35,9 @@ export const mg: Handler = (s, buf, t, next) => {
   }
   s.noreply = f.noReply;
   const cache = s.ctx.cache;
-  let id = cache.find(f.key, f.keyOff, f.keyLen);
-  countExpired(cache);
+  let id = cache.find(f.key, f.keyOff, f.keyLen, lookup);
+  // memcached's do_item_get() counts reads that found an expired or flushed item
+  cache.countMissReason(lookup.miss);
   // without h/l/N/T/R memcached bumps while fetching; with them, after the reply is built
   if (id !== NONE && !f.locked && !f.noUpdate) cache.touchAccess(id);
   let created = false;
@@ -48,13 +49,7 @@ export const mg: Handler = (s, buf, t, next) => {
   return hit(s, buf, t, next, cache, id, created);
 };
 
-/** memcached's do_item_get() counts reads that found an expired or flushed item. */
-function countExpired(cache: Cache): void {
-  if (cache.lastMiss === Miss.Expired) cache.stats.get_expired++;
-  else if (cache.lastMiss === Miss.Flushed) cache.stats.get_flushed++;
-}
-
-function hit(s: TextSession, buf: Buffer, t: Tokens, next: number, cache: Cache, id: number, created: boolean): number {
+function hit(s: TextSession, buf: Buffer, t: Tokens, next: number, cache: CacheApi, id: number, created: boolean): number {
   const out = s.out;
   const mark = out.mark();
   const now = cache.clock.now();
@@ -71,11 +66,11 @@ function hit(s: TextSession, buf: Buffer, t: Tokens, next: number, cache: Cache,
     switch (buf[t.start[i]!]) {
       case 0x54: // T
         ttlSet = true;
-        cache.setItemExptime(id, cache.absoluteExptime(f.ttl));
+        cache.setItemTtl(id, f.ttl);
         break;
       case 0x4e: // N
         if (created) {
-          cache.setItemExptime(id, cache.absoluteExptime(f.vivifyTtl));
+          cache.setItemTtl(id, f.vivifyTtl);
           won = true;
         }
         break;
@@ -125,7 +120,7 @@ function hit(s: TextSession, buf: Buffer, t: Tokens, next: number, cache: Cache,
       }
     }
   }
-  let iflags = cache.itemIflags(id);
+  const iflags = cache.itemIflags(id);
   // Z before W so a client never sees both (protocol.txt, "Meta Get")
   if ((iflags & IF_WIN_SENT) !== 0) out.ascii(' Z');
   if ((iflags & IF_STALE) !== 0) {
@@ -134,8 +129,7 @@ function hit(s: TextSession, buf: Buffer, t: Tokens, next: number, cache: Cache,
   }
   if (won) {
     out.ascii(' W');
-    iflags |= IF_WIN_SENT;
-    cache.setItemIflags(id, iflags);
+    cache.markWinSent(id);
   }
   out.raw(CRLF);
   if (f.value) {
@@ -144,22 +138,12 @@ function hit(s: TextSession, buf: Buffer, t: Tokens, next: number, cache: Cache,
     out.raw(CRLF);
   }
   if (f.locked && !f.noUpdate) cache.touchAccess(id);
-  const st = cache.stats;
-  if (ttlSet) {
-    st.cmd_touch++;
-    st.touch_hits++;
-    cache.classStats[cache.itemClass(id)]!.touch_hits++;
-  } else {
-    st.cmd_get++;
-    st.get_hits++;
-    cache.classStats[cache.itemClass(id)]!.get_hits++;
-  }
+  cache.countMetaGet(id, ttlSet);
   return next;
 }
 
-function miss(s: TextSession, buf: Buffer, t: Tokens, next: number, cache: Cache): number {
-  cache.stats.cmd_get++;
-  cache.stats.get_misses++;
+function miss(s: TextSession, buf: Buffer, t: Tokens, next: number, cache: CacheApi): number {
+  cache.countMetaGet(NONE, false);
   const out = s.out;
   const mark = out.mark();
   out.ascii('EN');

@@ -1,8 +1,7 @@
 // ms: store a data block with flags for mode (M), CAS compare (C), client flags (F), TTL (T)
 // and invalidation (I). As memcached 1.6.18's process_mset_command()/_finalize_mset(): once
 // the length is known, a rejected request swallows its data block; before that it does not.
-import { memcachedItemSize, NONE } from '../../cache/item.js';
-import { Outcome, StoreMode } from '../../cache/store.js';
+import { OpStatus, Outcome, StoreMode, StoreRequest } from '../../cache/api.js';
 import type { Handler } from '../text/handler.js';
 import { KEY_MAX_LENGTH, NEED_MORE } from '../text/handler.js';
 import type { TextSession } from '../text/session.js';
@@ -11,6 +10,8 @@ import { ERR_FORMAT, MetaFlags, parseLongTrunc32, parseMetaFlags } from './flags
 import { CRLF, ERR_OPAQUE, ERR_TOO_MANY, error, ERROR_LINE, MAX_META_TOKENS, opaqueTooLong, putKey, putNumber, putOpaque } from './reply.js';
 
 const f = new MetaFlags();
+const req = new StoreRequest();
+const status = new OpStatus();
 const INT_MAX = 2147483647;
 const ERR_MODE = 'CLIENT_ERROR invalid mode for ms M token';
 const ERR_TOO_LARGE = 'SERVER_ERROR object too large for cache';
@@ -73,10 +74,8 @@ export const ms: Handler = (s, buf, t, next) => {
   // C upgrades set and replace to a CAS store; add ignores it; append/prepend compare it
   if (f.hasCas && (mode === StoreMode.Set || mode === StoreMode.Replace)) mode = StoreMode.Cas;
   const cache = s.ctx.cache;
-  const size = memcachedItemSize(f.keyLen, vlen, cache.options.useCas, f.clientFlags);
-  if (size > cache.options.itemSizeMax) {
-    cache.stats.store_too_large++;
-    dropStale(s, f);
+  if (!cache.fits(f.keyLen, vlen, f.clientFlags)) {
+    cache.refuseTooLarge(f.key, f.keyOff, f.keyLen, true);
     return reject(s, next, ERR_TOO_LARGE, total);
   }
   if (next + total > buf.length) {
@@ -87,28 +86,28 @@ export const ms: Handler = (s, buf, t, next) => {
     error(s, ERR_CHUNK);
     return next + total;
   }
-  const outcome = cache.storeMeta(
-    mode,
-    f.key,
-    f.keyOff,
-    f.keyLen,
-    f.clientFlags,
-    f.newTtl ? f.ttl : 0,
-    buf,
-    next,
-    vlen,
-    f.hasCas ? f.cas : 0,
-    f.invalidate,
-    f.keyBinary,
-  );
+  const r = req;
+  r.mode = mode;
+  r.key = f.key;
+  r.kOff = f.keyOff;
+  r.kLen = f.keyLen;
+  r.flags = f.clientFlags;
+  r.exptime = f.newTtl ? f.ttl : 0;
+  r.value = buf;
+  r.vOff = next;
+  r.vLen = vlen;
+  r.cas = f.hasCas ? f.cas : 0;
+  r.invalidate = f.invalidate;
+  r.keyBinary = f.keyBinary;
+  const outcome = cache.storeMeta(r, status);
   const code = CODES[outcome];
   if (code === undefined) {
-    if (outcome === Outcome.NoMemory) dropStale(s, f);
+    if (outcome === Outcome.NoMemory) cache.dropStale(f.key, f.keyOff, f.keyLen);
     error(s, outcome === Outcome.TooLarge ? ERR_TOO_LARGE : ERR_NO_MEMORY);
     return next + total;
   }
   if (outcome === Outcome.Stored && f.noReply) return next + total;
-  writeReply(s, buf, t, code, outcome === Outcome.Stored ? cache.lastCas : 0);
+  writeReply(s, buf, t, code, outcome === Outcome.Stored ? status.cas : 0);
   return next + total;
 };
 
@@ -117,13 +116,6 @@ function reject(s: TextSession, next: number, message: string, total: number): n
   error(s, message);
   s.swallow = total;
   return next;
-}
-
-/** A failed store drops the item under the key so an old value does not outlive the write. */
-function dropStale(s: TextSession, flags: MetaFlags): void {
-  const cache = s.ctx.cache;
-  const id = cache.find(flags.key, flags.keyOff, flags.keyLen);
-  if (id !== NONE) cache.unlink(id);
 }
 
 /** "<code>" then O, k and c in request order (memcached's _finalize_mset()). */

@@ -24,7 +24,7 @@ export const flushAll: Handler = (s, buf, t, next) => {
   const noreply = s.checkNoreply(buf);
   const cache = s.ctx.cache;
   if (!s.ctx.config.flushEnabled) {
-    cache.stats.cmd_flush++; // counted even when refused, as memcached does
+    cache.countRefusedFlush(); // counted even when refused, as memcached does
     s.reply(R.FLUSH_DISABLED);
     return next;
   }
@@ -32,7 +32,7 @@ export const flushAll: Handler = (s, buf, t, next) => {
   if (t.ntokens !== (noreply ? 3 : 2)) {
     const d = parseInt32(buf, t.start[1]!, t.len[1]!);
     if (d === null) {
-      cache.stats.cmd_flush++;
+      cache.countRefusedFlush();
       s.reply(R.BAD_EXPTIME);
       return next;
     }
@@ -118,7 +118,7 @@ export const slabs: Handler = (s, buf, t, next) => {
       s.out.raw(R.BAD_FORMAT);
       return next;
     }
-    switch (s.ctx.cache.mover.move(src, dst)) {
+    switch (s.ctx.cache.reassign(src, dst)) {
       case MoveResult.Ok:
         s.reply(R.OK);
         break;

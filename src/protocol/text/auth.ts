@@ -79,15 +79,14 @@ export class AsciiAuth {
         s.out.raw(BAD_TOKEN);
         continue;
       }
-      const stats = s.ctx.cache.stats;
-      stats.auth_cmds++;
       const user = buf.subarray(t.start[0]!, t.start[0]! + t.len[0]!);
       const pass = buf.subarray(t.start[1]!, t.start[1]! + t.len[1]!);
-      if (checkCredentials(this.#authFile, user, pass)) {
+      const ok = checkCredentials(this.#authFile, user, pass);
+      s.ctx.cache.countAuth(!ok);
+      if (ok) {
         this.authenticated = true;
         s.out.raw(R.STORED);
       } else {
-        stats.auth_errors++;
         s.out.raw(FAILURE);
       }
     }

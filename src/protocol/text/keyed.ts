@@ -1,7 +1,7 @@
 // delete, incr/decr and touch: one key, a small reply. Argument checks in memcached's order
 // (process_delete_command, process_arithmetic_command, process_touch_command).
 import { parseInt32, parseU64 } from '../../cache/numbers.js';
-import { Outcome } from '../../cache/store.js';
+import { ArithRequest, OpStatus, Outcome } from '../../cache/api.js';
 import { KEY_MAX_LENGTH, type Handler } from './handler.js';
 import { R } from './replies.js';
 import type { TextSession } from './session.js';
@@ -48,6 +48,9 @@ function keyedLineOk(s: TextSession, buf: Buffer, t: Tokens): boolean {
   return true;
 }
 
+const arith = new ArithRequest();
+const status = new OpStatus();
+
 function arithmetic(s: TextSession, buf: Buffer, t: Tokens, next: number, incr: boolean): number {
   if (!keyedLineOk(s, buf, t)) return next;
   const delta = parseU64(buf, t.start[2]!, t.len[2]!);
@@ -55,10 +58,16 @@ function arithmetic(s: TextSession, buf: Buffer, t: Tokens, next: number, incr: 
     s.reply(R.BAD_DELTA);
     return next;
   }
-  const cache = s.ctx.cache;
-  switch (cache.incrDecr(buf, t.start[1]!, t.len[1]!, incr, delta)) {
+  const r = arith;
+  r.key = buf;
+  r.keyOff = t.start[1]!;
+  r.keyLen = t.len[1]!;
+  r.incr = incr;
+  r.delta = delta;
+  r.cas = 0;
+  switch (s.ctx.cache.incrDecr(r, status)) {
     case Outcome.Stored:
-      s.replyText(cache.lastNumber.toString());
+      s.replyText(status.number.toString());
       break;
     case Outcome.NonNumeric:
       s.reply(R.NON_NUMERIC);

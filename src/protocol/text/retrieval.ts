@@ -2,8 +2,7 @@
 // As memcached's process_get_command(): a key over 250 bytes turns the whole reply into
 // CLIENT_ERROR; gat/gats take the new exptime as the first argument.
 import { parseInt32, writeDecimal } from '../../cache/numbers.js';
-import { NONE, type ItemId } from '../../cache/item.js';
-import type { Cache } from '../../cache/store.js';
+import { NONE, type CacheApi, type ItemId } from '../../cache/api.js';
 import { KEY_MAX_LENGTH, YIELD, type Handler } from './handler.js';
 import { R } from './replies.js';
 import type { TextSession } from './session.js';
@@ -84,7 +83,7 @@ function retrieve(s: TextSession, buf: Buffer, t: Tokens, next: number, withCas:
 }
 
 /** One key's live item (counted as memcached counts a get, or a gat that also touches it). */
-function lookup(cache: Cache, buf: Buffer, at: number, len: number, touch: boolean, exptime: number): ItemId {
+function lookup(cache: CacheApi, buf: Buffer, at: number, len: number, touch: boolean, exptime: number): ItemId {
   return touch ? cache.getAndTouch(buf, at, len, exptime) : cache.get(buf, at, len);
 }
 

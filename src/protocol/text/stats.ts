@@ -28,17 +28,17 @@ export const stats: Handler = (s, buf, t, next) => {
   const sub = t.text(buf, 1);
   switch (sub) {
     case 'reset':
-      cache.stats.reset();
-      cache.prefixes.clear();
+      cache.resetStats();
+      cache.clearDetail();
       server.resetStats();
       s.out.raw(R.RESET);
       return next;
     case 'detail': {
       const arg = t.ntokens < 4 ? '' : t.text(buf, 2);
       if (arg === 'on' || arg === 'off') {
-        cache.prefixes.enabled = arg === 'on';
+        cache.setDetail(arg === 'on');
         s.out.raw(R.OK);
-      } else if (arg === 'dump') s.out.ascii(cache.prefixes.dump());
+      } else if (arg === 'dump') s.out.ascii(cache.detailDump());
       else s.out.raw(R.DETAIL_USAGE);
       return next;
     }

@@ -3,14 +3,16 @@
 // checks decides which error a malformed line gets, and a line rejected before its length
 // is known leaves the data block to be read as commands (as memcached 1.6.18 does).
 import { parseInt32, parseU64 } from '../../cache/numbers.js';
-import { Outcome, StoreMode } from '../../cache/store.js';
-import { memcachedItemSize } from '../../cache/item.js';
+import { OpStatus, Outcome, StoreMode, StoreRequest } from '../../cache/api.js';
 import { KEY_MAX_LENGTH, NEED_MORE, type Handler } from './handler.js';
 import { R } from './replies.js';
 import type { TextSession } from './session.js';
 import type { Tokens } from './tokens.js';
 
 const EMPTY = Buffer.alloc(0);
+/** One request and status for every store (a store completes before the next begins). */
+const req = new StoreRequest();
+const status = new OpStatus();
 const INT_MAX = 2147483647;
 
 /** memcached's safe_strtoul() into a uint32_t: strtoul, then truncation to 32 bits. */
@@ -60,9 +62,21 @@ function update(s: TextSession, buf: Buffer, t: Tokens, next: number, mode: Stor
   }
   const cache = s.ctx.cache;
   const total = vlen + 2;
-  if (memcachedItemSize(keyLen, vlen, cache.options.useCas, flags) > cache.options.itemSizeMax) {
-    // rejected before reading: reply now and discard the data as it arrives
-    cache.store(mode, buf, t.start[1]!, keyLen, flags, exptime, EMPTY, 0, vlen, cas);
+  const r = req;
+  r.mode = mode;
+  r.key = buf;
+  r.kOff = t.start[1]!;
+  r.kLen = keyLen;
+  r.flags = flags;
+  r.exptime = exptime;
+  r.cas = cas;
+  r.vLen = vlen;
+  if (!cache.fits(keyLen, vlen, flags)) {
+    // rejected before reading: reply now and discard the data as it arrives (the store
+    // counts it and drops the old value, as memcached does)
+    r.value = EMPTY;
+    r.vOff = 0;
+    cache.store(r, status);
     s.reply(R.TOO_LARGE);
     s.swallow = total;
     return next;
@@ -75,7 +89,9 @@ function update(s: TextSession, buf: Buffer, t: Tokens, next: number, mode: Stor
     s.reply(R.BAD_CHUNK);
     return next + total;
   }
-  const outcome = cache.store(mode, buf, t.start[1]!, keyLen, flags, exptime, buf, next, vlen, cas);
+  r.value = buf;
+  r.vOff = next;
+  const outcome = cache.store(r, status);
   s.reply(storeReply(outcome));
   return next + total;
 }

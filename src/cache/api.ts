@@ -1,0 +1,154 @@
+// The sealed cache API every front end receives: commands in, outcomes out. Front ends read
+// items through it and change the cache only through its methods; none writes an item field,
+// links or unlinks an item, or keeps a cache counter of its own. Every change made through
+// these methods is reported to the change listener (change.ts) in the order applied.
+import type { ItemReader } from './change.js';
+import type { Clock } from './clock.js';
+import type { ItemId } from './item.js';
+import type { MoveResult, MoveStats } from './page-mover.js';
+import { Miss, StoreMode, type Outcome } from './outcome.js';
+import type { SlabGeometry } from './slabs.js';
+import type { CacheStats, ClassStats } from './stats.js';
+
+export { Miss, Outcome, StoreMode } from './outcome.js';
+export { NONE, IF_FETCHED, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, type ItemId } from './item.js';
+
+const EMPTY = Buffer.alloc(0);
+
+/** A store of any kind; the caller fills one and reuses it (no allocation per request). */
+export class StoreRequest {
+  mode: StoreMode = StoreMode.Set;
+  key: Uint8Array = EMPTY;
+  kOff = 0;
+  kLen = 0;
+  flags = 0;
+  /** As sent on the wire (memcached's rules: relative up to 30 days, else absolute). */
+  exptime = 0;
+  value: Uint8Array = EMPTY;
+  vOff = 0;
+  vLen = 0;
+  /** Compared by StoreMode.Cas, and by append/prepend when not 0. */
+  cas = 0;
+  /** ms I: a CAS older than the item's stores a stale item instead of failing. */
+  invalidate = false;
+  /** ms b: the key was sent in base64, replies re-encode it. */
+  keyBinary = false;
+}
+
+/** incr/decr. */
+export class ArithRequest {
+  key: Uint8Array = EMPTY;
+  keyOff = 0;
+  keyLen = 0;
+  incr = true;
+  delta = 0n;
+  /** Compared when not 0. */
+  cas = 0;
+}
+
+/** md. */
+export class MetaDeleteRequest {
+  key: Uint8Array = EMPTY;
+  keyOff = 0;
+  keyLen = 0;
+  hasCas = false;
+  cas = 0;
+  /** I: keep the item as stale instead of removing it. */
+  invalidate = false;
+  /** T with I: the new exptime as sent, or null to keep it. */
+  exptime: number | null = null;
+}
+
+/** What a command leaves for its reply besides the Outcome; reused by the caller. */
+export class OpStatus {
+  /** The CAS of the item a successful store, incr/decr or touch left behind. */
+  cas = 0;
+  /** incr/decr: the new value. */
+  number = 0n;
+  /** incr/decr: the item now holding the number, and whether it stayed in place. */
+  id: ItemId = 0;
+  inPlace = false;
+  /** find: why it missed. */
+  miss: Miss = Miss.None;
+}
+
+/** Slab figures `stats slabs` and `stats items` report. */
+export interface SlabsReport {
+  readonly geometry: SlabGeometry;
+  readonly pool: readonly number[];
+  readonly classPages: Uint32Array;
+  readonly freeCount: Uint32Array;
+  readonly usedChunks: Float64Array;
+  readonly totalMalloced: number;
+  chunkSize(cls: number): number;
+  unCarved(cls: number): number;
+}
+
+export interface CacheLimits {
+  readonly itemSizeMax: number;
+  readonly memoryLimit: number;
+  readonly useCas: boolean;
+  readonly noEvict: boolean;
+  readonly slabChunkMax: number;
+}
+
+export interface CacheApi extends ItemReader {
+  readonly clock: Clock;
+  readonly startedAt: number;
+  readonly options: CacheLimits;
+
+  // -- reads: counted as memcached counts them; an ItemId stays valid until the next change
+  get(key: Uint8Array, off: number, len: number): ItemId;
+  find(key: Uint8Array, off: number, len: number, st?: OpStatus): ItemId;
+  itemClass(id: ItemId): number;
+  itemSize(id: ItemId): number;
+  copyKeyToView(id: ItemId, dst: DataView, off: number): number;
+  copyValueToView(id: ItemId, dst: DataView, off: number): number;
+  itemsOfClass(cls: number): Iterable<ItemId>;
+  absoluteExptime(exptime: number): number;
+  isExpired(id: ItemId, now: number): boolean;
+  isFlushed(id: ItemId, now: number): boolean;
+  fits(kLen: number, vLen: number, flags: number): boolean;
+  /** Mark an item read (fetched, LRU position); not a change. */
+  touchAccess(id: ItemId): void;
+
+  // -- changes
+  getAndTouch(key: Uint8Array, off: number, len: number, exptime: number): ItemId;
+  touch(key: Uint8Array, off: number, len: number, exptime: number, st?: OpStatus): Outcome;
+  store(r: StoreRequest, st: OpStatus): Outcome;
+  storeMeta(r: StoreRequest, st: OpStatus): Outcome;
+  refuseTooLarge(key: Uint8Array, off: number, len: number, countTooLarge: boolean): void;
+  dropStale(key: Uint8Array, off: number, len: number): void;
+  delete(key: Uint8Array, off: number, len: number, cas?: number): Outcome;
+  deleteMeta(r: MetaDeleteRequest): Outcome;
+  incrDecr(r: ArithRequest, st: OpStatus): Outcome;
+  vivify(key: Uint8Array, off: number, len: number, value: Uint8Array, vOff: number, vLen: number): ItemId;
+  setItemTtl(id: ItemId, exptime: number): void;
+  markWinSent(id: ItemId): void;
+  flushAll(delay: number): void;
+  /** Run several changes as one (reported between BatchBegin and BatchEnd). */
+  batch<T>(apply: () => T): T;
+
+  // -- counters and administration
+  countMissReason(miss: Miss): void;
+  countMetaGet(id: ItemId, touched: boolean): void;
+  countRefusedFlush(): void;
+  countMeta(): void;
+  countAuth(failed: boolean): void;
+  resetStats(): void;
+  setMemoryLimit(bytes: number): void;
+  reassign(src: number, dst: number): MoveResult;
+  setDetail(on: boolean): void;
+  clearDetail(): void;
+  detailDump(): string;
+
+  // -- reporting (read only)
+  readonly stats: Readonly<CacheStats>;
+  readonly classStats: readonly Readonly<ClassStats>[];
+  readonly slabs: SlabsReport;
+  readonly moveStats: Readonly<MoveStats>;
+  readonly lru: { readonly size: Float64Array; readonly tail: Uint32Array };
+  readonly table: { readonly power: number; readonly bytes: number };
+  readonly casCounter: number;
+  readonly oldestLive: number;
+}

@@ -1,0 +1,55 @@
+// The change hook: one listener, registered at startup, sees every change the cache applies
+// on behalf of a client, in the order applied. The journal is that listener.
+//
+// What a listener may rely on:
+// - Order: changes arrive synchronously, inside the command that made them, in the order the
+//   cache applied them; no change is applied between a command's change and its report.
+// - Content: for Item and Meta the item under the key is `id`, readable through the
+//   ItemReader passed along (value, client flags, absolute exptime, CAS, item flags) until the
+//   listener returns. Item means the whole item is new (any store, incr/decr, autovivify);
+//   Meta means only its exptime, CAS or item flags changed (touch, gat, mg T/N, mg win
+//   tokens, md invalidation, ms of a stale CAS). Delete carries the key. Flush carries the
+//   delay as sent and the resulting oldestLive/oldestCas.
+// - Atomicity: a multi-key operation (a JSON-lines transaction) is reported between a
+//   BatchBegin and a BatchEnd, with nothing of other clients in between; a listener that
+//   persists the batch as one record makes it replay all or nothing.
+// - Not reported: reads and LRU bumps, fetched/active marks, evictions, expired or flushed
+//   items reclaimed lazily or by the crawler, page moves, snapshot restores, stats. Replaying
+//   the reported changes with the same exptimes gives the same visible contents, modulo
+//   evictions (which a bigger or equal -m does not need) and expiry (which is absolute time).
+// - Cost: with no listener the cache checks one field per change and builds nothing.
+import type { ItemId } from './item.js';
+
+export const ChangeKind = { Item: 1, Meta: 2, Delete: 3, Flush: 4, BatchBegin: 5, BatchEnd: 6 } as const;
+export type ChangeKind = (typeof ChangeKind)[keyof typeof ChangeKind];
+
+/** One applied change; the cache reuses the object, so a listener copies what it keeps. */
+export class Change {
+  kind: ChangeKind = ChangeKind.Item;
+  key: Uint8Array = Buffer.alloc(0);
+  keyOff = 0;
+  keyLen = 0;
+  /** Item and Meta: the item now under the key. */
+  id: ItemId = 0;
+  /** Flush: the delay as sent, and the flush point it set. */
+  delay = 0;
+  oldestLive = 0;
+  oldestCas = 0;
+}
+
+/** Read access to an item's contents, for listeners. */
+export interface ItemReader {
+  itemFlags(id: ItemId): number;
+  itemValueLength(id: ItemId): number;
+  itemKeyLength(id: ItemId): number;
+  itemExptime(id: ItemId): number;
+  itemIflags(id: ItemId): number;
+  itemCas(id: ItemId): number;
+  itemTime(id: ItemId): number;
+  copyKey(id: ItemId, dst: Uint8Array, off: number): number;
+  copyValue(id: ItemId, dst: Uint8Array, off: number): number;
+}
+
+export interface ChangeListener {
+  onChange(change: Readonly<Change>, items: ItemReader): void;
+}
