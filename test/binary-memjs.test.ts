@@ -8,11 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import memjs from 'memjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memcachedAvailable, RawConn, startTarget, type Target } from './binary/servers.js';
+import { RawConn, startTarget, type Target } from './binary/servers.js';
 import { request } from './binary/wire.js';
+import { referenceAvailable } from './support/reference-server.js';
 
 const quiet = { log: () => {} };
-const targets: Array<Target['name']> = memcachedAvailable() ? ['memcached-ts', 'memcached'] : ['memcached-ts'];
+const targets: Array<Target['name']> = referenceAvailable('test/binary-memjs.test.ts (memjs against memcached)') ? ['memcached-ts', 'memcached'] : ['memcached-ts'];
 
 /** memjs 1.3.2's counter decoding: (hi << 8) + lo, wrong above 2^32. */
 const memjsCounter = (v: bigint): number => (Number(v >> 32n) << 8) + Number(v & 0xffffffffn);

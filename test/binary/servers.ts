@@ -1,6 +1,5 @@
 // Test helpers: real memcached and memcached-ts as child processes on ephemeral ports, and a
 // raw socket client that sends request bytes and collects response packets.
-import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { startDaemonProcess } from '../support/daemon-process.js';
 import { startReferenceServer } from '../support/reference-server.js';
@@ -10,16 +9,6 @@ export interface Target {
   name: 'memcached' | 'memcached-ts';
   port: number;
   stop(): Promise<void>;
-}
-
-/** Whether real memcached is installed; under CI its absence is a failure, not a skip. */
-export function memcachedAvailable(): boolean {
-  const ok = spawnSync('memcached', ['-V'], { encoding: 'utf8' }).status === 0;
-  if (!ok) {
-    if (process.env.CI === 'true') throw new Error('memcached is not installed, and CI=true: the differential tests must run');
-    console.warn('\n*** memcached not installed: SKIPPING the tests against real memcached ***\n');
-  }
-  return ok;
 }
 
 /** memcached or memcached-ts as a real process, through the shared test/support/ launchers. */

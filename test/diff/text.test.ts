@@ -119,7 +119,9 @@ TEXT_CASES.forEach((c, index) => {
   byGroup.set(c.group, list);
 });
 
-describe.skipIf(!referenceAvailable)(`text protocol, memcached vs ${OURS_IS_MEMCACHED ? 'memcached (self-check)' : 'memcached-ts'}`, () => {
+const HAVE_MEMCACHED = referenceAvailable('test/diff/text.test.ts (text protocol, memcached vs memcached-ts)');
+
+describe.skipIf(!HAVE_MEMCACHED)(`text protocol, memcached vs ${OURS_IS_MEMCACHED ? 'memcached (self-check)' : 'memcached-ts'}`, () => {
   for (const [group, entries] of byGroup) {
     const args = GROUPS[group];
     describe(`group ${group} [${args.join(' ') || 'default flags'}]`, () => {

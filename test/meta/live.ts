@@ -4,9 +4,7 @@
 import net from 'node:net';
 import { startDaemonProcess } from '../support/daemon-process.js';
 import type { RunningServer } from '../support/port-file-server.js';
-import { referenceAvailable, MEMCACHED_BIN, startReferenceServer } from '../support/reference-server.js';
-
-export const MEMCACHED: string | null = referenceAvailable ? MEMCACHED_BIN : null;
+import { startReferenceServer } from '../support/reference-server.js';
 
 export interface Server {
   readonly name: string;

@@ -7,6 +7,8 @@ import { referenceAvailable, startReferenceServer } from '../support/reference-s
 import { Collector, connect } from './client.js';
 import { startCore, type CoreServer } from './core-server.js';
 
+const HAVE_MEMCACHED = referenceAvailable('test/reliability/reqs-per-event.test.ts (memcached counts the same)');
+
 const running: RunningServer[] = [];
 const cores: CoreServer[] = [];
 afterEach(async () => {
@@ -51,7 +53,7 @@ describe('-R: requests per turn', () => {
     expect(await yieldsFor(wide.port, 100)).toBe(0);
   });
 
-  it.runIf(referenceAvailable)('memcached counts the same for those gets', async () => {
+  it.runIf(HAVE_MEMCACHED)('memcached counts the same for those gets', async () => {
     const ref = await start('memcached');
     const got = [];
     for (const n of [20, 21, 45, 100]) got.push(await yieldsFor(ref.port, n));
