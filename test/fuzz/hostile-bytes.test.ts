@@ -19,7 +19,7 @@ import { Connection } from '../../src/server/connection.js';
 import { startDaemonProcess } from '../support/daemon-process.js';
 import type { RunningServer } from '../support/port-file-server.js';
 import { fuzzSeed, seededRandom, type Random } from '../support/random.js';
-import { Collector, connect, request } from '../reliability/client.js';
+import { Collector, connect, request } from '../support/raw-client.js';
 
 const SECONDS = Number(process.env.FUZZ_SECONDS ?? 3);
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceAvailable, startReferenceServer } from '../support/reference-server.js';
 import { startDaemonProcess } from '../support/daemon-process.js';
 import type { RunningServer } from '../support/port-file-server.js';
-import { Collector, connect } from './client.js';
+import { Collector, connect } from '../support/raw-client.js';
 import { startCore } from './core-server.js';
 
 const HAVE_MEMCACHED = referenceAvailable('test/reliability/auth-tls.test.ts (-Y: answers as memcached)');

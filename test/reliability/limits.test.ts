@@ -9,7 +9,7 @@ import { openListenWarning } from '../../src/server/server-core.js';
 import { defaultConfig } from '../../src/config/config.js';
 import { VERSION } from '../../src/version.js';
 import { referenceAvailable, startReferenceServer } from '../support/reference-server.js';
-import { Collector, connect, request } from './client.js';
+import { Collector, connect, request } from '../support/raw-client.js';
 import { startCore, type CoreServer } from './core-server.js';
 
 const HAVE_MEMCACHED = referenceAvailable('test/reliability/limits.test.ts (-c: the same bytes as memcached)');

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startDaemonProcess } from '../support/daemon-process.js';
 import type { RunningServer } from '../support/port-file-server.js';
 import { referenceAvailable, startReferenceServer } from '../support/reference-server.js';
-import { Collector, connect } from './client.js';
+import { Collector, connect } from '../support/raw-client.js';
 import { startCore, type CoreServer } from './core-server.js';
 
 const HAVE_MEMCACHED = referenceAvailable('test/reliability/reqs-per-event.test.ts (memcached counts the same)');
