@@ -2,10 +2,11 @@
 // (both as processes on ephemeral ports); response headers and bodies must match, with CAS
 // values reduced to zero / non-zero and the version text set aside.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawConn, memcachedAvailable, startTarget, type Target } from './binary/servers.js';
+import { RawConn, startTarget, type Target } from './binary/servers.js';
 import { incrExtras, request, u32, type Packet, type Req } from './binary/wire.js';
+import { referenceAvailable } from './support/reference-server.js';
 
-const HAVE = memcachedAvailable();
+const HAVE = referenceAvailable('test/binary-diff.test.ts (binary protocol, memcached vs memcached-ts)');
 
 type Run = (reqs: Req | Req[] | Buffer) => Promise<Packet[]>;
 interface Scenario {

@@ -3,34 +3,24 @@
 // accommodated by the server: prepend sends the append opcode, counters above 2^32 are
 // misreported, and a request whose connection the server closes never gets its callback.
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import memjs from 'memjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memcachedAvailable, RawConn, startTarget, type Target } from './binary/servers.js';
-import { request } from './binary/wire.js';
+import { RawConn, startTarget, type Target } from './binary/servers.js';
+import { request as binaryRequest } from './binary/wire.js';
+import { request } from './support/raw-client.js';
+import { referenceAvailable } from './support/reference-server.js';
 
 const quiet = { log: () => {} };
-const targets: Array<Target['name']> = memcachedAvailable() ? ['memcached-ts', 'memcached'] : ['memcached-ts'];
+const targets: Array<Target['name']> = referenceAvailable('test/binary-memjs.test.ts (memjs against memcached)') ? ['memcached-ts', 'memcached'] : ['memcached-ts'];
 
 /** memjs 1.3.2's counter decoding: (hi << 8) + lo, wrong above 2^32. */
 const memjsCounter = (v: bigint): number => (Number(v >> 32n) << 8) + Number(v & 0xffffffffn);
 
 /** The text protocol over a plain socket: one command, the reply up to its terminator. */
 function text(port: number, line: string, until: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => s.write(line));
-    let got = '';
-    s.on('data', (d) => {
-      got += d.toString('latin1');
-      if (until.test(got)) {
-        s.destroy();
-        resolve(got);
-      }
-    });
-    s.on('error', reject);
-  });
+  return request(port, line, (got) => until.test(got));
 }
 
 describe.each(targets)('memjs against %s', (name) => {
@@ -81,7 +71,7 @@ describe.each(targets)('memjs against %s', (name) => {
     const conn = await RawConn.connect(t.port);
     const extras = Buffer.alloc(20);
     extras.writeBigUInt64BE(1n, 0);
-    const { packets } = await conn.exchange(request({ opcode: 0x05, key: k('big'), extras }));
+    const { packets } = await conn.exchange(binaryRequest({ opcode: 0x05, key: k('big'), extras }));
     conn.close();
     expect(packets[0]!.value.readBigUInt64BE(0)).toBe(big + 2n);
   });
@@ -215,7 +205,7 @@ describe('memjs SASL PLAIN against memcached-ts -S -Y', () => {
 
   it('no credentials: the server answers with the auth error and closes', async () => {
     const conn = await RawConn.connect(t.port);
-    const r = await conn.exchange(request({ opcode: 0x00, key: 'sasl' }));
+    const r = await conn.exchange(binaryRequest({ opcode: 0x00, key: 'sasl' }));
     expect([r.packets.map((p) => p.status), r.closed]).toEqual([[0x20], true]);
   });
 });

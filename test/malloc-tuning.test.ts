@@ -1,12 +1,12 @@
 // The daemon re-executes itself once with glibc's malloc tuned (src/cli/malloc-tuning.ts):
 // the decision as a function, and the real process's environment on this host.
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { MMAP_THRESHOLD, REEXEC_MARK, tunedEnv, type Runtime } from '../src/cli/malloc-tuning.js';
 import { REPO_ROOT, startDaemonProcess } from './support/daemon-process.js';
 import { startPortFileServer, type RunningServer } from './support/port-file-server.js';
+import { request } from './support/raw-client.js';
 
 const linux = (env: NodeJS.ProcessEnv, over: Partial<Runtime> = {}): Runtime => ({
   platform: 'linux',
@@ -20,19 +20,7 @@ const linux = (env: NodeJS.ProcessEnv, over: Partial<Runtime> = {}): Runtime => 
 
 /** One request, the first line of its reply. */
 function ask(port: number, req: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => s.write(req));
-    let text = '';
-    s.setEncoding('latin1');
-    s.on('data', (d: string) => {
-      text += d;
-      if (text.endsWith('\r\n')) {
-        s.destroy();
-        resolve(text);
-      }
-    });
-    s.on('error', reject);
-  });
+  return request(port, req, (text) => text.endsWith('\r\n'));
 }
 
 describe('tunedEnv', () => {

@@ -1,11 +1,11 @@
 // -s: the daemon serves a unix socket (TCP off) with -a's permission bits.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { REPO_ROOT } from './support/daemon-process.js';
+import { request } from './support/raw-client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcts-unix-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,19 +16,7 @@ it('serves the text protocol on a unix socket with the -a mask', async () => {
   try {
     for (let i = 0; i < 500 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 20)); // start-up poll, not a TTL wait
     expect(statSync(path).mode & 0o777).toBe(0o600);
-    const reply = await new Promise<string>((resolve, reject) => {
-      const s = net.connect(path);
-      let got = '';
-      s.on('data', (d) => {
-        got += d.toString('latin1');
-        if (got.endsWith('END\r\n')) {
-          s.end();
-          resolve(got);
-        }
-      });
-      s.on('error', reject);
-      s.write('set a 0 0 1\r\nx\r\nget a\r\n');
-    });
+    const reply = await request(path, 'set a 0 0 1\r\nx\r\nget a\r\n', (got) => got.endsWith('END\r\n'));
     expect(reply).toBe('STORED\r\nVALUE a 0 1\r\nx\r\nEND\r\n');
   } finally {
     const exited = new Promise((r) => child.once('exit', r));

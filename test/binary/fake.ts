@@ -5,6 +5,7 @@ import type { Cache } from '../../src/cache/cache.js';
 import type { Config } from '../../src/config/config.js';
 import { BinarySession } from '../../src/protocol/binary/session.js';
 import { fakeContext, Feeder, makeCache, makeConfig } from '../helpers/fakes.js';
+import { seededRandom } from '../support/random.js';
 import { parsePackets, type Packet } from './wire.js';
 
 export interface Fake {
@@ -41,20 +42,11 @@ export function fake(overrides: Partial<Config> = {}, clock = new ManualClock())
   };
 }
 
-/** A deterministic PRNG for split points. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 0x100000000;
-  };
-}
-
 /** The same bytes as one chunk, as single bytes, and cut at random points. */
 export function splits(b: Buffer, seed = 1): Array<[string, Buffer[]]> {
   const bytes: Buffer[] = [];
   for (let i = 0; i < b.length; i++) bytes.push(b.subarray(i, i + 1));
-  const rnd = prng(seed);
+  const rnd = seededRandom(seed);
   const random: Buffer[] = [];
   for (let i = 0; i < b.length; ) {
     const n = 1 + Math.floor(rnd() * 40);
@@ -64,6 +56,6 @@ export function splits(b: Buffer, seed = 1): Array<[string, Buffer[]]> {
   return [
     ['whole', [b]],
     ['byte by byte', bytes],
-    ['random cuts', random],
+    [`random cuts (seed ${seed})`, random],
   ];
 }

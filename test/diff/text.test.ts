@@ -6,6 +6,7 @@ import { referenceAvailable, startReferenceServer } from '../support/reference-s
 import { startDaemonProcess } from '../support/daemon-process.js';
 import type { RunningServer } from '../support/port-file-server.js';
 import { RawConnection, everyByte, showBytes, type RawReply } from '../support/raw-client.js';
+import { seededRandom, seedFromString } from '../support/random.js';
 import { normaliseReply } from './normalize.js';
 import { GROUPS, KEY_PREFIX_LENGTH, TEXT_CASES, type GroupId, type KeyFn, type TextCase } from './text-cases.js';
 
@@ -24,24 +25,6 @@ interface Mode {
   readonly maxPayload?: number;
 }
 
-/** mulberry32: a small seeded PRNG, so a failing split can be reproduced. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function hash(s: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
-
 function modesFor(c: TextCase): Mode[] {
   const modes: Mode[] = [
     { name: 'whole', splitAt: () => [], gapMs: 0 },
@@ -57,12 +40,12 @@ function modesFor(c: TextCase): Mode[] {
     },
   ];
   for (let r = 0; r < RANDOM_SPLITS; r++) {
-    const seed = hash(`${c.name}#${r}`);
+    const seed = seedFromString(`${c.name}#${r}`);
     modes.push({
       name: `random cuts (seed ${seed})`,
       gapMs: 2,
       splitAt: (p) => {
-        const rand = prng(seed);
+        const rand = seededRandom(seed);
         const n = 1 + Math.floor(rand() * 6);
         return Array.from({ length: n }, () => 1 + Math.floor(rand() * Math.max(1, p.length - 1)));
       },
@@ -136,7 +119,9 @@ TEXT_CASES.forEach((c, index) => {
   byGroup.set(c.group, list);
 });
 
-describe.skipIf(!referenceAvailable)(`text protocol, memcached vs ${OURS_IS_MEMCACHED ? 'memcached (self-check)' : 'memcached-ts'}`, () => {
+const HAVE_MEMCACHED = referenceAvailable('test/diff/text.test.ts (text protocol, memcached vs memcached-ts)');
+
+describe.skipIf(!HAVE_MEMCACHED)(`text protocol, memcached vs ${OURS_IS_MEMCACHED ? 'memcached (self-check)' : 'memcached-ts'}`, () => {
   for (const [group, entries] of byGroup) {
     const args = GROUPS[group];
     describe(`group ${group} [${args.join(' ') || 'default flags'}]`, () => {

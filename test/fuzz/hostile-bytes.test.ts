@@ -1,7 +1,8 @@
 // Hostile input never crashes the daemon, never escapes as an internal error, and never
 // corrupts an item: random bytes, truncated binary headers, lengths that lie, control
 // characters in keys, overflowing numbers, invalid UTF-8, text that turns into binary.
-// Runs ~3 s by default; FUZZ_SECONDS=60 runs longer. Plus an in-process property that no
+// Runs ~3 s by default; FUZZ_SECONDS=60 runs longer, FUZZ_SEED=<n> replays another seed (the
+// default is 12345; the test name shows it). Plus an in-process property that no
 // session throws on any input.
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
@@ -17,7 +18,8 @@ import { ReadBuffer } from '../../src/server/read-buffer.js';
 import { Connection } from '../../src/server/connection.js';
 import { startDaemonProcess } from '../support/daemon-process.js';
 import type { RunningServer } from '../support/port-file-server.js';
-import { Collector, connect, request } from '../reliability/client.js';
+import { fuzzSeed, seededRandom, type Random } from '../support/random.js';
+import { Collector, connect, request } from '../support/raw-client.js';
 
 const SECONDS = Number(process.env.FUZZ_SECONDS ?? 3);
 
@@ -32,7 +34,7 @@ function binHeader(opcode: number, keyLen: number, extLen: number, bodyLen: numb
 }
 
 /** One hostile payload from a seeded generator. */
-function hostile(rand: () => number): Buffer {
+function hostile(rand: Random): Buffer {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const bytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => Math.floor(rand() * 256)));
   const big = pick(['18446744073709551616', '99999999999999999999999', '-1', '4294967296', '2147483647', '1e9', '0x10', '']);
@@ -62,16 +64,6 @@ function hostile(rand: () => number): Buffer {
   }
 }
 
-function seeded(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
-}
-
 /** A value whose last 40 bytes are the SHA-1 of the rest, so corruption is visible. */
 export function checkedValue(i: number, size: number): string {
   const body = `${i}:`.padEnd(size - 40, String.fromCharCode(97 + (i % 26)));
@@ -91,13 +83,14 @@ describe('hostile bytes against a daemon process', () => {
     await d.stop();
   });
 
-  it(`survives ${SECONDS} s of hostile connections and keeps every item intact`, async () => {
+  const seed = fuzzSeed('hostile bytes against a daemon process', 12345);
+  it(`survives ${SECONDS} s of hostile connections and keeps every item intact (seed ${seed})`, async () => {
     const keys = 50;
     for (let i = 0; i < keys; i++) {
       const v = checkedValue(i, 100 + i * 97);
       expect(await request(d.port, `set vk:${i} 0 0 ${v.length}\r\n${v}\r\n`, (t) => t.endsWith('\r\n'))).toBe('STORED\r\n');
     }
-    const rand = seeded(Number(process.env.FUZZ_SEED ?? 12345));
+    const rand = seededRandom(seed);
     const deadline = Date.now() + SECONDS * 1000;
     let sent = 0;
     while (Date.now() < deadline && sent < 1_000_000) {
@@ -148,7 +141,7 @@ describe('no session throws on any input (in-process)', () => {
   };
   const chunk = fc.oneof(
     fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
-    fc.integer({ min: 0, max: 2 ** 31 }).map((seed) => hostile(seeded(seed))),
+    fc.integer({ min: 0, max: 2 ** 31 }).map((seed) => hostile(seededRandom(seed))),
   );
   for (const binary of [false, true]) {
     it(`${binary ? 'binary' : 'text'}: random chunks are answered or closed, never thrown`, () => {

@@ -4,6 +4,7 @@ import { ManualClock } from '../../src/cache/clock.js';
 import type { Cache } from '../../src/cache/cache.js';
 import type { Config } from '../../src/config/config.js';
 import { TextSession } from '../../src/protocol/text/session.js';
+import { seededRandom } from '../support/random.js';
 import { fakeContext, fakeServerInfo, Feeder, makeCache, makeConfig } from './fakes.js';
 
 export interface Harness {
@@ -40,13 +41,7 @@ export function textHarness(overrides: Partial<Config> = {}, clock = new ManualC
 /** Every way of cutting: whole, byte by byte, and `n` seeded random cut sets. */
 export function cutPlans(length: number, n = 5, seed = 1): number[][] {
   const plans: number[][] = [[], Array.from({ length }, (_, i) => i)];
-  let x = seed >>> 0 || 1;
-  const rand = (): number => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
+  const rand = seededRandom(seed);
   for (let i = 0; i < n; i++) {
     const k = 1 + Math.floor(rand() * 6);
     plans.push(Array.from({ length: k }, () => 1 + Math.floor(rand() * Math.max(1, length - 1))));

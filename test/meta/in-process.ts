@@ -6,6 +6,7 @@ import { defaultConfig, type Config } from '../../src/config/config.js';
 import { TextSession } from '../../src/protocol/text/session.js';
 import type { SessionContext } from '../../src/protocol/types.js';
 import { fakeContext, Feeder } from '../helpers/fakes.js';
+import { seededRandom } from '../support/random.js';
 
 export { makeCache } from '../helpers/fakes.js';
 
@@ -38,15 +39,7 @@ export type Split = { name: string; cuts: (len: number) => number[] };
 
 /** Whole, byte by byte, and three random cut patterns from a seeded generator. */
 export function splits(seed: number): Split[] {
-  let x = seed >>> 0 || 1;
-  const rand = (): number => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
+  const rand = seededRandom(seed);
   const random = (len: number): number[] => {
     const n = 1 + Math.floor(rand() * 6);
     return Array.from({ length: n }, () => Math.floor(rand() * len)).sort((a, b) => a - b);

@@ -9,8 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceAvailable, startReferenceServer } from '../support/reference-server.js';
 import { startDaemonProcess } from '../support/daemon-process.js';
 import type { RunningServer } from '../support/port-file-server.js';
-import { Collector, connect } from './client.js';
+import { Collector, connect } from '../support/raw-client.js';
 import { startCore } from './core-server.js';
+
+const HAVE_MEMCACHED = referenceAvailable('test/reliability/auth-tls.test.ts (-Y: answers as memcached)');
 
 const dir = mkdtempSync(join(tmpdir(), 'mc-auth-'));
 const authFile = join(dir, 'auth');
@@ -66,14 +68,14 @@ describe('-Y: text protocol authentication', () => {
   let ref: RunningServer | null = null;
   beforeAll(async () => {
     ours = await startDaemonProcess(['-Y', authFile]);
-    if (referenceAvailable) ref = await startReferenceServer(['-Y', authFile]);
+    if (HAVE_MEMCACHED) ref = await startReferenceServer(['-Y', authFile]);
   });
   afterAll(async () => {
     await ours.stop();
     await ref?.stop();
   });
 
-  it.skipIf(!referenceAvailable)('answers as memcached 1.6.18', async () => {
+  it.skipIf(!HAVE_MEMCACHED)('answers as memcached 1.6.18', async () => {
     for (const steps of CASES) {
       const [a, b] = await Promise.all([run(ours.port, steps), run(ref!.port, steps)]);
       expect(a.replace(/VERSION \S+/g, 'VERSION V'), JSON.stringify(steps)).toBe(b.replace(/VERSION \S+/g, 'VERSION V'));

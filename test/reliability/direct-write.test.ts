@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DirectWriter } from '../../src/server/direct-write.js';
-import { Collector, connect, until } from './client.js';
+import { Collector, connect, until } from '../support/raw-client.js';
 import { startCore, type CoreServer } from './core-server.js';
 
 let server: CoreServer | null = null;

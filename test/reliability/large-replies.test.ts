@@ -3,7 +3,7 @@
 // bytes still waiting to be sent; these tests look for exactly that.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Output, OUTPUT_HIGH_WATER, releaseLargeBuffers } from '../../src/protocol/output.js';
-import { connect } from './client.js';
+import { connect } from '../support/raw-client.js';
 import { startCore, type CoreServer } from './core-server.js';
 
 let server: CoreServer | null = null;

@@ -9,8 +9,10 @@ import { openListenWarning } from '../../src/server/server-core.js';
 import { defaultConfig } from '../../src/config/config.js';
 import { VERSION } from '../../src/version.js';
 import { referenceAvailable, startReferenceServer } from '../support/reference-server.js';
-import { Collector, connect, request } from './client.js';
+import { Collector, connect, request } from '../support/raw-client.js';
 import { startCore, type CoreServer } from './core-server.js';
+
+const HAVE_MEMCACHED = referenceAvailable('test/reliability/limits.test.ts (-c: the same bytes as memcached)');
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -48,7 +50,7 @@ describe('-c: the connection limit', () => {
     for (const h of held) h.destroy();
   });
 
-  it.skipIf(!referenceAvailable)('sends the same bytes as memcached 1.6.18 when over the limit', async () => {
+  it.skipIf(!HAVE_MEMCACHED)('sends the same bytes as memcached 1.6.18 when over the limit', async () => {
     const ref = await startReferenceServer(['-c', '32']);
     try {
       const held = [];

@@ -4,8 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startDaemonProcess } from '../support/daemon-process.js';
 import type { RunningServer } from '../support/port-file-server.js';
 import { referenceAvailable, startReferenceServer } from '../support/reference-server.js';
-import { Collector, connect } from './client.js';
+import { Collector, connect } from '../support/raw-client.js';
 import { startCore, type CoreServer } from './core-server.js';
+
+const HAVE_MEMCACHED = referenceAvailable('test/reliability/reqs-per-event.test.ts (memcached counts the same)');
 
 const running: RunningServer[] = [];
 const cores: CoreServer[] = [];
@@ -51,7 +53,7 @@ describe('-R: requests per turn', () => {
     expect(await yieldsFor(wide.port, 100)).toBe(0);
   });
 
-  it.runIf(referenceAvailable)('memcached counts the same for those gets', async () => {
+  it.runIf(HAVE_MEMCACHED)('memcached counts the same for those gets', async () => {
     const ref = await start('memcached');
     const got = [];
     for (const n of [20, 21, 45, 100]) got.push(await yieldsFor(ref.port, n));

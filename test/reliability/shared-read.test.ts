@@ -2,10 +2,9 @@
 // socket test runs through that path too; these pin down what it must keep: the path is in
 // use, many connections with partial requests interleaved do not see each other's bytes,
 // server.close() still waits for its sockets, and pause/resume (backpressure) still works.
-import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readsIntoSink } from '../../src/server/shared-read.js';
-import { Collector, connect, until } from './client.js';
+import { Collector, connect, until } from '../support/raw-client.js';
 import { startCore, type CoreServer } from './core-server.js';
 
 let server: CoreServer | null = null;
@@ -49,12 +48,9 @@ describe('shared read buffer', () => {
 
   it('stops reading from a client that does not read its replies, and goes on when it does', async () => {
     server = await startCore();
-    await new Promise<void>((resolve) => {
-      const s = net.connect(server!.port, '127.0.0.1', () => {
-        s.write(`set big 0 0 100000\r\n${'x'.repeat(100000)}\r\n`, () => resolve());
-      });
-      s.on('data', () => s.destroy());
-    });
+    const setter = await connect(server.port);
+    setter.on('data', () => setter.destroy());
+    await new Promise<void>((resolve) => setter.write(`set big 0 0 100000\r\n${'x'.repeat(100000)}\r\n`, () => resolve()));
     const sock = await connect(server.port);
     sock.pause();
     // far more replies than the kernel and the connection's high-water mark hold

@@ -3,7 +3,7 @@
 // at once.
 import { describe, expect, it } from 'vitest';
 import { startDaemonProcess } from '../support/daemon-process.js';
-import { Collector, connect, request } from './client.js';
+import { Collector, connect, request } from '../support/raw-client.js';
 
 describe('graceful shutdown', () => {
   it('SIGTERM answers the requests already read, then exits 0', async () => {

@@ -16,6 +16,7 @@ import {
 } from '../../src/persistence/format.js';
 import { loadSnapshot } from '../../src/persistence/loader.js';
 import { writeSnapshot } from '../../src/persistence/writer.js';
+import { fuzzSeed, randomInt, seededRandom } from '../support/random.js';
 import { allKeys, captureLog, MB, newCache, peek, set, tempDir } from './helpers.js';
 
 const T0 = 1_700_000_000;
@@ -215,25 +216,29 @@ describe('damaged files', () => {
   it('truncation at random offsets never loads garbage', async () => {
     const s = await sample();
     const lay = layout(s.bytes);
+    const seed = fuzzSeed('truncation at random offsets', 'fresh');
+    const rand = seededRandom(seed);
     for (let i = 0; i < 200; i++) {
-      const cut = Math.floor(Math.random() * s.bytes.length);
+      const cut = randomInt(rand, s.bytes.length);
       const { r } = loadBytes(s, s.bytes.subarray(0, cut), `rand-${i}`);
-      expect(r.status).not.toBe('loaded');
-      expect(r.items).toBe(cut < HEADER_BYTES ? 0 : lay.recordsBefore(cut));
+      expect(r.status, `cut at ${cut} (seed ${seed})`).not.toBe('loaded');
+      expect(r.items, `cut at ${cut} (seed ${seed})`).toBe(cut < HEADER_BYTES ? 0 : lay.recordsBefore(cut));
     }
   });
 
   it('a flipped byte anywhere is detected; only blocks before it load', async () => {
     const s = await sample();
     const lay = layout(s.bytes);
-    const positions = [...Array.from({ length: HEADER_BYTES }, (_, i) => i), ...Array.from({ length: 300 }, () => Math.floor(Math.random() * s.bytes.length))];
+    const seed = fuzzSeed('a flipped byte anywhere', 'fresh');
+    const rand = seededRandom(seed);
+    const positions = [...Array.from({ length: HEADER_BYTES }, (_, i) => i), ...Array.from({ length: 300 }, () => randomInt(rand, s.bytes.length))];
     for (const at of positions) {
       const bad = Buffer.from(s.bytes);
       bad[at] = bad[at]! ^ (1 << (at % 8));
       const { r } = loadBytes(s, bad, `flip-${at}`);
-      expect(r.status, `flip at ${at}`).not.toBe('loaded');
+      expect(r.status, `flip at ${at} (seed ${seed})`).not.toBe('loaded');
       const blockStart = [HEADER_BYTES, ...lay.blockEnds].filter((e) => e <= at).pop() ?? 0;
-      expect(r.items, `flip at ${at}`).toBe(at < HEADER_BYTES ? 0 : lay.recordsBefore(blockStart));
+      expect(r.items, `flip at ${at} (seed ${seed})`).toBe(at < HEADER_BYTES ? 0 : lay.recordsBefore(blockStart));
     }
   });
 

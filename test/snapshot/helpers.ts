@@ -2,7 +2,6 @@
 // client, and a real daemon process on an ephemeral port.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ManualClock } from '../../src/cache/clock.js';
@@ -11,6 +10,7 @@ import { storeValue } from '../support/cache-ops.js';
 import { NONE } from '../../src/cache/item.js';
 import type { Logger } from '../../src/log.js';
 import { cacheOptions } from '../helpers/fakes.js';
+import { RawConnection } from '../support/raw-client.js';
 
 export const MB = 1024 * 1024;
 
@@ -69,58 +69,36 @@ export function captureLog(): Logger & { lines: string[] } {
   return { lines, warn: (m) => void lines.push(m), info: () => {}, debug: () => {} };
 }
 
-// ---- a text-protocol client ------------------------------------------------------------------
+// ---- a text-protocol client (over the shared socket client) ------------------------------------
+
+const REPLY_ENDS = ['END\r\n', 'STORED\r\n', 'NOT_STORED\r\n', 'ERROR\r\n', 'DELETED\r\n', 'NOT_FOUND\r\n', 'EXISTS\r\n'];
 
 export class Client {
-  readonly #sock: net.Socket;
-  #buf = Buffer.alloc(0);
-  #waiters: Array<() => void> = [];
+  private constructor(readonly conn: RawConnection) {}
 
-  private constructor(sock: net.Socket) {
-    this.#sock = sock;
-    sock.on('data', (d: Buffer) => {
-      this.#buf = Buffer.concat([this.#buf, d]);
-      for (const w of this.#waiters.splice(0)) w();
-    });
-  }
-
-  static connect(port: number): Promise<Client> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1', () => resolve(new Client(s)));
-      s.once('error', reject);
-    });
+  static async connect(port: number): Promise<Client> {
+    return new Client(await RawConnection.open(port));
   }
 
   /** Send `cmd` and read until the reply ends with one of the terminators. */
-  async call(cmd: string | Buffer, ends: string[] = ['END\r\n', 'STORED\r\n', 'NOT_STORED\r\n', 'ERROR\r\n', 'DELETED\r\n', 'NOT_FOUND\r\n', 'EXISTS\r\n']): Promise<string> {
-    this.#sock.write(cmd);
-    for (;;) {
-      const s = this.#buf.toString('latin1');
-      if (ends.some((e) => s.endsWith(e))) {
-        this.#buf = Buffer.alloc(0);
-        return s;
-      }
-      await new Promise<void>((r) => this.#waiters.push(r));
-    }
+  call(cmd: string | Buffer, ends: string[] = REPLY_ENDS): Promise<string> {
+    this.conn.write(cmd);
+    return this.conn.readUntil(ends, Infinity);
   }
 
   /** Send `cmd` and read until `line` has come back `count` times. */
   async callMany(cmd: string, line: string, count: number): Promise<void> {
-    this.#sock.write(cmd);
-    for (;;) {
-      const s = this.#buf.toString('latin1');
+    this.conn.write(cmd);
+    await this.conn.read((b) => {
+      const s = b.toString('latin1');
       const seen = s.split(line).length - 1;
       if (seen > count || (seen === count && !s.endsWith(line))) throw new Error(`unexpected reply: ${s.slice(0, 200)}`);
-      if (seen === count) {
-        this.#buf = Buffer.alloc(0);
-        return;
-      }
-      await new Promise<void>((r) => this.#waiters.push(r));
-    }
+      return seen === count ? { value: undefined, used: b.length } : null;
+    }, Infinity);
   }
 
   close(): void {
-    this.#sock.destroy();
+    this.conn.close();
   }
 }
 

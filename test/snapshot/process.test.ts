@@ -10,6 +10,7 @@ import { defaultConfig } from '../../src/config/config.js';
 import { startDaemon } from '../../src/daemon.js';
 import { loadSnapshot } from '../../src/persistence/loader.js';
 import { writeSnapshot } from '../../src/persistence/writer.js';
+import { fuzzSeed, randomInt, seededRandom } from '../support/random.js';
 import { captureLog, Client, newCache, parseGets, startProcess, tempDir } from './helpers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -118,11 +119,12 @@ describe('kill -9 during a snapshot', () => {
     expect(await p0.exited).toBe(0);
     const N = 40_000;
     let midWrite = 0;
+    const jitter = seededRandom(fuzzSeed('kill -9 during a snapshot (kill delays)', 'fresh'));
     for (let round = 0; round < 6; round++) {
       const p = await startProcess(['-m', '512', '--snapshot-file', file], dir);
       expect(p.stderr()).toMatch(new RegExp(`loaded .*: ${N} items`));
       p.child.kill('SIGTERM'); // starts the final snapshot
-      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 150)));
+      await new Promise((r) => setTimeout(r, randomInt(jitter, 150)));
       p.child.kill('SIGKILL');
       await p.exited;
       if (fs.readdirSync(dir).some((n) => n.includes('.tmp-'))) midWrite++;

@@ -1,26 +1,57 @@
-// Starts the real memcached (the reference for differential tests) on an ephemeral loopback port.
-// Absent binary: an error in CI (the suite must run there), a loud skip elsewhere.
-import { existsSync } from 'node:fs';
+// The one launcher for real memcached (the reference of the differential tests), and the one
+// skip policy every differential suite applies when it is not installed.
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { startPortFileServer, type RunningServer } from './port-file-server.js';
 
-export const MEMCACHED_BIN = process.env.MEMCACHED_BIN ?? '/usr/bin/memcached';
+function isExecutableFile(file: string): boolean {
+  try {
+    accessSync(file, fsConstants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
 
-/** True when the reference binary exists. In CI its absence throws at import time instead. */
-export const referenceAvailable: boolean = existsSync(MEMCACHED_BIN);
+/** MEMCACHED_BIN when set (only that file), else the first `memcached` on PATH. */
+function findMemcached(): string | null {
+  const fromEnv = process.env.MEMCACHED_BIN;
+  if (fromEnv !== undefined && fromEnv !== '') return isExecutableFile(fromEnv) ? fromEnv : null;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const file = join(dir, 'memcached');
+    if (isExecutableFile(file)) return file;
+  }
+  return null;
+}
 
-if (!referenceAvailable) {
+/** The reference binary, or null when it is not installed. */
+export const MEMCACHED_BIN: string | null = findMemcached();
+
+const WANTED = process.env.MEMCACHED_BIN ? `${process.env.MEMCACHED_BIN} (MEMCACHED_BIN)` : '`memcached` (looked up on PATH)';
+
+/**
+ * The skip policy of every differential suite; call it once per suite, at collection time, and
+ * skip the suite's tests against memcached when it returns false:
+ * - memcached found: true;
+ * - not found and CI=true: throws, so the suite fails (CI must run it);
+ * - not found otherwise: a console.warn banner naming the suite, and false.
+ */
+export function referenceAvailable(suite: string): boolean {
+  if (MEMCACHED_BIN !== null) return true;
   if (process.env.CI === 'true') {
     throw new Error(
-      `${MEMCACHED_BIN} not found, and CI=true: the differential suite must not be skipped in CI ` +
-        `(install it with: apt-get install memcached)`,
+      `${suite}: ${WANTED} not found, and CI=true: differential tests against real memcached must not be ` +
+        `skipped in CI (install it with: apt-get install memcached, or set MEMCACHED_BIN)`,
     );
   }
   const bar = '!'.repeat(78);
   console.warn(
-    `\n${bar}\n!! ${MEMCACHED_BIN} not found: differential tests against real memcached are SKIPPED.\n` +
-      `!! Install memcached (apt-get install memcached) or set MEMCACHED_BIN to run them.\n${bar}\n`,
+    `\n${bar}\n!! ${suite}: SKIPPED the tests against real memcached: ${WANTED} not found.\n` +
+      `!! Install memcached (apt-get install memcached) or set MEMCACHED_BIN to run them; CI=true makes this a failure.\n${bar}\n`,
   );
+  return false;
 }
 
 /** memcached refuses to run as root without -u. */
@@ -30,6 +61,9 @@ function userArgs(): string[] {
 
 /** Starts real memcached with `extraArgs` (e.g. ['-I', '1k']) on an ephemeral 127.0.0.1 port, UDP off. */
 export function startReferenceServer(extraArgs: readonly string[] = []): Promise<RunningServer> {
+  if (MEMCACHED_BIN === null) {
+    return Promise.reject(new Error(`${WANTED} not found: check referenceAvailable(suite) before starting it`));
+  }
   return startPortFileServer({
     name: 'memcached',
     command: MEMCACHED_BIN,
