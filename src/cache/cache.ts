@@ -3,42 +3,24 @@
 // do_add_delta). Every change a client makes goes through here, and each applied change is
 // reported to the change listener (change.ts). Protocols see this class only as CacheApi.
 import { Allocator } from './allocator.js';
-import { copyByViews } from './bytes.js';
 import type { CacheApi, ArithRequest, MetaDeleteRequest, OpStatus, StoreRequest } from './api.js';
 import { CasSequence } from './cas-sequence.js';
-import { Change, ChangeKind, type ChangeListener } from './change.js';
+import { ChangeHook, ChangeKind, type ChangeListener } from './change.js';
 import type { Clock } from './clock.js';
 import { Expiry } from './expiry.js';
 import type { HashTable } from './hash-table.js';
 import { hashKey } from './hash.js';
-import {
-  F_EXPTIME,
-  F_FLAGS,
-  F_META,
-  F_NBYTES,
-  F_NCHUNKS,
-  F_TIME,
-  HEADER_BYTES,
-  IF_ACTIVE,
-  IF_FETCHED,
-  IF_KEY_BINARY,
-  IF_LINKED,
-  IF_STALE,
-  IF_WIN_SENT,
-  memcachedItemSize,
-  NONE,
-  OFF_MASK,
-  PAGE_SHIFT,
-  type ItemId,
-} from './item.js';
+import { memcachedItemSize, NONE, type ItemId } from './item.js';
 import { ItemMemory } from './item-memory.js';
-import { ITEM_UPDATE_INTERVAL, Linkage } from './linkage.js';
+import { MetaCommands } from './meta-commands.js';
+import { Linkage } from './linkage.js';
 import type { Lru } from './lru.js';
 import { parseU64 } from './numbers.js';
-import { Miss, Outcome, StoreMode } from './outcome.js';
+import { Miss, Outcome } from './outcome.js';
 import { PageMover, type MoveResult, type MoveStats } from './page-mover.js';
 import { PrefixStats } from './prefix-stats.js';
 import { Restorer } from './restore.js';
+import { Storage } from './storage.js';
 import { computeSlabClasses, Slabs } from './slabs.js';
 import type { CacheStats, ClassStats } from './stats.js';
 
@@ -54,7 +36,6 @@ export interface CacheOptions {
 }
 
 const U64_MASK = (1n << 64n) - 1n;
-const EMPTY = Buffer.alloc(0);
 
 export class Cache implements CacheApi {
   readonly slabs: Slabs;
@@ -79,9 +60,10 @@ export class Cache implements CacheApi {
   readonly #links: Linkage;
   readonly #alloc: Allocator;
   readonly #cas: CasSequence;
-  #listener: ChangeListener | null = null;
-  readonly #change = new Change();
-  #scratch: Buffer<ArrayBufferLike> = Buffer.allocUnsafe(64 * 1024);
+  readonly #hook: ChangeHook = new ChangeHook(this);
+  readonly #meta: MetaCommands;
+  readonly #storage: Storage;
+  #scratch: Buffer<ArrayBufferLike> = Buffer.allocUnsafe(64);
 
   constructor(options: CacheOptions, clock: Clock) {
     this.options = options;
@@ -90,9 +72,9 @@ export class Cache implements CacheApi {
     this.slabs = new Slabs(geometry, options.slabPageSize, options.memoryLimit);
     this.#cas = new CasSequence(options.useCas);
     this.#mem = this.items = new ItemMemory(this.slabs, options.slabChunkMax, options.useCas);
-    this.#exp = this.expiry = new Expiry(clock, this.#mem, this.#cas);
-    this.startedAt = this.#exp.startedAt;
     this.#links = this.links = new Linkage(this.#mem, this.slabs, clock, options.useCas);
+    this.#exp = this.expiry = new Expiry(clock, this.#mem, this.#cas, this.#links);
+    this.startedAt = this.#exp.startedAt;
     this.table = this.#links.table;
     this.lru = this.#links.lru;
     this.stats = this.#links.stats;
@@ -100,43 +82,24 @@ export class Cache implements CacheApi {
     this.#alloc = new Allocator(this.#mem, this.slabs, this.#links, this.#exp, options.slabChunkMax, options.noEvict);
     this.restorer = new Restorer(this.#mem, this.#links, this.#alloc, this.#cas, options.itemSizeMax);
     this.mover = new PageMover(this.slabs, this.#mem, this.#links);
+    this.#storage = new Storage(options, {
+      mem: this.#mem,
+      exp: this.#exp,
+      links: this.#links,
+      alloc: this.#alloc,
+      cas: this.#cas,
+      hook: this.#hook,
+      slabs: this.slabs,
+      prefixes: this.prefixes,
+    });
+    this.#meta = new MetaCommands(this, this.#mem, this.#links, this.#hook);
   }
 
   // ---- the change hook --------------------------------------------------------------------
 
   /** Register the one change listener (the journal), at startup; null removes it. */
   setChangeListener(listener: ChangeListener | null): void {
-    this.#listener = listener;
-  }
-
-  #emitItem(kind: ChangeKind, id: ItemId): void {
-    const c = this.#change;
-    c.kind = kind;
-    c.id = id;
-    c.key = EMPTY;
-    c.keyOff = 0;
-    c.keyLen = 0;
-    this.#listener!.onChange(c, this);
-  }
-
-  #emitDelete(key: Uint8Array, off: number, len: number): void {
-    const c = this.#change;
-    c.kind = ChangeKind.Delete;
-    c.id = NONE;
-    c.key = key;
-    c.keyOff = off;
-    c.keyLen = len;
-    this.#listener!.onChange(c, this);
-  }
-
-  #emitBatch(kind: ChangeKind): void {
-    const c = this.#change;
-    c.kind = kind;
-    c.id = NONE;
-    c.key = EMPTY;
-    c.keyOff = 0;
-    c.keyLen = 0;
-    this.#listener!.onChange(c, this);
+    this.#hook.listener = listener;
   }
 
   /**
@@ -144,12 +107,12 @@ export class Cache implements CacheApi {
    * BatchBegin and a BatchEnd. Nothing else can run in between (one event loop).
    */
   batch<T>(apply: () => T): T {
-    if (this.#listener === null) return apply();
-    this.#emitBatch(ChangeKind.BatchBegin);
+    if (this.#hook.listener === null) return apply();
+    this.#hook.bracket(ChangeKind.BatchBegin);
     try {
       return apply();
     } finally {
-      this.#emitBatch(ChangeKind.BatchEnd);
+      this.#hook.bracket(ChangeKind.BatchEnd);
     }
   }
 
@@ -232,39 +195,12 @@ export class Cache implements CacheApi {
    */
   find(key: Uint8Array, off: number, len: number, st?: OpStatus): ItemId {
     const id = this.#find(key, off, len, hashKey(key, off, len));
-    if (st !== undefined) st.miss = this.#miss;
+    if (st !== undefined) st.miss = this.#exp.miss;
     return id;
   }
 
-  /** Why the last #find missed. */
-  #miss: Miss = Miss.None;
-
   #find(key: Uint8Array, off: number, len: number, hash: number): ItemId {
-    const id = this.table.find(key, off, len, hash);
-    if (id === NONE) {
-      this.#miss = Miss.Absent;
-      return NONE;
-    }
-    const now = this.clock.now();
-    if (this.#exp.isFlushed(id, now)) {
-      this.#links.unlink(id);
-      this.#miss = Miss.Flushed;
-      return NONE;
-    }
-    if (this.#exp.isExpired(id, now)) {
-      const cls = this.#mem.slabClass(id);
-      if ((this.#mem.iflags(id) & IF_FETCHED) === 0) {
-        this.stats.expired_unfetched++;
-        this.classStats[cls]!.expired_unfetched++;
-      }
-      this.stats.reclaimed++;
-      this.classStats[cls]!.reclaimed++;
-      this.#links.unlink(id);
-      this.#miss = Miss.Expired;
-      return NONE;
-    }
-    this.#miss = Miss.None;
-    return id;
+    return this.#exp.find(key, off, len, hash);
   }
 
   /** Mark an item read: fetched flag, LRU bump, access time (at most once a minute). */
@@ -280,8 +216,8 @@ export class Cache implements CacheApi {
     if (this.prefixes.enabled) this.prefixes.recordGet(key, off, len, id !== NONE);
     if (id === NONE) {
       s.get_misses++;
-      if (this.#miss === Miss.Expired) s.get_expired++;
-      else if (this.#miss === Miss.Flushed) s.get_flushed++;
+      if (this.#exp.miss === Miss.Expired) s.get_expired++;
+      else if (this.#exp.miss === Miss.Flushed) s.get_flushed++;
       return NONE;
     }
     s.get_hits++;
@@ -300,8 +236,8 @@ export class Cache implements CacheApi {
     if (id === NONE) {
       s.touch_misses++;
       s.get_misses++;
-      if (this.#miss === Miss.Expired) s.get_expired++;
-      else if (this.#miss === Miss.Flushed) s.get_flushed++;
+      if (this.#exp.miss === Miss.Expired) s.get_expired++;
+      else if (this.#exp.miss === Miss.Flushed) s.get_flushed++;
       return NONE;
     }
     s.touch_hits++;
@@ -309,7 +245,7 @@ export class Cache implements CacheApi {
     this.classStats[this.#mem.slabClass(id)]!.touch_hits++;
     this.#mem.setExptime(id, this.#exp.absoluteExptime(exptime));
     this.#links.touchAccess(id);
-    if (this.#listener !== null) this.#emitItem(ChangeKind.Meta, id);
+    if (this.#hook.listener !== null) this.#hook.item(ChangeKind.Meta, id);
     return id;
   }
 
@@ -326,197 +262,18 @@ export class Cache implements CacheApi {
     this.#mem.setExptime(id, this.#exp.absoluteExptime(exptime));
     this.#links.touchAccess(id);
     if (st !== undefined) st.cas = this.#mem.cas(id);
-    if (this.#listener !== null) this.#emitItem(ChangeKind.Meta, id);
+    if (this.#hook.listener !== null) this.#hook.item(ChangeKind.Meta, id);
     return Outcome.Touched;
   }
 
-  // ---- storage ------------------------------------------------------------------------------
+  // ---- storage (storage.ts) -----------------------------------------------------------------
 
   /**
-   * set/add/replace/append/prepend/cas, as memcached's do_store_item(): StoreMode.Cas
-   * compares `cas`; append/prepend compare it when non-zero; the others ignore it.
-   * `exptime` is as sent on the wire. The new CAS is left in `st.cas` when Stored.
+   * set/add/replace/append/prepend/cas (see Storage#store); the new CAS is left in `st.cas`
+   * when Stored.
    */
   store(r: StoreRequest, st: OpStatus): Outcome {
-    const kLen = r.kLen;
-    const hash = hashKey(r.key, r.kOff, kLen);
-    // the common case first, in a function small enough for V8 to inline what it calls: a
-    // set over a live item that can be overwritten in place (#overwrite)
-    if (r.mode === StoreMode.Set && !this.prefixes.enabled && memcachedItemSize(kLen, r.vLen, this.options.useCas, r.flags) <= this.options.itemSizeMax) {
-      const old = this.table.find(r.key, r.kOff, kLen, hash);
-      if (old !== NONE) {
-        const now = this.clock.now();
-        if (!this.#exp.isExpired(old, now) && !this.#exp.isFlushed(old, now)) {
-          const cls = this.#overwrite(old, kLen, r.flags, this.#exp.absoluteExptime(r.exptime), r.value, r.vOff, r.vLen, now, st);
-          if (cls !== 0) {
-            this.stats.cmd_set++;
-            this.classStats[cls]!.cmd_set++;
-            if (this.#listener !== null) this.#emitItem(ChangeKind.Item, old);
-            return Outcome.Stored;
-          }
-        }
-      }
-    }
-    const outcome = this.#store(r, hash, st);
-    if (outcome === Outcome.Stored && this.#listener !== null) this.#emitItem(ChangeKind.Item, this.table.find(r.key, r.kOff, kLen, hash));
-    return outcome;
-  }
-
-  #store(r: StoreRequest, hash: number, st: OpStatus): Outcome {
-    const { mode, key, kOff, kLen, flags, value, vOff, vLen, cas } = r;
-    const s = this.stats;
-    s.cmd_set++;
-    if (this.prefixes.enabled) this.prefixes.recordSet(key, kOff, kLen);
-    if (memcachedItemSize(kLen, vLen, this.options.useCas, flags) > this.options.itemSizeMax) {
-      s.store_too_large++;
-      // memcached drops the old value of a failed set so stale data does not linger
-      if (mode === StoreMode.Set) this.#drop(key, kOff, kLen, hash);
-      return Outcome.TooLarge;
-    }
-    const old = this.#find(key, kOff, kLen, hash);
-    // memcached compares a CAS for cas, append and prepend; set/replace/add ignore it
-    const compare = mode === StoreMode.Cas || (cas !== 0 && (mode === StoreMode.Append || mode === StoreMode.Prepend));
-    if (old === NONE) {
-      if (mode === StoreMode.Cas) {
-        s.cas_misses++;
-        return Outcome.NotFound;
-      }
-      if (mode === StoreMode.Replace || mode === StoreMode.Append || mode === StoreMode.Prepend) return Outcome.NotStored;
-    } else {
-      if (mode === StoreMode.Add) {
-        // memcached bumps the existing item so it is not evicted soon after
-        this.#links.bumpNoFetch(old);
-        return Outcome.NotStored;
-      }
-      // a cas of 0 never matches (memcached's CAS_NONE is a failure for the cas command)
-      if (compare && (this.#mem.cas(old) !== cas || (cas === 0 && mode === StoreMode.Cas))) {
-        if (mode === StoreMode.Cas) {
-          s.cas_badval++;
-          this.classStats[this.#mem.slabClass(old)]!.cas_badval++;
-        }
-        return Outcome.Exists;
-      }
-    }
-    let finalFlags = flags;
-    let absExp = this.#exp.absoluteExptime(r.exptime);
-    if (old !== NONE && mode !== StoreMode.Append && mode !== StoreMode.Prepend && this.#overwrite(old, kLen, flags, absExp, value, vOff, vLen, this.clock.now(), st) !== 0) {
-      if (mode === StoreMode.Cas) {
-        s.cas_hits++;
-        this.classStats[this.#mem.slabClass(old)]!.cas_hits++;
-      }
-      this.classStats[this.#mem.slabClass(old)]!.cmd_set++;
-      return Outcome.Stored;
-    }
-    let total = vLen;
-    let oldLen = 0;
-    let scratch: Buffer<ArrayBufferLike> = EMPTY;
-    if (old !== NONE && (mode === StoreMode.Append || mode === StoreMode.Prepend)) {
-      finalFlags = this.#mem.flags(old);
-      absExp = this.#mem.exptime(old);
-      oldLen = this.#mem.valueLength(old);
-      total = oldLen + vLen;
-      if (memcachedItemSize(kLen, total, this.options.useCas, finalFlags) > this.options.itemSizeMax) return Outcome.NotStored;
-      // the allocation below may evict the old item, so its value is saved first
-      scratch = this.#scratchOf(oldLen);
-      this.#mem.copyValue(old, scratch, 0);
-    }
-    const unlinksAt = this.#links.unlinks;
-    const id = this.#alloc.alloc(kLen, total, true);
-    if (id === NONE) {
-      if (oldLen > 0 || mode === StoreMode.Append || mode === StoreMode.Prepend) return Outcome.NotStored;
-      s.store_no_memory++;
-      // as for a set too large: memcached drops the old value rather than keep stale data
-      if (mode === StoreMode.Set) this.#drop(key, kOff, kLen, hash);
-      return Outcome.NoMemory;
-    }
-    const mem = this.#mem;
-    mem.writeHeader(id, key, kOff, kLen, total, finalFlags, absExp, this.clock.now());
-    if (mode === StoreMode.Append && oldLen > 0) {
-      mem.writeValueRange(id, 0, scratch, 0, oldLen);
-      mem.writeValueRange(id, oldLen, value, vOff, vLen);
-    } else if (mode === StoreMode.Prepend && oldLen > 0) {
-      mem.writeValueRange(id, 0, value, vOff, vLen);
-      mem.writeValueRange(id, vLen, scratch, 0, oldLen);
-    } else {
-      mem.writeValueRange(id, 0, value, vOff, vLen);
-    }
-    st.cas = this.#replace(id, key, kOff, kLen, hash, old, unlinksAt);
-    if (mode === StoreMode.Cas) {
-      s.cas_hits++;
-      this.classStats[mem.slabClass(id)]!.cas_hits++;
-    }
-    this.classStats[mem.slabClass(id)]!.cmd_set++;
-    return Outcome.Stored;
-  }
-
-  /** Unlink whatever live or dead item holds the key (a failed set must not leave the old value). */
-  #drop(key: Uint8Array, kOff: number, kLen: number, hash: number): void {
-    const stale = this.table.find(key, kOff, kLen, hash);
-    if (stale === NONE) return;
-    this.#links.unlink(stale);
-    if (this.#listener !== null) this.#emitDelete(key, kOff, kLen);
-  }
-
-  /**
-   * Replace the value of `old` in its own chunk when the new item needs the same slab class
-   * and neither is chained: the same result as memcached's allocate, swap and free (a new CAS
-   * and access time, cleared item flags, the item at its LRU head or marked to go there),
-   * without the chunk allocation, hash-chain swap and free. The difference, listed in
-   * test/diff/differences.md: a full class does not evict its LRU tail to make room for a
-   * chunk it then frees. Not with -M, where memcached refuses such a set when the class is
-   * full; the allocating path does the same. Returns the item's class, or 0 when the caller
-   * must take that path.
-   */
-  #overwrite(old: ItemId, kLen: number, flags: number, absExp: number, value: Uint8Array, vOff: number, vLen: number, now: number, st: OpStatus): number {
-    const mem = this.#mem;
-    const p32 = mem.pages32[old >>> PAGE_SHIFT]!;
-    const o = (old & OFF_MASK) << 1;
-    const meta = p32[o + F_META]!;
-    const cls = (meta >>> 8) & 0xff;
-    const oldLen = p32[o + F_NBYTES]!;
-    if (p32[o + F_NCHUNKS] !== 0 || this.options.noEvict) return 0;
-    // the same value length needs the same class; otherwise look the class up
-    if (oldLen !== vLen) {
-      const size = HEADER_BYTES + kLen + vLen;
-      if (size > this.options.slabChunkMax || this.slabs.classFor(size) !== cls) return 0;
-    }
-    // memcachedItemSize(new) - memcachedItemSize(old): the key and CAS terms cancel
-    const grow = vLen - oldLen + (flags !== 0 ? 4 : 0) - (p32[o + F_FLAGS] !== 0 ? 4 : 0);
-    // The stored item belongs at the LRU head. Moving it there touches two neighbours' headers
-    // (cache misses that cost a quarter of a set), so an item that moved within the last
-    // ITEM_UPDATE_INTERVAL is only marked ACTIVE, as a read marks it: when it reaches the tail
-    // it goes back to the head instead of being evicted (Allocator#reclaimOrEvict).
-    const recent = p32[o + F_TIME]! >= now - ITEM_UPDATE_INTERVAL;
-    p32[o + F_TIME] = now;
-    p32[o + F_EXPTIME] = absExp;
-    p32[o + F_FLAGS] = flags >>> 0;
-    p32[o + F_NBYTES] = vLen;
-    p32[o + F_META] = (meta & 0xffff) | ((recent ? IF_LINKED | IF_ACTIVE : IF_LINKED) << 16);
-    // the value follows the key in this one chunk
-    copyByViews(mem.srcViewOf(value), vOff, mem.views[old >>> PAGE_SHIFT]!, (o << 2) + HEADER_BYTES + kLen, vLen);
-    const cas = this.#cas.next();
-    mem.setCas(old, cas);
-    st.cas = cas;
-    if (!recent) this.lru.bump(old, cls);
-    const s = this.stats;
-    s.total_items++;
-    s.bytes += grow;
-    this.classStats[cls]!.requested += grow;
-    return cls;
-  }
-
-  /**
-   * Unlink whatever holds the key now and link the new item with a fresh CAS (returned).
-   * `known` is the item found before allocating, valid while nothing was unlinked since
-   * `unlinksAt`; otherwise the allocation may have evicted it and the key is looked up again.
-   */
-  #replace(id: ItemId, key: Uint8Array, kOff: number, kLen: number, hash: number, known = NONE, unlinksAt = -1): number {
-    const prev = unlinksAt === this.#links.unlinks ? known : this.table.find(key, kOff, kLen, hash);
-    const cas = this.#cas.next();
-    this.#mem.setCas(id, cas);
-    if (prev === NONE) this.#links.link(id, hash);
-    else this.#links.swap(prev, id, hash);
-    return cas;
+    return this.#storage.store(r, st);
   }
 
   #scratchOf(len: number): Buffer<ArrayBufferLike> {
@@ -539,7 +296,7 @@ export class Cache implements CacheApi {
     const id = this.#find(key, off, len, hashKey(key, off, len));
     if (id === NONE) return;
     this.#links.unlink(id);
-    if (this.#listener !== null) this.#emitDelete(key, off, len);
+    if (this.#hook.listener !== null) this.#hook.deleted(key, off, len);
   }
 
   // ---- delete, arithmetic, flush ------------------------------------------------------------
@@ -555,7 +312,7 @@ export class Cache implements CacheApi {
     this.stats.delete_hits++;
     this.classStats[this.#mem.slabClass(id)]!.delete_hits++;
     this.#links.unlink(id);
-    if (this.#listener !== null) this.#emitDelete(key, off, len);
+    if (this.#hook.listener !== null) this.#hook.deleted(key, off, len);
     return Outcome.Deleted;
   }
 
@@ -603,7 +360,7 @@ export class Cache implements CacheApi {
       st.id = id;
       st.inPlace = true;
       this.#links.bumpNoFetch(id);
-      if (this.#listener !== null) this.#emitItem(ChangeKind.Item, id);
+      if (this.#hook.listener !== null) this.#hook.item(ChangeKind.Item, id);
       return Outcome.Stored;
     }
     const flags = mem.flags(id);
@@ -616,10 +373,10 @@ export class Cache implements CacheApi {
     }
     mem.writeHeader(fresh, key, off, len, text.length, flags, exp, this.clock.now());
     mem.writeValueRange(fresh, 0, text, 0, text.length);
-    st.cas = this.#replace(fresh, key, off, len, hash);
+    st.cas = this.#storage.linkNew(fresh, key, off, len, hash);
     st.id = fresh;
     st.inPlace = false;
-    if (this.#listener !== null) this.#emitItem(ChangeKind.Item, fresh);
+    if (this.#hook.listener !== null) this.#hook.item(ChangeKind.Item, fresh);
     return Outcome.Stored;
   }
 
@@ -627,18 +384,7 @@ export class Cache implements CacheApi {
   flushAll(delay: number): void {
     this.stats.cmd_flush++;
     this.#exp.flush(delay);
-    if (this.#listener !== null) {
-      const c = this.#change;
-      c.kind = ChangeKind.Flush;
-      c.id = NONE;
-      c.key = EMPTY;
-      c.keyOff = 0;
-      c.keyLen = 0;
-      c.delay = delay;
-      c.oldestLive = this.#exp.oldestLive;
-      c.oldestCas = this.#exp.oldestCas;
-      this.#listener.onChange(c, this);
-    }
+    if (this.#hook.listener !== null) this.#hook.flushed(delay, this.#exp.oldestLive, this.#exp.oldestCas);
   }
 
   /** A flush_all refused by -F still counts in cmd_flush, as in memcached. */
@@ -665,136 +411,49 @@ export class Cache implements CacheApi {
     this.slabs.setMemoryLimit(bytes);
   }
 
-  // ---- meta commands: autovivify, TTL changes, stale items, win tokens ------------------------
+  // ---- meta commands (meta-commands.ts) ------------------------------------------------------
+
+  /** mg N / ma N: a new item under the key (see MetaCommands#vivify). */
+  vivify(key: Uint8Array, off: number, len: number, value: Uint8Array, vOff: number, vLen: number): ItemId {
+    return this.#meta.vivify(key, off, len, value, vOff, vLen);
+  }
+  setItemTtl(id: ItemId, exptime: number): void {
+    this.#meta.setItemTtl(id, exptime);
+  }
+  markWinSent(id: ItemId): void {
+    this.#meta.markWinSent(id);
+  }
+  countMissReason(miss: Miss): void {
+    this.#meta.countMissReason(miss);
+  }
+  countMetaGet(id: ItemId, touched: boolean): void {
+    this.#meta.countMetaGet(id, touched);
+  }
+  storeMeta(r: StoreRequest, st: OpStatus): Outcome {
+    return this.#meta.storeMeta(r, st);
+  }
+  deleteMeta(r: MetaDeleteRequest): Outcome {
+    return this.#meta.deleteMeta(r);
+  }
 
   /**
-   * mg N / ma N: link a new item holding `value` under the key, client flags 0, no expiry.
-   * Counted as no store, as memcached's autovivify is not. NONE when out of memory.
+   * Allocate, fill and link a new item under the key (flags 0, no expiry) in place of any
+   * item there, with a fresh CAS; NONE when it does not fit or memory is out. Not reported:
+   * the caller reports the change it is part of.
    */
-  vivify(key: Uint8Array, off: number, len: number, value: Uint8Array, vOff: number, vLen: number): ItemId {
+  insertNew(key: Uint8Array, off: number, len: number, value: Uint8Array, vOff: number, vLen: number): ItemId {
     if (memcachedItemSize(len, vLen, this.options.useCas) > this.options.itemSizeMax) return NONE;
     const id = this.#alloc.alloc(len, vLen, true);
     if (id === NONE) return NONE;
     this.#mem.writeHeader(id, key, off, len, vLen, 0, 0, this.clock.now());
     this.#mem.writeValueRange(id, 0, value, vOff, vLen);
-    this.#replace(id, key, off, len, hashKey(key, off, len));
-    if (this.#listener !== null) this.#emitItem(ChangeKind.Item, id);
+    this.#storage.linkNew(id, key, off, len, hashKey(key, off, len));
     return id;
   }
 
-  /** mg T, mg N, ma T/N: set a live item's exptime (as sent on the wire); CAS unchanged. */
-  setItemTtl(id: ItemId, exptime: number): void {
-    this.#mem.setExptime(id, this.#exp.absoluteExptime(exptime));
-    if (this.#listener !== null) this.#emitItem(ChangeKind.Meta, id);
-  }
-
-  /** mg W: this client won the right to recache the item; later readers see Z. */
-  markWinSent(id: ItemId): void {
-    this.#mem.setIflags(id, this.#mem.iflags(id) | IF_WIN_SENT);
-    if (this.#listener !== null) this.#emitItem(ChangeKind.Meta, id);
-  }
-
-  /** memcached's do_item_get() counts lookups that found an expired or flushed item. */
-  countMissReason(miss: Miss): void {
-    if (miss === Miss.Expired) this.stats.get_expired++;
-    else if (miss === Miss.Flushed) this.stats.get_flushed++;
-  }
-
-  /**
-   * The counters of one mg: a miss (id NONE), a hit that changed the TTL (counted as a touch)
-   * or a plain hit, as memcached's process_mget_command().
-   */
-  countMetaGet(id: ItemId, touched: boolean): void {
-    const st = this.stats;
-    if (id === NONE) {
-      st.cmd_get++;
-      st.get_misses++;
-      return;
-    }
-    const cs = this.classStats[this.#mem.slabClass(id)]!;
-    if (touched) {
-      st.cmd_touch++;
-      st.touch_hits++;
-      cs.touch_hits++;
-    } else {
-      st.cmd_get++;
-      st.get_hits++;
-      cs.get_hits++;
-    }
-  }
-
-  /**
-   * ms: store() plus the meta extras of memcached's do_store_item(). With `invalidate` and a
-   * CAS compare (StoreMode.Cas), a CAS older than the item's still stores, but as a stale
-   * item that keeps the old TTL and win-sent mark (CAS_STALE). `keyBinary` marks the new
-   * item's key as sent in base64, except for append/prepend, whose merged item memcached
-   * allocates without that mark.
-   */
-  storeMeta(r: StoreRequest, st: OpStatus): Outcome {
-    const { key, kOff, kLen, mode, cas } = r;
-    const hash = hashKey(key, kOff, kLen);
-    let stale = false;
-    let oldExp = 0;
-    let oldIflags = 0;
-    if (r.invalidate && mode === StoreMode.Cas && cas !== 0) {
-      const old = this.#find(key, kOff, kLen, hash);
-      if (old !== NONE && cas < this.#mem.cas(old)) {
-        stale = true;
-        oldExp = this.#mem.exptime(old);
-        oldIflags = this.#mem.iflags(old);
-      }
-    }
-    if (stale) r.mode = StoreMode.Set;
-    // the item's final state is reported once, below
-    const listener = this.#listener;
-    this.#listener = null;
-    let outcome: Outcome;
-    try {
-      outcome = this.store(r, st);
-    } finally {
-      this.#listener = listener;
-      r.mode = mode;
-    }
-    if (outcome !== Outcome.Stored) return outcome;
-    const id = this.table.find(key, kOff, kLen, hash);
-    if (id === NONE) return outcome;
-    let fl = this.#mem.iflags(id);
-    if (stale) {
-      this.#mem.setExptime(id, oldExp);
-      fl |= IF_STALE | (oldIflags & IF_WIN_SENT);
-      this.stats.cas_hits++;
-      this.classStats[this.#mem.slabClass(id)]!.cas_hits++;
-    }
-    if (r.keyBinary && mode !== StoreMode.Append && mode !== StoreMode.Prepend) fl |= IF_KEY_BINARY;
-    this.#mem.setIflags(id, fl);
-    if (listener !== null) this.#emitItem(ChangeKind.Item, id);
-    return outcome;
-  }
-
-  /**
-   * md: delete the item, or with `invalidate` keep it as stale: new CAS, win token released
-   * for the next reader, and the TTL replaced when `exptime` (as sent) is not null. With
-   * `hasCas` the item's CAS must equal `cas`. Deleted (HD), NotFound (NF) or Exists (EX).
-   */
-  deleteMeta(r: MetaDeleteRequest): Outcome {
-    const { key, keyOff: off, keyLen: len } = r;
-    const id = this.#find(key, off, len, hashKey(key, off, len));
-    if (id === NONE || (r.hasCas && this.#mem.cas(id) !== r.cas)) {
-      this.stats.delete_misses++;
-      return id === NONE ? Outcome.NotFound : Outcome.Exists;
-    }
-    if (r.invalidate) {
-      if (r.exptime !== null) this.#mem.setExptime(id, this.#exp.absoluteExptime(r.exptime));
-      this.#mem.setIflags(id, (this.#mem.iflags(id) | IF_STALE) & ~IF_WIN_SENT);
-      this.#mem.setCas(id, this.#cas.next());
-      if (this.#listener !== null) this.#emitItem(ChangeKind.Meta, id);
-      return Outcome.Deleted;
-    }
-    this.stats.delete_hits++;
-    this.classStats[this.#mem.slabClass(id)]!.delete_hits++;
-    this.#links.unlink(id);
-    if (this.#listener !== null) this.#emitDelete(key, off, len);
-    return Outcome.Deleted;
+  /** The next CAS number (0 with -C). */
+  nextCas(): number {
+    return this.#cas.next();
   }
 
   // ---- counters kept for the front ends ---------------------------------------------------

@@ -53,3 +53,65 @@ export interface ItemReader {
 export interface ChangeListener {
   onChange(change: Readonly<Change>, items: ItemReader): void;
 }
+
+const NO_KEY = Buffer.alloc(0);
+const NO_ITEM: ItemId = 0xffffffff;
+
+/**
+ * Where the cache reports changes: the listener, if any, and one reused Change. Callers test
+ * `listener !== null` before calling, so a cache without a listener builds nothing.
+ */
+export class ChangeHook {
+  listener: ChangeListener | null = null;
+  readonly #change = new Change();
+  readonly #items: ItemReader;
+
+  constructor(items: ItemReader) {
+    this.#items = items;
+  }
+
+  /** Item or Meta: the item now under its key. */
+  item(kind: ChangeKind, id: ItemId): void {
+    const c = this.#change;
+    c.kind = kind;
+    c.id = id;
+    c.key = NO_KEY;
+    c.keyOff = 0;
+    c.keyLen = 0;
+    this.listener!.onChange(c, this.#items);
+  }
+
+  deleted(key: Uint8Array, off: number, len: number): void {
+    const c = this.#change;
+    c.kind = ChangeKind.Delete;
+    c.id = NO_ITEM;
+    c.key = key;
+    c.keyOff = off;
+    c.keyLen = len;
+    this.listener!.onChange(c, this.#items);
+  }
+
+  flushed(delay: number, oldestLive: number, oldestCas: number): void {
+    const c = this.#change;
+    c.kind = ChangeKind.Flush;
+    c.id = NO_ITEM;
+    c.key = NO_KEY;
+    c.keyOff = 0;
+    c.keyLen = 0;
+    c.delay = delay;
+    c.oldestLive = oldestLive;
+    c.oldestCas = oldestCas;
+    this.listener!.onChange(c, this.#items);
+  }
+
+  /** BatchBegin or BatchEnd. */
+  bracket(kind: ChangeKind): void {
+    const c = this.#change;
+    c.kind = kind;
+    c.id = NO_ITEM;
+    c.key = NO_KEY;
+    c.keyOff = 0;
+    c.keyLen = 0;
+    this.listener!.onChange(c, this.#items);
+  }
+}

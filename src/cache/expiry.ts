@@ -1,9 +1,12 @@
 // Expiry and flush: wire exptimes to absolute unix seconds with memcached's rules, whether an
-// item is expired, and the flush_all point (memcached's settings.oldest_live / oldest_cas).
+// item is expired or flushed (memcached's settings.oldest_live / oldest_cas), and the lookup
+// that reclaims such items lazily when it meets them (memcached's do_item_get).
 import type { CasSequence } from './cas-sequence.js';
 import type { Clock } from './clock.js';
-import { F_EXPTIME, F_TIME, type ItemId } from './item.js';
+import { F_EXPTIME, F_TIME, IF_FETCHED, NONE, type ItemId } from './item.js';
 import type { ItemMemory } from './item-memory.js';
+import type { Linkage } from './linkage.js';
+import { Miss } from './outcome.js';
 
 /** memcached's REALTIME_MAXDELTA: larger exptimes are absolute unix times. */
 export const MAX_RELATIVE_EXPTIME = 60 * 60 * 24 * 30;
@@ -14,14 +17,53 @@ export class Expiry {
   /** flush_all state, as memcached's settings.oldest_live / oldest_cas (unix seconds). */
   oldestLive = 0;
   oldestCas = 0;
+  /** Why the last find() missed. */
+  miss: Miss = Miss.None;
   readonly #mem: ItemMemory;
   readonly #cas: CasSequence;
+  readonly #links: Linkage;
 
-  constructor(clock: Clock, mem: ItemMemory, cas: CasSequence) {
+  constructor(clock: Clock, mem: ItemMemory, cas: CasSequence, links: Linkage) {
     this.clock = clock;
     this.startedAt = clock.now();
     this.#mem = mem;
     this.#cas = cas;
+    this.#links = links;
+  }
+
+  /**
+   * The live item under a key, or NONE. Expired and flushed items found on the way are
+   * unlinked (lazy reclaim, counted in reclaimed and expired_unfetched), and `miss` says why
+   * a lookup missed.
+   */
+  find(key: Uint8Array, off: number, len: number, hash: number): ItemId {
+    const links = this.#links;
+    const id = links.table.find(key, off, len, hash);
+    if (id === NONE) {
+      this.miss = Miss.Absent;
+      return NONE;
+    }
+    const now = this.clock.now();
+    if (this.isFlushed(id, now)) {
+      links.unlink(id);
+      this.miss = Miss.Flushed;
+      return NONE;
+    }
+    if (this.isExpired(id, now)) {
+      const cls = this.#mem.slabClass(id);
+      const cs = links.classStats[cls]!;
+      if ((this.#mem.iflags(id) & IF_FETCHED) === 0) {
+        links.stats.expired_unfetched++;
+        cs.expired_unfetched++;
+      }
+      links.stats.reclaimed++;
+      cs.reclaimed++;
+      links.unlink(id);
+      this.miss = Miss.Expired;
+      return NONE;
+    }
+    this.miss = Miss.None;
+    return id;
   }
 
   /** memcached's realtime(): an exptime from the wire to absolute unix seconds (0 = never). */
