@@ -4,8 +4,21 @@ import type { Cache } from '../cache/store.js';
 import type { Config } from '../config/config.js';
 import type { Output } from './output.js';
 
-/** consume() results below zero. */
+/** consume() and handler results below zero: close once pending output is written. */
 export const CLOSE = -1;
+
+/** A handler's result when the request (a value block, a binary body) is not all here yet. */
+export const NEED_MORE = -2;
+
+/** memcached's KEY_MAX_LENGTH, for every protocol (the binary header would allow 64 KiB). */
+export const KEY_MAX_LENGTH = 250;
+
+/**
+ * The longest request head a protocol lets grow before it closes the connection: memcached
+ * lets a get/gets line grow without bound, we stop at this size (listed in
+ * test/diff/differences.md). The server sizes read buffers from it.
+ */
+export const MULTIGET_LINE_LIMIT = 1024 * 1024;
 
 export interface Session {
   /**

@@ -6,8 +6,8 @@
 // never reads its replies holds at most one batch plus one reply, not the whole pipeline.
 import type { Socket } from 'node:net';
 import { Output, releaseLargeBuffers } from '../protocol/output.js';
-import { CLOSE, type Session, type SessionContext } from '../protocol/types.js';
-import { MULTIGET_LINE_LIMIT, TextSession } from '../protocol/text/session.js';
+import { CLOSE, MULTIGET_LINE_LIMIT, type Session, type SessionContext } from '../protocol/types.js';
+import { TextSession } from '../protocol/text/session.js';
 import { DirectWriter, Wrote } from './direct-write.js';
 import { ReadBuffer } from './read-buffer.js';
 import { byteSink, readsIntoSink } from './shared-read.js';

@@ -3,11 +3,11 @@
 // status codes here (proto_bin.c complete_update_bin(), complete_incr_bin(), ...).
 import { memcachedItemSize, NONE } from '../../cache/item.js';
 import { Outcome, StoreMode } from '../../cache/store.js';
-import { CLOSE } from '../types.js';
+import { CLOSE, NEED_MORE } from '../types.js';
 import { readU32, readU64Big, writeU32, writeU64Big } from './header.js';
 import { HEADER_LEN, Op, Status } from './opcodes.js';
 import { checkPlain, isPlain, MAX_SASL_MECH_LEN, SASL_MECHS } from './sasl.js';
-import { NEED_MORE, type BinarySession } from './session.js';
+import type { BinarySession } from './session.js';
 import { stat } from './stats.js';
 import { VERSION } from '../../version.js';
 

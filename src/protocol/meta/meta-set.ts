@@ -3,15 +3,14 @@
 // the length is known, a rejected request swallows its data block; before that it does not.
 import { memcachedItemSize, NONE } from '../../cache/item.js';
 import { Outcome, StoreMode } from '../../cache/store.js';
-import type { Handler } from '../text/handler.js';
-import { KEY_MAX_LENGTH, NEED_MORE } from '../text/handler.js';
+import { INT_MAX, type Handler } from '../text/handler.js';
+import { KEY_MAX_LENGTH, NEED_MORE } from '../types.js';
 import type { TextSession } from '../text/session.js';
 import type { Tokens } from '../text/tokens.js';
 import { ERR_FORMAT, MetaFlags, parseLongTrunc32, parseMetaFlags } from './flags.js';
 import { CRLF, ERR_OPAQUE, ERR_TOO_MANY, error, ERROR_LINE, MAX_META_TOKENS, opaqueTooLong, putKey, putNumber, putOpaque } from './reply.js';
 
 const f = new MetaFlags();
-const INT_MAX = 2147483647;
 const ERR_MODE = 'CLIENT_ERROR invalid mode for ms M token';
 const ERR_TOO_LARGE = 'SERVER_ERROR object too large for cache';
 const ERR_NO_MEMORY = 'SERVER_ERROR out of memory storing object';

@@ -3,7 +3,8 @@
 import type { Output } from '../output.js';
 import type { TextSession } from '../text/session.js';
 import type { Tokens } from '../text/tokens.js';
-import { KEY_MAX_LENGTH } from '../text/handler.js';
+import { KEY_MAX_LENGTH } from '../types.js';
+import { R } from '../text/replies.js';
 import { base64Encode } from './base64.js';
 import { ERR_FORMAT } from './flags.js';
 
@@ -19,11 +20,11 @@ export const ERR_TOO_MANY_MG = 'CLIENT_ERROR options flags are too long';
 /** md and ma report any flag parse failure with this one message. */
 export const ERR_FLAG = 'CLIENT_ERROR invalid or duplicate flag';
 
-export const CRLF = Buffer.from('\r\n', 'latin1');
+export const CRLF = R.CRLF;
 const SPACE = 0x20;
 
 /** memcached's WANT_TOKENS_MIN(ntokens, 3) reply. */
-export const ERROR_LINE = Buffer.from('ERROR\r\n', 'latin1');
+export const ERROR_LINE = R.ERROR;
 
 /**
  * Send an error line, dropping whatever part of the reply was already written since `mark`

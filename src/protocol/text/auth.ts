@@ -4,6 +4,7 @@
 // `CLIENT_ERROR unauthenticated`. Credentials come from the same file as binary SASL.
 import { checkCredentials } from '../auth-file.js';
 import { CLOSE } from '../types.js';
+import { LINE_LIMIT } from './handler.js';
 import { R } from './replies.js';
 import type { TextSession } from './session.js';
 import { Tokens } from './tokens.js';
@@ -13,8 +14,6 @@ const FAILURE = Buffer.from('CLIENT_ERROR authentication failure\r\n', 'latin1')
 const BAD_TOKEN = Buffer.from('CLIENT_ERROR bad authentication token format\r\n', 'latin1');
 const BAD_TERMINATION = Buffer.from('CLIENT_ERROR bad command line termination\r\n', 'latin1');
 
-/** memcached closes a connection whose auth line has no newline within this many bytes. */
-const LINE_LIMIT = 2048;
 /**
  * memcached reads the token into its 16 KiB read buffer and drops the connection when it
  * does not fit; here a larger announced size closes at once, before any bytes are held.
@@ -44,6 +43,7 @@ export class AsciiAuth {
         if (end - pos < 2) break;
         const nl = buf.indexOf(10, pos);
         if (nl < 0 || nl >= end) {
+          // as for any command line: no newline within LINE_LIMIT bytes closes
           if (end - pos > LINE_LIMIT) return CLOSE;
           break;
         }

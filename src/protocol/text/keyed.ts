@@ -2,7 +2,8 @@
 // (process_delete_command, process_arithmetic_command, process_touch_command).
 import { parseInt32, parseU64 } from '../../cache/numbers.js';
 import { Outcome } from '../../cache/store.js';
-import { KEY_MAX_LENGTH, type Handler } from './handler.js';
+import { KEY_MAX_LENGTH } from '../types.js';
+import type { Handler } from './handler.js';
 import { R } from './replies.js';
 import type { TextSession } from './session.js';
 import type { Tokens } from './tokens.js';

@@ -4,7 +4,8 @@
 import { parseInt32, writeDecimal } from '../../cache/numbers.js';
 import { NONE, type ItemId } from '../../cache/item.js';
 import type { Cache } from '../../cache/store.js';
-import { KEY_MAX_LENGTH, YIELD, type Handler } from './handler.js';
+import { KEY_MAX_LENGTH } from '../types.js';
+import { YIELD, type Handler } from './handler.js';
 import { R } from './replies.js';
 import type { TextSession } from './session.js';
 import type { Tokens } from './tokens.js';

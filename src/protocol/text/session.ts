@@ -2,23 +2,15 @@
 // them in place, dispatches on the verb table, and writes replies (noreply applied here
 // and nowhere else). Mirrors memcached's try_read_command_ascii()/process_command_ascii().
 import { Output } from '../output.js';
-import { CLOSE, type Session, type SessionContext } from '../types.js';
+import { CLOSE, MULTIGET_LINE_LIMIT, NEED_MORE, type Session, type SessionContext } from '../types.js';
 import { R } from './replies.js';
 import { Tokens } from './tokens.js';
 import { AsciiAuth } from './auth.js';
-import { NEED_MORE, YIELD, type Handler } from './handler.js';
+import { LINE_LIMIT, YIELD, type Handler } from './handler.js';
 import { VERBS } from './verbs.js';
 
 const GET = VERBS.get('get');
 const SET = VERBS.get('set');
-
-/** memcached closes a connection with no newline in this many bytes (unless it is a get). */
-const LINE_LIMIT = 2048;
-/**
- * memcached lets a get/gets line grow without bound; we stop at this size and close. Listed
- * in test/diff/differences.md.
- */
-export const MULTIGET_LINE_LIMIT = 1024 * 1024;
 
 export class TextSession implements Session {
   readonly ctx: SessionContext;

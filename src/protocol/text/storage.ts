@@ -5,13 +5,13 @@
 import { parseInt32, parseU64 } from '../../cache/numbers.js';
 import { Outcome, StoreMode } from '../../cache/store.js';
 import { memcachedItemSize } from '../../cache/item.js';
-import { KEY_MAX_LENGTH, NEED_MORE, type Handler } from './handler.js';
+import { KEY_MAX_LENGTH, NEED_MORE } from '../types.js';
+import { INT_MAX, type Handler } from './handler.js';
 import { R } from './replies.js';
 import type { TextSession } from './session.js';
 import type { Tokens } from './tokens.js';
 
 const EMPTY = Buffer.alloc(0);
-const INT_MAX = 2147483647;
 
 /** memcached's safe_strtoul() into a uint32_t: strtoul, then truncation to 32 bits. */
 export function parseFlags(buf: Buffer, off: number, len: number): number {
