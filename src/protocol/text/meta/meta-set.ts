@@ -1,12 +1,12 @@
 // ms: store a data block with flags for mode (M), CAS compare (C), client flags (F), TTL (T)
 // and invalidation (I). As memcached 1.6.18's process_mset_command()/_finalize_mset(): once
 // the length is known, a rejected request swallows its data block; before that it does not.
-import { memcachedItemSize, NONE } from '../../cache/item.js';
-import { Outcome, StoreMode } from '../../cache/store.js';
-import { INT_MAX, type Handler } from '../text/handler.js';
-import { KEY_MAX_LENGTH, NEED_MORE } from '../types.js';
-import type { TextSession } from '../text/session.js';
-import type { Tokens } from '../text/tokens.js';
+import { memcachedItemSize, NONE } from '../../../cache/item.js';
+import { Outcome, StoreMode } from '../../../cache/store.js';
+import { INT_MAX, type Handler } from '../handler.js';
+import { KEY_MAX_LENGTH, NEED_MORE } from '../../types.js';
+import type { TextSession } from '../session.js';
+import type { Tokens } from '../tokens.js';
 import { ERR_FORMAT, MetaFlags, parseLongTrunc32, parseMetaFlags } from './flags.js';
 import { CRLF, ERR_OPAQUE, ERR_TOO_MANY, error, ERROR_LINE, MAX_META_TOKENS, opaqueTooLong, putKey, putNumber, putOpaque } from './reply.js';
 

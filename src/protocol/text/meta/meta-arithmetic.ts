@@ -3,11 +3,11 @@
 // including two of its quirks: q hides the reply of a successful change but not of a
 // vivified item, and T is lost when the new number no longer fits the old item (memcached
 // then sets the TTL on the replaced item).
-import { NONE } from '../../cache/item.js';
-import { Outcome } from '../../cache/store.js';
-import type { Handler } from '../text/handler.js';
-import type { TextSession } from '../text/session.js';
-import type { Tokens } from '../text/tokens.js';
+import { NONE } from '../../../cache/item.js';
+import { Outcome } from '../../../cache/store.js';
+import type { Handler } from '../handler.js';
+import type { TextSession } from '../session.js';
+import type { Tokens } from '../tokens.js';
 import { MetaFlags, parseMetaFlags } from './flags.js';
 import {
   CRLF,

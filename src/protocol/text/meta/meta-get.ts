@@ -1,11 +1,11 @@
 // mg: fetch an item's value and/or metadata, with autovivify (N), TTL update (T) and the
 // recache/stale win tokens (R, W, X, Z) that let one client of many rebuild a hot item.
 // Reply bytes and their order as memcached 1.6.18's process_mget_command().
-import { IF_FETCHED, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, NONE } from '../../cache/item.js';
-import { Miss, type Cache } from '../../cache/store.js';
-import type { Handler } from '../text/handler.js';
-import type { TextSession } from '../text/session.js';
-import type { Tokens } from '../text/tokens.js';
+import { IF_FETCHED, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, NONE } from '../../../cache/item.js';
+import { Miss, type Cache } from '../../../cache/store.js';
+import type { Handler } from '../handler.js';
+import type { TextSession } from '../session.js';
+import type { Tokens } from '../tokens.js';
 import { MetaFlags, parseMetaFlags } from './flags.js';
 import {
   CRLF,

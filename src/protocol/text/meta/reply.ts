@@ -1,10 +1,10 @@
 // Pieces of meta replies shared by mg/ms/md/ma/me: return flags (opaque, key), error lines,
 // and the limits memcached 1.6.18 puts on meta request lines (proto_text.c).
-import type { Output } from '../output.js';
-import type { TextSession } from '../text/session.js';
-import type { Tokens } from '../text/tokens.js';
-import { KEY_MAX_LENGTH } from '../types.js';
-import { R } from '../text/replies.js';
+import type { Output } from '../../output.js';
+import type { TextSession } from '../session.js';
+import type { Tokens } from '../tokens.js';
+import { KEY_MAX_LENGTH } from '../../types.js';
+import { R } from '../replies.js';
 import { base64Encode } from './base64.js';
 import { ERR_FORMAT } from './flags.js';
 
