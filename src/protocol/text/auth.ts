@@ -4,9 +4,8 @@
 // `CLIENT_ERROR unauthenticated`. Credentials come from the same file as binary SASL.
 import { checkCredentials } from '../auth-file.js';
 import { CLOSE } from '../types.js';
-import { LINE_LIMIT } from './handler.js';
+import { LINE_LIMIT, type TextState } from './handler.js';
 import { R } from './replies.js';
-import type { TextSession } from './session.js';
 import { Tokens } from './tokens.js';
 
 const UNAUTHENTICATED = Buffer.from('CLIENT_ERROR unauthenticated\r\n', 'latin1');
@@ -35,7 +34,7 @@ export class AsciiAuth {
    * Handle auth requests from buf[pos, end); returns the offset reached (stopping once the
    * client is authenticated, or when more bytes are needed) or CLOSE.
    */
-  consume(s: TextSession, buf: Buffer, pos: number, end: number): number {
+  consume(s: TextState, buf: Buffer, pos: number, end: number): number {
     while (!this.authenticated && pos < end) {
       if (s.out.full) break;
       if (this.#need < 0) {

@@ -3,9 +3,8 @@
 import { parseInt32, parseU64 } from '../../cache/numbers.js';
 import { Outcome } from '../../cache/store.js';
 import { KEY_MAX_LENGTH } from '../types.js';
-import type { Handler } from './handler.js';
+import type { Handler, TextState } from './handler.js';
 import { R } from './replies.js';
-import type { TextSession } from './session.js';
 import type { Tokens } from './tokens.js';
 
 export const del: Handler = (s, buf, t, next) => {
@@ -36,7 +35,7 @@ export const del: Handler = (s, buf, t, next) => {
  * incr/decr/touch: `<verb> <key> <arg> [noreply]`; wrong token counts are ERROR, then noreply
  * is taken and the key length checked (memcached's order). False when it has answered.
  */
-function keyedLineOk(s: TextSession, buf: Buffer, t: Tokens): boolean {
+function keyedLineOk(s: TextState, buf: Buffer, t: Tokens): boolean {
   if (t.ntokens !== 4 && t.ntokens !== 5) {
     s.out.raw(R.ERROR);
     return false;
@@ -49,7 +48,7 @@ function keyedLineOk(s: TextSession, buf: Buffer, t: Tokens): boolean {
   return true;
 }
 
-function arithmetic(s: TextSession, buf: Buffer, t: Tokens, next: number, incr: boolean): number {
+function arithmetic(s: TextState, buf: Buffer, t: Tokens, next: number, incr: boolean): number {
   if (!keyedLineOk(s, buf, t)) return next;
   const delta = parseU64(buf, t.start[2]!, t.len[2]!);
   if (delta === null) {

@@ -6,13 +6,13 @@ import { CLOSE, MULTIGET_LINE_LIMIT, NEED_MORE, type Session, type SessionContex
 import { R } from './replies.js';
 import { Tokens } from './tokens.js';
 import { AsciiAuth } from './auth.js';
-import { LINE_LIMIT, YIELD, type Handler } from './handler.js';
+import { LINE_LIMIT, YIELD, type Handler, type TextState } from './handler.js';
 import { VERBS } from './verbs.js';
 
 const GET = VERBS.get('get');
 const SET = VERBS.get('set');
 
-export class TextSession implements Session {
+export class TextSession implements Session, TextState {
   readonly ctx: SessionContext;
   readonly out: Output;
   readonly tokens = new Tokens();

@@ -6,9 +6,8 @@ import { parseInt32, parseU64 } from '../../cache/numbers.js';
 import { Outcome, StoreMode } from '../../cache/store.js';
 import { memcachedItemSize } from '../../cache/item.js';
 import { KEY_MAX_LENGTH, NEED_MORE } from '../types.js';
-import { INT_MAX, type Handler } from './handler.js';
+import { INT_MAX, type Handler, type TextState } from './handler.js';
 import { R } from './replies.js';
-import type { TextSession } from './session.js';
 import type { Tokens } from './tokens.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -30,7 +29,7 @@ export function parseFlags(buf: Buffer, off: number, len: number): number {
   return Number(v & 0xffffffffn);
 }
 
-function update(s: TextSession, buf: Buffer, t: Tokens, next: number, mode: StoreMode): number {
+function update(s: TextState, buf: Buffer, t: Tokens, next: number, mode: StoreMode): number {
   s.checkNoreply(buf);
   const keyLen = t.len[1]!;
   if (keyLen > KEY_MAX_LENGTH) {

@@ -5,8 +5,7 @@
 // then sets the TTL on the replaced item).
 import { NONE } from '../../../cache/item.js';
 import { Outcome } from '../../../cache/store.js';
-import type { Handler } from '../handler.js';
-import type { TextSession } from '../session.js';
+import type { Handler, TextState } from '../handler.js';
 import type { Tokens } from '../tokens.js';
 import { MetaFlags, parseMetaFlags } from './flags.js';
 import {
@@ -108,7 +107,7 @@ export const ma: Handler = (s, buf, t, next) => {
  * error comes up.
  */
 function withItem(
-  s: TextSession,
+  s: TextState,
   buf: Buffer,
   t: Tokens,
   next: number,

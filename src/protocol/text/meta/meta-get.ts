@@ -3,8 +3,7 @@
 // Reply bytes and their order as memcached 1.6.18's process_mget_command().
 import { IF_FETCHED, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, NONE } from '../../../cache/item.js';
 import { Miss, type Cache } from '../../../cache/store.js';
-import type { Handler } from '../handler.js';
-import type { TextSession } from '../session.js';
+import type { Handler, TextState } from '../handler.js';
 import type { Tokens } from '../tokens.js';
 import { MetaFlags, parseMetaFlags } from './flags.js';
 import {
@@ -54,7 +53,7 @@ function countExpired(cache: Cache): void {
   else if (cache.lastMiss === Miss.Flushed) cache.stats.get_flushed++;
 }
 
-function hit(s: TextSession, buf: Buffer, t: Tokens, next: number, cache: Cache, id: number, created: boolean): number {
+function hit(s: TextState, buf: Buffer, t: Tokens, next: number, cache: Cache, id: number, created: boolean): number {
   const out = s.out;
   const mark = out.mark();
   const now = cache.clock.now();
@@ -157,7 +156,7 @@ function hit(s: TextSession, buf: Buffer, t: Tokens, next: number, cache: Cache,
   return next;
 }
 
-function miss(s: TextSession, buf: Buffer, t: Tokens, next: number, cache: Cache): number {
+function miss(s: TextState, buf: Buffer, t: Tokens, next: number, cache: Cache): number {
   cache.stats.cmd_get++;
   cache.stats.get_misses++;
   const out = s.out;

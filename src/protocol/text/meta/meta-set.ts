@@ -3,9 +3,8 @@
 // the length is known, a rejected request swallows its data block; before that it does not.
 import { memcachedItemSize, NONE } from '../../../cache/item.js';
 import { Outcome, StoreMode } from '../../../cache/store.js';
-import { INT_MAX, type Handler } from '../handler.js';
+import { INT_MAX, type Handler, type TextState } from '../handler.js';
 import { KEY_MAX_LENGTH, NEED_MORE } from '../../types.js';
-import type { TextSession } from '../session.js';
 import type { Tokens } from '../tokens.js';
 import { ERR_FORMAT, MetaFlags, parseLongTrunc32, parseMetaFlags } from './flags.js';
 import { CRLF, ERR_OPAQUE, ERR_TOO_MANY, error, ERROR_LINE, MAX_META_TOKENS, opaqueTooLong, putKey, putNumber, putOpaque } from './reply.js';
@@ -112,21 +111,21 @@ export const ms: Handler = (s, buf, t, next) => {
 };
 
 /** Reply with an error and discard the data block as it arrives (conn_swallow). */
-function reject(s: TextSession, next: number, message: string, total: number): number {
+function reject(s: TextState, next: number, message: string, total: number): number {
   error(s, message);
   s.swallow = total;
   return next;
 }
 
 /** A failed store drops the item under the key so an old value does not outlive the write. */
-function dropStale(s: TextSession, flags: MetaFlags): void {
+function dropStale(s: TextState, flags: MetaFlags): void {
   const cache = s.ctx.cache;
   const id = cache.find(flags.key, flags.keyOff, flags.keyLen);
   if (id !== NONE) cache.unlink(id);
 }
 
 /** "<code>" then O, k and c in request order (memcached's _finalize_mset()). */
-function writeReply(s: TextSession, buf: Buffer, t: Tokens, code: string, cas: number): void {
+function writeReply(s: TextState, buf: Buffer, t: Tokens, code: string, cas: number): void {
   const out = s.out;
   out.ascii(code);
   for (let i = 3; i < t.ntokens - 1; i++) {
