@@ -8,10 +8,11 @@ import { CLOSE, KEY_MAX_LENGTH, NEED_MORE, type Session, type SessionContext } f
 import { runCommand } from './commands.js';
 import { Header, writeResponseHeader } from './header.js';
 import { HEADER_LEN, Op, QUIET_OF, REQ_MAGIC, Status, STATUS_TEXT } from './opcodes.js';
+import type { BinaryState } from './state.js';
 
 const EMPTY = Buffer.alloc(0);
 
-export class BinarySession implements Session {
+export class BinarySession implements Session, BinaryState {
   readonly ctx: SessionContext;
   readonly out: Output;
   readonly cache: Cache;

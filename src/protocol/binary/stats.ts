@@ -4,7 +4,7 @@
 import { generalStats, itemsStats, sizesStats, slabsStats, type StatLines } from '../stats-report.js';
 import { writeResponseHeader } from './header.js';
 import { HEADER_LEN, Op, Status } from './opcodes.js';
-import type { BinarySession } from './session.js';
+import type { BinaryState } from './state.js';
 
 function startsWith(buf: Buffer, off: number, len: number, word: string): boolean {
   if (len < word.length) return false;
@@ -16,7 +16,7 @@ function is(buf: Buffer, off: number, len: number, word: string): boolean {
   return len === word.length && startsWith(buf, off, len, word);
 }
 
-function packet(s: BinarySession, key: string, value: string): void {
+function packet(s: BinaryState, key: string, value: string): void {
   const kl = Buffer.byteLength(key, 'latin1');
   const vl = Buffer.byteLength(value, 'latin1');
   const out = s.out;
@@ -26,13 +26,13 @@ function packet(s: BinarySession, key: string, value: string): void {
   out.pos += b.write(value, out.pos, 'latin1');
 }
 
-function send(s: BinarySession, lines: StatLines, terminate = true): void {
+function send(s: BinaryState, lines: StatLines, terminate = true): void {
   for (const [k, v] of lines) packet(s, k, v);
   if (terminate) packet(s, '', '');
 }
 
 /** Stat with the group named by the key at buf[keyOff, keyOff+klen) (empty = general). */
-export function stat(s: BinarySession, buf: Buffer, keyOff: number, klen: number): void {
+export function stat(s: BinaryState, buf: Buffer, keyOff: number, klen: number): void {
   const { cache, config, server } = s.ctx;
   if (klen === 0) {
     send(s, generalStats(cache, config, server));
