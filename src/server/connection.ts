@@ -6,14 +6,36 @@
 // never reads its replies holds at most one batch plus one reply, not the whole pipeline.
 import type { Socket } from 'node:net';
 import { Output, releaseLargeBuffers } from '../protocol/output.js';
-import { CLOSE, MULTIGET_LINE_LIMIT, type Session, type SessionContext } from '../protocol/types.js';
+import { CLOSE, MULTIGET_LINE_LIMIT, type ServerInfo, type Session, type SessionContext } from '../protocol/types.js';
 import { TextSession } from '../protocol/text/session.js';
 import { DirectWriter, Wrote } from './direct-write.js';
 import { ReadBuffer } from './read-buffer.js';
 import { byteSink, readsIntoSink } from './shared-read.js';
-import type { ServerCore } from './server-core.js';
+import type { Cache } from '../cache/store.js';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../log.js';
 
 export type SessionFactory = (ctx: SessionContext) => Session;
+
+/**
+ * What a connection needs of the server that accepted it (server-core.ts's ServerCore
+ * implements it): the shared settings, the server-level counters it adds to, and the way
+ * out of the connection set. Declared here so connection.ts does not import server-core.ts.
+ */
+export interface ConnectionHost {
+  readonly cache: Cache;
+  readonly config: Config;
+  readonly log: Logger;
+  readonly info: ServerInfo;
+  bytesRead: number;
+  bytesWritten: number;
+  connYields: number;
+  /** Connections dropped because their pending replies passed Config.outputBufferLimit. */
+  outputCapKicks: number;
+  binarySession(ctx: SessionContext): Session;
+  /** The connection has closed: drop it from the connection set. */
+  forget(conn: Connection): void;
+}
 
 /** Room in the read buffer beyond the largest item: the request line or binary header. */
 const REQUEST_HEAD_ROOM = 128 * 1024;
@@ -24,7 +46,7 @@ const LINGER_MS = 10_000;
 export class Connection implements SessionContext {
   readonly id: number;
   readonly socket: Socket;
-  readonly core: ServerCore;
+  readonly core: ConnectionHost;
   readonly out = new Output();
   closeAfterWrite = false;
   lastCommandAt: number;
@@ -47,7 +69,7 @@ export class Connection implements SessionContext {
   /** Writes replies straight to the socket's handle (plain sockets), or null: socket.write(). */
   readonly #writer: DirectWriter | null;
 
-  constructor(id: number, socket: Socket, core: ServerCore) {
+  constructor(id: number, socket: Socket, core: ConnectionHost) {
     this.id = id;
     this.socket = socket;
     this.core = core;

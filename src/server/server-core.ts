@@ -8,7 +8,7 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
 import { TextSession } from '../protocol/text/session.js';
 import type { ConnInfo, ServerInfo, Session, SessionContext } from '../protocol/types.js';
-import { Connection } from './connection.js';
+import { Connection, type ConnectionHost } from './connection.js';
 import { acceptIntoSharedBuffer } from './shared-read.js';
 
 const TOO_MANY = Buffer.from('ERROR Too many open connections\r\n', 'latin1');
@@ -31,7 +31,7 @@ export function openListenWarning(cfg: Config): string | null {
   return `WARNING: listening on all interfaces (${open.join(',')}) without authentication: anyone who can reach this port can read and change the cache; bind with -l 127.0.0.1, firewall it, or use -Y / -S`;
 }
 
-export class ServerCore {
+export class ServerCore implements ConnectionHost {
   readonly cache: Cache;
   readonly config: Config;
   readonly log: Logger;
