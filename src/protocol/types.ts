@@ -1,5 +1,6 @@
-// What every protocol encoding shares: the session contract the server drives, and the
-// view of the server a protocol may read (for stats) or act on (shutdown, verbosity).
+// What every protocol encoding shares: the session contract the server drives, the protocol
+// descriptors the daemon hands the server, the view of the server a protocol may read (for
+// stats) or act on (shutdown, verbosity), and the primitives every encoding uses.
 import type { Cache } from '../cache/store.js';
 import type { Config } from '../config/config.js';
 import type { Output } from './output.js';
@@ -29,6 +30,29 @@ export interface Session {
   consume(buf: Buffer, start: number): number;
   /** Total bytes the request at the head of the unconsumed input needs, when known. */
   readonly wantBytes: number;
+}
+
+/**
+ * One wire protocol as the server sees it: the daemon hands the server a list of these
+ * (protocol/registry.ts builds it from -B), so the server names no protocol itself.
+ */
+export interface Protocol {
+  /** The protocol's name as -B spells it ('ascii', 'binary'). */
+  readonly name: string;
+  /** A connection whose first byte is `first` speaks this protocol (memcached's -B auto). */
+  claims(first: number): boolean;
+  /** The session for a new connection that speaks this protocol. */
+  createSession(ctx: SessionContext): Session;
+}
+
+/**
+ * The protocol a new connection speaks, from the first byte it sent: the first listed that
+ * claims the byte, or the first listed when none does (so a list of one protocol takes every
+ * connection, as -B ascii and -B binary do). Called once per connection.
+ */
+export function chooseProtocol(protocols: readonly Protocol[], first: number): Protocol {
+  for (const p of protocols) if (p.claims(first)) return p;
+  return protocols[0]!;
 }
 
 export interface ConnInfo {

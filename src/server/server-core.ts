@@ -6,8 +6,7 @@ import { createTlsServer } from './tls.js';
 import type { Cache } from '../cache/store.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
-import { TextSession } from '../protocol/text/session.js';
-import type { ConnInfo, ServerInfo, Session, SessionContext } from '../protocol/types.js';
+import type { ConnInfo, Protocol, ServerInfo } from '../protocol/types.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { acceptIntoSharedBuffer } from './shared-read.js';
 
@@ -17,8 +16,11 @@ export interface ServerHooks {
   shutdown(graceful: boolean): void;
   extraStats(): Array<[string, string]>;
   settingsStats(): Array<[string, string]>;
-  /** Builds a binary-protocol session, when that protocol is available. */
-  binarySession: ((ctx: SessionContext) => Session) | null;
+  /**
+   * The protocols to serve (at least one), in the order their claims on a connection's first
+   * byte are tried; the first listed takes connections none claims (protocol/registry.ts).
+   */
+  protocols: readonly Protocol[];
   /** Start an LRU crawl now (`lru_crawler crawl`). */
   crawl?: (classes: number[]) => void;
 }
@@ -36,6 +38,7 @@ export class ServerCore implements ConnectionHost {
   readonly config: Config;
   readonly log: Logger;
   readonly hooks: ServerHooks;
+  readonly protocols: readonly Protocol[];
   readonly info: ServerInfo;
   readonly startedAt: number;
   bytesRead = 0;
@@ -59,13 +62,10 @@ export class ServerCore implements ConnectionHost {
     this.config = config;
     this.log = log;
     this.hooks = hooks;
+    if (hooks.protocols.length === 0) throw new Error('ServerCore: no protocol to serve');
+    this.protocols = hooks.protocols;
     this.startedAt = cache.startedAt;
     this.info = this.#makeInfo();
-  }
-
-  binarySession(ctx: SessionContext): Session {
-    const make = this.hooks.binarySession;
-    return make ? make(ctx) : new TextSession(ctx);
   }
 
   /** Bind every configured listener; returns the TCP port bound (or null when TCP is off). */
