@@ -55,6 +55,18 @@ export function chooseProtocol(protocols: readonly Protocol[], first: number): P
   return protocols[0]!;
 }
 
+/** buf[off, off+len) begins with the ASCII string `word` (memcached's strncmp on a token). */
+export function bytesStartWith(buf: Uint8Array, off: number, len: number, word: string): boolean {
+  if (len < word.length) return false;
+  for (let i = 0; i < word.length; i++) if (buf[off + i] !== word.charCodeAt(i)) return false;
+  return true;
+}
+
+/** buf[off, off+len) is the ASCII string `word`. */
+export function bytesEqual(buf: Uint8Array, off: number, len: number, word: string): boolean {
+  return len === word.length && bytesStartWith(buf, off, len, word);
+}
+
 export interface ConnInfo {
   readonly id: number;
   readonly address: string;

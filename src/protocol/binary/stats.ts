@@ -1,20 +1,11 @@
 // The Stat opcode: one response packet per statistic (key = name, value = text) and a
 // packet with an empty key to end the list, with the groups memcached 1.6.18 serves over
 // binary (process_bin_stat(), get_stats()). There is no `conns` group in binary.
+import { bytesEqual, bytesStartWith } from '../types.js';
 import { generalStats, itemsStats, sizesStats, slabsStats, type StatLines } from '../stats-report.js';
 import { writeResponseHeader } from './header.js';
 import { HEADER_LEN, Op, Status } from './opcodes.js';
 import type { BinaryState } from './state.js';
-
-function startsWith(buf: Buffer, off: number, len: number, word: string): boolean {
-  if (len < word.length) return false;
-  for (let i = 0; i < word.length; i++) if (buf[off + i] !== word.charCodeAt(i)) return false;
-  return true;
-}
-
-function is(buf: Buffer, off: number, len: number, word: string): boolean {
-  return len === word.length && startsWith(buf, off, len, word);
-}
 
 function packet(s: BinaryState, key: string, value: string): void {
   const kl = Buffer.byteLength(key, 'latin1');
@@ -39,33 +30,33 @@ export function stat(s: BinaryState, buf: Buffer, keyOff: number, klen: number):
     return;
   }
   // memcached matches these three by prefix (strncmp), the get_stats groups exactly
-  if (startsWith(buf, keyOff, klen, 'reset')) {
+  if (bytesStartWith(buf, keyOff, klen, 'reset')) {
     cache.stats.reset();
     server.resetStats();
     send(s, []);
     return;
   }
-  if (startsWith(buf, keyOff, klen, 'settings')) {
+  if (bytesStartWith(buf, keyOff, klen, 'settings')) {
     send(s, server.settingsStats());
     return;
   }
-  if (startsWith(buf, keyOff, klen, 'detail')) {
+  if (bytesStartWith(buf, keyOff, klen, 'detail')) {
     const sub = keyOff + 6;
     const subLen = klen - 6;
-    if (startsWith(buf, sub, subLen, ' dump')) {
+    if (bytesStartWith(buf, sub, subLen, ' dump')) {
       send(s, [['detailed', cache.prefixes.dump()]]);
-    } else if (startsWith(buf, sub, subLen, ' on') || startsWith(buf, sub, subLen, ' off')) {
-      cache.prefixes.enabled = startsWith(buf, sub, subLen, ' on');
+    } else if (bytesStartWith(buf, sub, subLen, ' on') || bytesStartWith(buf, sub, subLen, ' off')) {
+      cache.prefixes.enabled = bytesStartWith(buf, sub, subLen, ' on');
       send(s, []);
     } else {
       s.error(Status.KeyNotFound);
     }
     return;
   }
-  if (is(buf, keyOff, klen, 'items')) send(s, itemsStats(cache));
-  else if (is(buf, keyOff, klen, 'slabs')) send(s, slabsStats(cache));
-  else if (is(buf, keyOff, klen, 'sizes')) send(s, sizesStats(cache, config));
-  else if (is(buf, keyOff, klen, 'sizes_enable')) {
+  if (bytesEqual(buf, keyOff, klen, 'items')) send(s, itemsStats(cache));
+  else if (bytesEqual(buf, keyOff, klen, 'slabs')) send(s, slabsStats(cache));
+  else if (bytesEqual(buf, keyOff, klen, 'sizes')) send(s, sizesStats(cache, config));
+  else if (bytesEqual(buf, keyOff, klen, 'sizes_enable')) {
     // memcached sends these two groups without the terminating packet
     if (!cache.options.useCas) {
       send(s, [['sizes_status', 'error'], ['sizes_error', 'cas_support_disabled']], false);
@@ -73,7 +64,7 @@ export function stat(s: BinaryState, buf: Buffer, keyOff: number, klen: number):
       config.trackSizes = true;
       send(s, [['sizes_status', 'enabled']], false);
     }
-  } else if (is(buf, keyOff, klen, 'sizes_disable')) {
+  } else if (bytesEqual(buf, keyOff, klen, 'sizes_disable')) {
     config.trackSizes = false;
     send(s, [['sizes_status', 'disabled']], false);
   } else s.error(Status.KeyNotFound);

@@ -2,7 +2,7 @@
 // them in place, dispatches on the verb table, and writes replies (noreply applied here
 // and nowhere else). Mirrors memcached's try_read_command_ascii()/process_command_ascii().
 import { Output } from '../output.js';
-import { CLOSE, MULTIGET_LINE_LIMIT, NEED_MORE, type Session, type SessionContext } from '../types.js';
+import { bytesStartWith, CLOSE, MULTIGET_LINE_LIMIT, NEED_MORE, type Session, type SessionContext } from '../types.js';
 import { R } from './replies.js';
 import { Tokens } from './tokens.js';
 import { AsciiAuth } from './auth.js';
@@ -80,11 +80,7 @@ export class TextSession implements Session, TextState {
     let p = pos;
     while (p < end && buf[p] === 0x20) p++;
     if (p - pos > 100) return false;
-    const isGet = (s: string): boolean => {
-      for (let i = 0; i < s.length; i++) if (buf[p + i] !== s.charCodeAt(i)) return false;
-      return true;
-    };
-    return isGet('get ') || isGet('gets ');
+    return bytesStartWith(buf, p, end - p, 'get ') || bytesStartWith(buf, p, end - p, 'gets ');
   }
 
   #command(buf: Buffer, lineStart: number, lineEnd: number, next: number): number {
