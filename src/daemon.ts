@@ -1,4 +1,4 @@
-// Wires the cache, the listeners and the snapshot scheduler together.
+// Wires the cache, the listeners (with the protocols -B asks for) and the snapshot scheduler together.
 // startDaemon() resolves once every listener is bound; `stopped` resolves with the exit code.
 import fs from 'node:fs';
 import { systemClock, type Clock } from './cache/clock.js';
@@ -9,7 +9,7 @@ import type { Config } from './config/config.js';
 import { stderrLogger, type Logger } from './log.js';
 import { MemoryReturn } from './server/memory-return.js';
 import { ServerCore } from './server/server-core.js';
-import { createBinarySession } from './protocol/binary/index.js';
+import { servedProtocols } from './protocol/registry.js';
 import { settingsStats } from './config/settings-stats.js';
 import { SnapshotScheduler } from './persistence/scheduler.js';
 import type { SnapshotFs } from './persistence/snapshot-fs.js';
@@ -61,7 +61,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     shutdown: (graceful) => void daemon.stop(graceful ? 'shutdown graceful' : 'shutdown command'),
     extraStats: () => snapshots?.stats() ?? [],
     settingsStats: () => settingsStats(config, { detailEnabled: cache.prefixes.enabled, oldest: cache.oldestLive }),
-    binarySession: createBinarySession,
+    protocols: servedProtocols(config.bindingProtocol),
     crawl: () => crawler?.kick(),
   });
 

@@ -1,11 +1,25 @@
-// What every protocol encoding shares: the session contract the server drives, and the
-// view of the server a protocol may read (for stats) or act on (shutdown, verbosity).
+// What every protocol encoding shares: the session contract the server drives, the protocol
+// descriptors the daemon hands the server, the view of the server a protocol may read (for
+// stats) or act on (shutdown, verbosity), and the primitives every encoding uses.
 import type { CacheApi } from '../cache/api.js';
 import type { Config } from '../config/config.js';
 import type { Output } from './output.js';
 
-/** consume() results below zero. */
+/** consume() and handler results below zero: close once pending output is written. */
 export const CLOSE = -1;
+
+/** A handler's result when the request (a value block, a binary body) is not all here yet. */
+export const NEED_MORE = -2;
+
+/** memcached's KEY_MAX_LENGTH, for every protocol (the binary header would allow 64 KiB). */
+export const KEY_MAX_LENGTH = 250;
+
+/**
+ * The longest request head a protocol lets grow before it closes the connection: memcached
+ * lets a get/gets line grow without bound, we stop at this size (listed in
+ * test/diff/differences.md). The server sizes read buffers from it.
+ */
+export const MULTIGET_LINE_LIMIT = 1024 * 1024;
 
 export interface Session {
   /**
@@ -16,6 +30,41 @@ export interface Session {
   consume(buf: Buffer, start: number): number;
   /** Total bytes the request at the head of the unconsumed input needs, when known. */
   readonly wantBytes: number;
+}
+
+/**
+ * One wire protocol as the server sees it: the daemon hands the server a list of these
+ * (protocol/registry.ts builds it from -B), so the server names no protocol itself.
+ */
+export interface Protocol {
+  /** The protocol's name as -B spells it ('ascii', 'binary'). */
+  readonly name: string;
+  /** A connection whose first byte is `first` speaks this protocol (memcached's -B auto). */
+  claims(first: number): boolean;
+  /** The session for a new connection that speaks this protocol. */
+  createSession(ctx: SessionContext): Session;
+}
+
+/**
+ * The protocol a new connection speaks, from the first byte it sent: the first listed that
+ * claims the byte, or the first listed when none does (so a list of one protocol takes every
+ * connection, as -B ascii and -B binary do). Called once per connection.
+ */
+export function chooseProtocol(protocols: readonly Protocol[], first: number): Protocol {
+  for (const p of protocols) if (p.claims(first)) return p;
+  return protocols[0]!;
+}
+
+/** buf[off, off+len) begins with the ASCII string `word` (memcached's strncmp on a token). */
+export function bytesStartWith(buf: Uint8Array, off: number, len: number, word: string): boolean {
+  if (len < word.length) return false;
+  for (let i = 0; i < word.length; i++) if (buf[off + i] !== word.charCodeAt(i)) return false;
+  return true;
+}
+
+/** buf[off, off+len) is the ASCII string `word`. */
+export function bytesEqual(buf: Uint8Array, off: number, len: number, word: string): boolean {
+  return len === word.length && bytesStartWith(buf, off, len, word);
 }
 
 export interface ConnInfo {

@@ -1,21 +1,41 @@
 // One client connection: read buffering without per-chunk concatenation, protocol choice by
-// the first byte, one socket write per batch of replies, and flow control in both
+// the first byte (among the protocols the daemon handed the server), one socket write per batch of replies, and flow control in both
 // directions. A session stops taking requests once OUTPUT_HIGH_WATER bytes of replies are
 // pending; the connection then stops reading, writes the batch, and goes on with the
 // requests already read when the socket drains. So a client that pipelines requests and
 // never reads its replies holds at most one batch plus one reply, not the whole pipeline.
 import type { Socket } from 'node:net';
 import { Output, releaseLargeBuffers } from '../protocol/output.js';
-import { CLOSE, type Session, type SessionContext } from '../protocol/types.js';
-import { MULTIGET_LINE_LIMIT, TextSession } from '../protocol/text/session.js';
+import { chooseProtocol, CLOSE, MULTIGET_LINE_LIMIT, type Protocol, type ServerInfo, type Session, type SessionContext } from '../protocol/types.js';
 import { DirectWriter, Wrote } from './direct-write.js';
 import { ReadBuffer } from './read-buffer.js';
 import { byteSink, readsIntoSink } from './shared-read.js';
-import type { ServerCore } from './server-core.js';
+import type { CacheApi } from '../cache/api.js';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../log.js';
 
-export type SessionFactory = (ctx: SessionContext) => Session;
+/**
+ * What a connection needs of the server that accepted it (server-core.ts's ServerCore
+ * implements it): the shared settings, the server-level counters it adds to, and the way
+ * out of the connection set. Declared here so connection.ts does not import server-core.ts.
+ */
+export interface ConnectionHost {
+  readonly cache: CacheApi;
+  readonly config: Config;
+  readonly log: Logger;
+  readonly info: ServerInfo;
+  bytesRead: number;
+  bytesWritten: number;
+  connYields: number;
+  /** Connections dropped because their pending replies passed Config.outputBufferLimit. */
+  outputCapKicks: number;
+  /** The protocols served, in the order their claims on a first byte are tried. */
+  readonly protocols: readonly Protocol[];
+  /** The connection has closed: drop it from the connection set. */
+  forget(conn: Connection): void;
+}
 
-/** Room in the read buffer beyond the largest item: the request line or binary header. */
+/** Room in the read buffer beyond the largest item: the request's line or header. */
 const REQUEST_HEAD_ROOM = 128 * 1024;
 
 /** How long a closing connection may take to hand over its last replies. */
@@ -24,7 +44,7 @@ const LINGER_MS = 10_000;
 export class Connection implements SessionContext {
   readonly id: number;
   readonly socket: Socket;
-  readonly core: ServerCore;
+  readonly core: ConnectionHost;
   readonly out = new Output();
   closeAfterWrite = false;
   lastCommandAt: number;
@@ -47,7 +67,7 @@ export class Connection implements SessionContext {
   /** Writes replies straight to the socket's handle (plain sockets), or null: socket.write(). */
   readonly #writer: DirectWriter | null;
 
-  constructor(id: number, socket: Socket, core: ServerCore) {
+  constructor(id: number, socket: Socket, core: ConnectionHost) {
     this.id = id;
     this.socket = socket;
     this.core = core;
@@ -183,9 +203,7 @@ export class Connection implements SessionContext {
   readonly #want = (): number => this.#session?.wantBytes ?? 0;
 
   #chooseSession(first: number): Session {
-    const mode = this.core.config.bindingProtocol;
-    const binary = mode === 'binary' || (mode === 'auto' && first === 0x80);
-    const session = binary ? this.core.binarySession(this) : new TextSession(this);
+    const session = chooseProtocol(this.core.protocols, first).createSession(this);
     this.#session = session;
     return session;
   }

@@ -6,9 +6,8 @@ import { createTlsServer } from './tls.js';
 import type { CacheApi } from '../cache/api.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
-import { TextSession } from '../protocol/text/session.js';
-import type { ConnInfo, ServerInfo, Session, SessionContext } from '../protocol/types.js';
-import { Connection } from './connection.js';
+import type { ConnInfo, Protocol, ServerInfo } from '../protocol/types.js';
+import { Connection, type ConnectionHost } from './connection.js';
 import { acceptIntoSharedBuffer } from './shared-read.js';
 
 const TOO_MANY = Buffer.from('ERROR Too many open connections\r\n', 'latin1');
@@ -17,8 +16,11 @@ export interface ServerHooks {
   shutdown(graceful: boolean): void;
   extraStats(): Array<[string, string]>;
   settingsStats(): Array<[string, string]>;
-  /** Builds a binary-protocol session, when that protocol is available. */
-  binarySession: ((ctx: SessionContext) => Session) | null;
+  /**
+   * The protocols to serve (at least one), in the order their claims on a connection's first
+   * byte are tried; the first listed takes connections none claims (protocol/registry.ts).
+   */
+  protocols: readonly Protocol[];
   /** Start an LRU crawl now (`lru_crawler crawl`). */
   crawl?: (classes: number[]) => void;
 }
@@ -31,11 +33,12 @@ export function openListenWarning(cfg: Config): string | null {
   return `WARNING: listening on all interfaces (${open.join(',')}) without authentication: anyone who can reach this port can read and change the cache; bind with -l 127.0.0.1, firewall it, or use -Y / -S`;
 }
 
-export class ServerCore {
+export class ServerCore implements ConnectionHost {
   readonly cache: CacheApi;
   readonly config: Config;
   readonly log: Logger;
   readonly hooks: ServerHooks;
+  readonly protocols: readonly Protocol[];
   readonly info: ServerInfo;
   readonly startedAt: number;
   bytesRead = 0;
@@ -59,13 +62,10 @@ export class ServerCore {
     this.config = config;
     this.log = log;
     this.hooks = hooks;
+    if (hooks.protocols.length === 0) throw new Error('ServerCore: no protocol to serve');
+    this.protocols = hooks.protocols;
     this.startedAt = cache.startedAt;
     this.info = this.#makeInfo();
-  }
-
-  binarySession(ctx: SessionContext): Session {
-    const make = this.hooks.binarySession;
-    return make ? make(ctx) : new TextSession(ctx);
   }
 
   /** Bind every configured listener; returns the TCP port bound (or null when TCP is off). */

@@ -1,7 +1,7 @@
 // The meta flag parser, base64 key decoding and safe_strtol truncation on their own.
 import { describe, expect, it } from 'vitest';
 import { Tokens } from '../../src/protocol/text/tokens.js';
-import { base64Decode, base64Encode } from '../../src/protocol/meta/base64.js';
+import { base64Decode, base64Encode } from '../../src/protocol/text/meta/base64.js';
 import {
   CAS_UNMATCHABLE,
   ERR_BAD_TOKEN,
@@ -15,7 +15,7 @@ import {
   MetaFlags,
   parseLongTrunc32,
   parseMetaFlags,
-} from '../../src/protocol/meta/flags.js';
+} from '../../src/protocol/text/meta/flags.js';
 
 function parse(line: string, first = 2): { f: MetaFlags; err: string | null; key: string } {
   const buf = Buffer.from(line, 'latin1');

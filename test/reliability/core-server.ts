@@ -4,7 +4,7 @@ import { ManualClock } from '../../src/cache/clock.js';
 import { defaultConfig, type Config } from '../../src/config/config.js';
 import { createCache } from '../../src/daemon.js';
 import { silentLogger, type Logger } from '../../src/log.js';
-import { createBinarySession } from '../../src/protocol/binary/index.js';
+import { servedProtocols } from '../../src/protocol/registry.js';
 import { ServerCore } from '../../src/server/server-core.js';
 
 export interface CoreServer {
@@ -22,7 +22,7 @@ export async function startCore(overrides: Partial<Config> = {}, log: Logger = s
     shutdown: () => {},
     extraStats: () => [],
     settingsStats: () => [],
-    binarySession: createBinarySession,
+    protocols: servedProtocols(config.bindingProtocol),
   });
   const port = await core.listen();
   if (port === null) throw new Error('no TCP port');

@@ -2,11 +2,11 @@
 // 1.6.18's dispatch_bin_command() does and mapped onto the Cache API; outcomes become
 // status codes here (proto_bin.c complete_update_bin(), complete_incr_bin(), ...).
 import { NONE, OpStatus, Outcome, StoreMode, StoreRequest, ArithRequest } from '../../cache/api.js';
-import { CLOSE } from '../types.js';
+import { CLOSE, NEED_MORE } from '../types.js';
 import { readU32, readU64Big, writeU32, writeU64Big } from './header.js';
 import { HEADER_LEN, Op, Status } from './opcodes.js';
 import { checkPlain, isPlain, MAX_SASL_MECH_LEN, SASL_MECHS } from './sasl.js';
-import { NEED_MORE, type BinarySession } from './session.js';
+import type { BinaryState } from './state.js';
 import { stat } from './stats.js';
 import { VERSION } from '../../version.js';
 
@@ -22,7 +22,7 @@ const NO_AUTOVIVIFY = 0xffffffff;
  * Handle the request at buf[pos] whose header, extras and key are in the buffer. Returns the
  * offset after what memcached consumes for it, NEED_MORE, or CLOSE.
  */
-export function runCommand(s: BinarySession, buf: Buffer, pos: number, end: number): number {
+export function runCommand(s: BinaryState, buf: Buffer, pos: number, end: number): number {
   const h = s.req;
   const ext = h.extLen;
   const klen = h.keyLen;
@@ -110,7 +110,7 @@ const req = new StoreRequest();
 const arith = new ArithRequest();
 const status = new OpStatus();
 
-function flush(s: BinarySession, buf: Buffer, pos: number): void {
+function flush(s: BinaryState, buf: Buffer, pos: number): void {
   if (!s.ctx.config.flushEnabled) {
     // memcached -F: flush is refused with the auth error
     s.error(Status.AuthError);
@@ -122,7 +122,7 @@ function flush(s: BinarySession, buf: Buffer, pos: number): void {
 }
 
 /** Set/Add/Replace (extras: flags, exptime) and Append/Prepend (no extras). */
-function update(s: BinarySession, buf: Buffer, pos: number, end: number): number {
+function update(s: BinaryState, buf: Buffer, pos: number, end: number): number {
   const h = s.req;
   const cache = s.cache;
   const keyOff = pos + HEADER_LEN + h.extLen;
@@ -198,7 +198,7 @@ function update(s: BinarySession, buf: Buffer, pos: number, end: number): number
 }
 
 /** Get/GetK (and quiet), Touch, GAT/GATK (and quiet). */
-function getOrTouch(s: BinarySession, buf: Buffer, pos: number): void {
+function getOrTouch(s: BinaryState, buf: Buffer, pos: number): void {
   const h = s.req;
   const cache = s.cache;
   const cmd = s.cmd;
@@ -235,7 +235,7 @@ function getOrTouch(s: BinarySession, buf: Buffer, pos: number): void {
   s.out.pos = p;
 }
 
-function remove(s: BinarySession, buf: Buffer, pos: number): void {
+function remove(s: BinaryState, buf: Buffer, pos: number): void {
   const outcome = s.cache.delete(buf, pos + HEADER_LEN, s.req.keyLen, s.req.cas);
   if (outcome === Outcome.Deleted) s.success(0);
   else if (outcome === Outcome.Exists) s.error(Status.KeyExists);
@@ -243,7 +243,7 @@ function remove(s: BinarySession, buf: Buffer, pos: number): void {
 }
 
 /** Increment/Decrement: extras delta u64, initial u64, exptime u32; the reply is a u64. */
-function arithmetic(s: BinarySession, buf: Buffer, pos: number): void {
+function arithmetic(s: BinaryState, buf: Buffer, pos: number): void {
   const h = s.req;
   const cache = s.cache;
   const e = pos + HEADER_LEN;
@@ -299,7 +299,7 @@ function arithmetic(s: BinarySession, buf: Buffer, pos: number): void {
   else s.error(Status.NotStored);
 }
 
-function sendNumber(s: BinarySession, value: bigint, cas: number): void {
+function sendNumber(s: BinaryState, value: bigint, cas: number): void {
   if (s.quiet) return;
   const b = s.head(Status.Success, 0, 0, 8, cas);
   writeU64Big(b, s.out.pos, value);
@@ -307,7 +307,7 @@ function sendNumber(s: BinarySession, value: bigint, cas: number): void {
 }
 
 /** SASL auth/step: PLAIN with the credentials in the auth data or in one following step. */
-function saslAuth(s: BinarySession, buf: Buffer, pos: number, end: number): number {
+function saslAuth(s: BinaryState, buf: Buffer, pos: number, end: number): number {
   const h = s.req;
   const keyOff = pos + HEADER_LEN;
   const klen = h.keyLen;

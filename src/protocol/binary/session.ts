@@ -4,20 +4,15 @@
 // their loud command here and nowhere else.
 import type { CacheApi } from '../../cache/api.js';
 import type { Output } from '../output.js';
-import { CLOSE, type Session, type SessionContext } from '../types.js';
+import { CLOSE, KEY_MAX_LENGTH, NEED_MORE, type Session, type SessionContext } from '../types.js';
 import { runCommand } from './commands.js';
 import { Header, writeResponseHeader } from './header.js';
 import { HEADER_LEN, Op, QUIET_OF, REQ_MAGIC, Status, STATUS_TEXT } from './opcodes.js';
-
-/** memcached's KEY_MAX_LENGTH: the header allows 64 KiB keys, the cache 250 bytes. */
-export const KEY_MAX_LENGTH = 250;
-
-/** A command's result when the rest of its body has not arrived yet. */
-export const NEED_MORE = -2;
+import type { BinaryState } from './state.js';
 
 const EMPTY = Buffer.alloc(0);
 
-export class BinarySession implements Session {
+export class BinarySession implements Session, BinaryState {
   readonly ctx: SessionContext;
   readonly out: Output;
   readonly cache: CacheApi;

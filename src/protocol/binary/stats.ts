@@ -1,22 +1,13 @@
 // The Stat opcode: one response packet per statistic (key = name, value = text) and a
 // packet with an empty key to end the list, with the groups memcached 1.6.18 serves over
 // binary (process_bin_stat(), get_stats()). There is no `conns` group in binary.
+import { bytesEqual, bytesStartWith } from '../types.js';
 import { generalStats, itemsStats, sizesStats, slabsStats, type StatLines } from '../stats-report.js';
 import { writeResponseHeader } from './header.js';
 import { HEADER_LEN, Op, Status } from './opcodes.js';
-import type { BinarySession } from './session.js';
+import type { BinaryState } from './state.js';
 
-function startsWith(buf: Buffer, off: number, len: number, word: string): boolean {
-  if (len < word.length) return false;
-  for (let i = 0; i < word.length; i++) if (buf[off + i] !== word.charCodeAt(i)) return false;
-  return true;
-}
-
-function is(buf: Buffer, off: number, len: number, word: string): boolean {
-  return len === word.length && startsWith(buf, off, len, word);
-}
-
-function packet(s: BinarySession, key: string, value: string): void {
+function packet(s: BinaryState, key: string, value: string): void {
   const kl = Buffer.byteLength(key, 'latin1');
   const vl = Buffer.byteLength(value, 'latin1');
   const out = s.out;
@@ -26,46 +17,46 @@ function packet(s: BinarySession, key: string, value: string): void {
   out.pos += b.write(value, out.pos, 'latin1');
 }
 
-function send(s: BinarySession, lines: StatLines, terminate = true): void {
+function send(s: BinaryState, lines: StatLines, terminate = true): void {
   for (const [k, v] of lines) packet(s, k, v);
   if (terminate) packet(s, '', '');
 }
 
 /** Stat with the group named by the key at buf[keyOff, keyOff+klen) (empty = general). */
-export function stat(s: BinarySession, buf: Buffer, keyOff: number, klen: number): void {
+export function stat(s: BinaryState, buf: Buffer, keyOff: number, klen: number): void {
   const { cache, config, server } = s.ctx;
   if (klen === 0) {
     send(s, generalStats(cache, config, server));
     return;
   }
   // memcached matches these three by prefix (strncmp), the get_stats groups exactly
-  if (startsWith(buf, keyOff, klen, 'reset')) {
+  if (bytesStartWith(buf, keyOff, klen, 'reset')) {
     cache.resetStats();
     server.resetStats();
     send(s, []);
     return;
   }
-  if (startsWith(buf, keyOff, klen, 'settings')) {
+  if (bytesStartWith(buf, keyOff, klen, 'settings')) {
     send(s, server.settingsStats());
     return;
   }
-  if (startsWith(buf, keyOff, klen, 'detail')) {
+  if (bytesStartWith(buf, keyOff, klen, 'detail')) {
     const sub = keyOff + 6;
     const subLen = klen - 6;
-    if (startsWith(buf, sub, subLen, ' dump')) {
+    if (bytesStartWith(buf, sub, subLen, ' dump')) {
       send(s, [['detailed', cache.detailDump()]]);
-    } else if (startsWith(buf, sub, subLen, ' on') || startsWith(buf, sub, subLen, ' off')) {
-      cache.setDetail(startsWith(buf, sub, subLen, ' on'));
+    } else if (bytesStartWith(buf, sub, subLen, ' on') || bytesStartWith(buf, sub, subLen, ' off')) {
+      cache.setDetail(bytesStartWith(buf, sub, subLen, ' on'));
       send(s, []);
     } else {
       s.error(Status.KeyNotFound);
     }
     return;
   }
-  if (is(buf, keyOff, klen, 'items')) send(s, itemsStats(cache));
-  else if (is(buf, keyOff, klen, 'slabs')) send(s, slabsStats(cache));
-  else if (is(buf, keyOff, klen, 'sizes')) send(s, sizesStats(cache, config));
-  else if (is(buf, keyOff, klen, 'sizes_enable')) {
+  if (bytesEqual(buf, keyOff, klen, 'items')) send(s, itemsStats(cache));
+  else if (bytesEqual(buf, keyOff, klen, 'slabs')) send(s, slabsStats(cache));
+  else if (bytesEqual(buf, keyOff, klen, 'sizes')) send(s, sizesStats(cache, config));
+  else if (bytesEqual(buf, keyOff, klen, 'sizes_enable')) {
     // memcached sends these two groups without the terminating packet
     if (!cache.options.useCas) {
       send(s, [['sizes_status', 'error'], ['sizes_error', 'cas_support_disabled']], false);
@@ -73,7 +64,7 @@ export function stat(s: BinarySession, buf: Buffer, keyOff: number, klen: number
       config.trackSizes = true;
       send(s, [['sizes_status', 'enabled']], false);
     }
-  } else if (is(buf, keyOff, klen, 'sizes_disable')) {
+  } else if (bytesEqual(buf, keyOff, klen, 'sizes_disable')) {
     config.trackSizes = false;
     send(s, [['sizes_status', 'disabled']], false);
   } else s.error(Status.KeyNotFound);

@@ -4,8 +4,8 @@
 // `CLIENT_ERROR unauthenticated`. Credentials come from the same file as binary SASL.
 import { checkCredentials } from '../auth-file.js';
 import { CLOSE } from '../types.js';
+import { LINE_LIMIT, type TextState } from './handler.js';
 import { R } from './replies.js';
-import type { TextSession } from './session.js';
 import { Tokens } from './tokens.js';
 
 const UNAUTHENTICATED = Buffer.from('CLIENT_ERROR unauthenticated\r\n', 'latin1');
@@ -13,8 +13,6 @@ const FAILURE = Buffer.from('CLIENT_ERROR authentication failure\r\n', 'latin1')
 const BAD_TOKEN = Buffer.from('CLIENT_ERROR bad authentication token format\r\n', 'latin1');
 const BAD_TERMINATION = Buffer.from('CLIENT_ERROR bad command line termination\r\n', 'latin1');
 
-/** memcached closes a connection whose auth line has no newline within this many bytes. */
-const LINE_LIMIT = 2048;
 /**
  * memcached reads the token into its 16 KiB read buffer and drops the connection when it
  * does not fit; here a larger announced size closes at once, before any bytes are held.
@@ -36,7 +34,7 @@ export class AsciiAuth {
    * Handle auth requests from buf[pos, end); returns the offset reached (stopping once the
    * client is authenticated, or when more bytes are needed) or CLOSE.
    */
-  consume(s: TextSession, buf: Buffer, pos: number, end: number): number {
+  consume(s: TextState, buf: Buffer, pos: number, end: number): number {
     while (!this.authenticated && pos < end) {
       if (s.out.full) break;
       if (this.#need < 0) {
@@ -44,6 +42,7 @@ export class AsciiAuth {
         if (end - pos < 2) break;
         const nl = buf.indexOf(10, pos);
         if (nl < 0 || nl >= end) {
+          // as for any command line: no newline within LINE_LIMIT bytes closes
           if (end - pos > LINE_LIMIT) return CLOSE;
           break;
         }

@@ -2,9 +2,9 @@
 // (process_delete_command, process_arithmetic_command, process_touch_command).
 import { parseInt32, parseU64 } from '../../cache/numbers.js';
 import { ArithRequest, OpStatus, Outcome } from '../../cache/api.js';
-import { KEY_MAX_LENGTH, type Handler } from './handler.js';
+import { KEY_MAX_LENGTH } from '../types.js';
+import type { Handler, TextState } from './handler.js';
 import { R } from './replies.js';
-import type { TextSession } from './session.js';
 import type { Tokens } from './tokens.js';
 
 export const del: Handler = (s, buf, t, next) => {
@@ -35,7 +35,7 @@ export const del: Handler = (s, buf, t, next) => {
  * incr/decr/touch: `<verb> <key> <arg> [noreply]`; wrong token counts are ERROR, then noreply
  * is taken and the key length checked (memcached's order). False when it has answered.
  */
-function keyedLineOk(s: TextSession, buf: Buffer, t: Tokens): boolean {
+function keyedLineOk(s: TextState, buf: Buffer, t: Tokens): boolean {
   if (t.ntokens !== 4 && t.ntokens !== 5) {
     s.out.raw(R.ERROR);
     return false;
@@ -51,7 +51,7 @@ function keyedLineOk(s: TextSession, buf: Buffer, t: Tokens): boolean {
 const arith = new ArithRequest();
 const status = new OpStatus();
 
-function arithmetic(s: TextSession, buf: Buffer, t: Tokens, next: number, incr: boolean): number {
+function arithmetic(s: TextState, buf: Buffer, t: Tokens, next: number, incr: boolean): number {
   if (!keyedLineOk(s, buf, t)) return next;
   const delta = parseU64(buf, t.start[2]!, t.len[2]!);
   if (delta === null) {

@@ -3,12 +3,12 @@
 // CLIENT_ERROR; gat/gats take the new exptime as the first argument.
 import { parseInt32, writeDecimal } from '../../cache/numbers.js';
 import { NONE, type CacheApi, type ItemId } from '../../cache/api.js';
-import { KEY_MAX_LENGTH, YIELD, type Handler } from './handler.js';
+import { KEY_MAX_LENGTH } from '../types.js';
+import { YIELD, type Handler, type TextState } from './handler.js';
 import { R } from './replies.js';
-import type { TextSession } from './session.js';
 import type { Tokens } from './tokens.js';
 
-function retrieve(s: TextSession, buf: Buffer, t: Tokens, next: number, withCas: boolean, touch: boolean): number {
+function retrieve(s: TextState, buf: Buffer, t: Tokens, next: number, withCas: boolean, touch: boolean): number {
   if (t.ntokens < 3) {
     s.out.raw(R.ERROR);
     return next;
@@ -88,7 +88,7 @@ function lookup(cache: CacheApi, buf: Buffer, at: number, len: number, touch: bo
 }
 
 /** Appends the VALUE line and data block of item `id`; says whether the reply arena is full. */
-function writeValue(s: TextSession, id: number, klen: number, withCas: boolean): boolean {
+function writeValue(s: TextState, id: number, klen: number, withCas: boolean): boolean {
   const out = s.out;
   const cache = s.ctx.cache;
   const nbytes = cache.itemValueLength(id);

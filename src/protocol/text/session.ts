@@ -2,25 +2,17 @@
 // them in place, dispatches on the verb table, and writes replies (noreply applied here
 // and nowhere else). Mirrors memcached's try_read_command_ascii()/process_command_ascii().
 import { Output } from '../output.js';
-import { CLOSE, type Session, type SessionContext } from '../types.js';
+import { bytesStartWith, CLOSE, MULTIGET_LINE_LIMIT, NEED_MORE, type Session, type SessionContext } from '../types.js';
 import { R } from './replies.js';
 import { Tokens } from './tokens.js';
 import { AsciiAuth } from './auth.js';
-import { NEED_MORE, YIELD, type Handler } from './handler.js';
+import { LINE_LIMIT, YIELD, type Handler, type TextState } from './handler.js';
 import { VERBS } from './verbs.js';
 
 const GET = VERBS.get('get');
 const SET = VERBS.get('set');
 
-/** memcached closes a connection with no newline in this many bytes (unless it is a get). */
-const LINE_LIMIT = 2048;
-/**
- * memcached lets a get/gets line grow without bound; we stop at this size and close. Listed
- * in test/diff/differences.md.
- */
-export const MULTIGET_LINE_LIMIT = 1024 * 1024;
-
-export class TextSession implements Session {
+export class TextSession implements Session, TextState {
   readonly ctx: SessionContext;
   readonly out: Output;
   readonly tokens = new Tokens();
@@ -88,11 +80,7 @@ export class TextSession implements Session {
     let p = pos;
     while (p < end && buf[p] === 0x20) p++;
     if (p - pos > 100) return false;
-    const isGet = (s: string): boolean => {
-      for (let i = 0; i < s.length; i++) if (buf[p + i] !== s.charCodeAt(i)) return false;
-      return true;
-    };
-    return isGet('get ') || isGet('gets ');
+    return bytesStartWith(buf, p, end - p, 'get ') || bytesStartWith(buf, p, end - p, 'gets ');
   }
 
   #command(buf: Buffer, lineStart: number, lineEnd: number, next: number): number {

@@ -9,11 +9,10 @@ import {
   slabsStats,
   type StatLines,
 } from '../stats-report.js';
-import type { Handler } from './handler.js';
+import type { Handler, TextState } from './handler.js';
 import { R } from './replies.js';
-import type { TextSession } from './session.js';
 
-function sendStats(s: TextSession, lines: StatLines): void {
+function sendStats(s: TextState, lines: StatLines): void {
   const out = s.out;
   for (const [k, v] of lines) out.ascii(`STAT ${k} ${v}\r\n`);
   out.raw(R.END);
@@ -67,7 +66,7 @@ export const stats: Handler = (s, buf, t, next) => {
 };
 
 /** `stats cachedump <class> <limit>`: ITEM lines from the head of a class's LRU. */
-function cachedump(s: TextSession, buf: Buffer, ntokens: number, start: Int32Array, len: Int32Array): void {
+function cachedump(s: TextState, buf: Buffer, ntokens: number, start: Int32Array, len: Int32Array): void {
   if (s.ctx.config.dumpDisabled) {
     s.out.raw(R.CACHEDUMP_DISABLED);
     return;

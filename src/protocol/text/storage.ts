@@ -4,16 +4,15 @@
 // is known leaves the data block to be read as commands (as memcached 1.6.18 does).
 import { parseInt32, parseU64 } from '../../cache/numbers.js';
 import { OpStatus, Outcome, StoreMode, StoreRequest } from '../../cache/api.js';
-import { KEY_MAX_LENGTH, NEED_MORE, type Handler } from './handler.js';
+import { KEY_MAX_LENGTH, NEED_MORE } from '../types.js';
+import { INT_MAX, type Handler, type TextState } from './handler.js';
 import { R } from './replies.js';
-import type { TextSession } from './session.js';
 import type { Tokens } from './tokens.js';
 
 const EMPTY = Buffer.alloc(0);
 /** One request and status for every store (a store completes before the next begins). */
 const req = new StoreRequest();
 const status = new OpStatus();
-const INT_MAX = 2147483647;
 
 /** memcached's safe_strtoul() into a uint32_t: strtoul, then truncation to 32 bits. */
 export function parseFlags(buf: Buffer, off: number, len: number): number {
@@ -32,7 +31,7 @@ export function parseFlags(buf: Buffer, off: number, len: number): number {
   return Number(v & 0xffffffffn);
 }
 
-function update(s: TextSession, buf: Buffer, t: Tokens, next: number, mode: StoreMode): number {
+function update(s: TextState, buf: Buffer, t: Tokens, next: number, mode: StoreMode): number {
   s.checkNoreply(buf);
   const keyLen = t.len[1]!;
   if (keyLen > KEY_MAX_LENGTH) {

@@ -2,7 +2,7 @@
 import { cacheMemlimit, flushAll, quit, shutdown, slabs, verbosity, version } from './admin.js';
 import type { Handler } from './handler.js';
 import { decr, del, incr, touch } from './keyed.js';
-import { metaHandlers } from '../meta/commands.js';
+import { metaHandlers } from './meta/commands.js';
 import { lru, lruCrawler, watch } from './maintenance.js';
 import { gat, gats, get, gets } from './retrieval.js';
 import { stats } from './stats.js';

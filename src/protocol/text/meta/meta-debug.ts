@@ -1,9 +1,9 @@
 // me: one line of an item's internals for debugging, or EN. Format and quirks as memcached
 // 1.6.18's process_meta_command(): exp is printed as now minus the expiry (negative while
 // the item lives), and only a `b` right after the key is looked at.
-import { IF_FETCHED, IF_KEY_BINARY, NONE } from '../../cache/item.js';
-import type { Handler } from '../text/handler.js';
-import { KEY_MAX_LENGTH } from '../text/handler.js';
+import { IF_FETCHED, IF_KEY_BINARY, NONE } from '../../../cache/item.js';
+import type { Handler } from '../handler.js';
+import { KEY_MAX_LENGTH } from '../../types.js';
 import { base64Decode, base64Encode } from './base64.js';
 import { ERR_FORMAT } from './flags.js';
 import { CRLF, error } from './reply.js';

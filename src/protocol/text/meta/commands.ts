@@ -1,6 +1,6 @@
 // memcached's meta commands (mg, ms, md, ma, mn, me), dispatched from the text protocol's
 // verb table. protocol.txt, "Meta Commands"; replies as memcached 1.6.18.
-import type { Handler } from '../text/handler.js';
+import type { Handler } from '../handler.js';
 import { ma } from './meta-arithmetic.js';
 import { me } from './meta-debug.js';
 import { md } from './meta-delete.js';

@@ -1,9 +1,10 @@
 // Pieces of meta replies shared by mg/ms/md/ma/me: return flags (opaque, key), error lines,
 // and the limits memcached 1.6.18 puts on meta request lines (proto_text.c).
-import type { Output } from '../output.js';
-import type { TextSession } from '../text/session.js';
-import type { Tokens } from '../text/tokens.js';
-import { KEY_MAX_LENGTH } from '../text/handler.js';
+import type { Output } from '../../output.js';
+import type { TextState } from '../handler.js';
+import type { Tokens } from '../tokens.js';
+import { KEY_MAX_LENGTH } from '../../types.js';
+import { R } from '../replies.js';
 import { base64Encode } from './base64.js';
 import { ERR_FORMAT } from './flags.js';
 
@@ -19,24 +20,24 @@ export const ERR_TOO_MANY_MG = 'CLIENT_ERROR options flags are too long';
 /** md and ma report any flag parse failure with this one message. */
 export const ERR_FLAG = 'CLIENT_ERROR invalid or duplicate flag';
 
-export const CRLF = Buffer.from('\r\n', 'latin1');
+export const CRLF = R.CRLF;
 const SPACE = 0x20;
 
 /** memcached's WANT_TOKENS_MIN(ntokens, 3) reply. */
-export const ERROR_LINE = Buffer.from('ERROR\r\n', 'latin1');
+export const ERROR_LINE = R.ERROR;
 
 /**
  * Send an error line, dropping whatever part of the reply was already written since `mark`
  * (from Output.mark()). Errors ignore q (memcached's out_errstring()).
  */
-export function fail(s: TextSession, mark: number, message: string): void {
+export function fail(s: TextState, mark: number, message: string): void {
   s.out.rewind(mark);
   s.out.ascii(message);
   s.out.raw(CRLF);
 }
 
 /** Send an error line; nothing of this reply has been written yet. */
-export function error(s: TextSession, message: string): void {
+export function error(s: TextState, message: string): void {
   s.out.ascii(message);
   s.out.raw(CRLF);
 }
@@ -104,7 +105,7 @@ export function putOpaqueAndKey(
  * The checks mg, md and ma make before their flags, in memcached's order: too few tokens,
  * key too long, too many tokens. Returns false when it has answered with an error.
  */
-export function metaLineOk(s: TextSession, t: Tokens, tooMany: string): boolean {
+export function metaLineOk(s: TextState, t: Tokens, tooMany: string): boolean {
   if (t.ntokens < 3) {
     s.out.raw(ERROR_LINE);
     return false;

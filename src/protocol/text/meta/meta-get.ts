@@ -1,10 +1,9 @@
 // mg: fetch an item's value and/or metadata, with autovivify (N), TTL update (T) and the
 // recache/stale win tokens (R, W, X, Z) that let one client of many rebuild a hot item.
 // Reply bytes and their order as memcached 1.6.18's process_mget_command().
-import { IF_FETCHED, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, NONE, OpStatus, type CacheApi } from '../../cache/api.js';
-import type { Handler } from '../text/handler.js';
-import type { TextSession } from '../text/session.js';
-import type { Tokens } from '../text/tokens.js';
+import { IF_FETCHED, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, NONE, OpStatus, type CacheApi } from '../../../cache/api.js';
+import type { Handler, TextState } from '../handler.js';
+import type { Tokens } from '../tokens.js';
 import { MetaFlags, parseMetaFlags } from './flags.js';
 import {
   CRLF,
@@ -49,7 +48,7 @@ export const mg: Handler = (s, buf, t, next) => {
   return hit(s, buf, t, next, cache, id, created);
 };
 
-function hit(s: TextSession, buf: Buffer, t: Tokens, next: number, cache: CacheApi, id: number, created: boolean): number {
+function hit(s: TextState, buf: Buffer, t: Tokens, next: number, cache: CacheApi, id: number, created: boolean): number {
   const out = s.out;
   const mark = out.mark();
   const now = cache.clock.now();
@@ -142,7 +141,7 @@ function hit(s: TextSession, buf: Buffer, t: Tokens, next: number, cache: CacheA
   return next;
 }
 
-function miss(s: TextSession, buf: Buffer, t: Tokens, next: number, cache: CacheApi): number {
+function miss(s: TextState, buf: Buffer, t: Tokens, next: number, cache: CacheApi): number {
   cache.countMetaGet(NONE, false);
   const out = s.out;
   const mark = out.mark();

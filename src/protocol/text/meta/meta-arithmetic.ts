@@ -3,10 +3,9 @@
 // including two of its quirks: q hides the reply of a successful change but not of a
 // vivified item, and T is lost when the new number no longer fits the old item (memcached
 // then sets the TTL on the replaced item).
-import { ArithRequest, NONE, OpStatus, Outcome } from '../../cache/api.js';
-import type { Handler } from '../text/handler.js';
-import type { TextSession } from '../text/session.js';
-import type { Tokens } from '../text/tokens.js';
+import { ArithRequest, NONE, OpStatus, Outcome } from '../../../cache/api.js';
+import type { Handler, TextState } from '../handler.js';
+import type { Tokens } from '../tokens.js';
 import { MetaFlags, parseMetaFlags } from './flags.js';
 import {
   CRLF,
@@ -114,7 +113,7 @@ export const ma: Handler = (s, buf, t, next) => {
  * error comes up.
  */
 function withItem(
-  s: TextSession,
+  s: TextState,
   buf: Buffer,
   t: Tokens,
   next: number,

@@ -2,9 +2,9 @@
 // one pass over the flag tokens that records what each flag asks for, rejects a repeated or
 // unknown flag at once, and for a bad argument notes the error but keeps going, so the last
 // bad argument decides the message (protocol.txt, "Meta Commands").
-import { parseInt32, parseU64 } from '../../cache/numbers.js';
-import { parseFlags } from '../text/storage.js';
-import type { Tokens } from '../text/tokens.js';
+import { parseInt32, parseU64 } from '../../../cache/numbers.js';
+import { parseFlags } from '../storage.js';
+import type { Tokens } from '../tokens.js';
 import { base64Decode } from './base64.js';
 
 export const ERR_DUPLICATE = 'CLIENT_ERROR duplicate flag';

@@ -1,18 +1,16 @@
 // ms: store a data block with flags for mode (M), CAS compare (C), client flags (F), TTL (T)
 // and invalidation (I). As memcached 1.6.18's process_mset_command()/_finalize_mset(): once
 // the length is known, a rejected request swallows its data block; before that it does not.
-import { OpStatus, Outcome, StoreMode, StoreRequest } from '../../cache/api.js';
-import type { Handler } from '../text/handler.js';
-import { KEY_MAX_LENGTH, NEED_MORE } from '../text/handler.js';
-import type { TextSession } from '../text/session.js';
-import type { Tokens } from '../text/tokens.js';
+import { OpStatus, Outcome, StoreMode, StoreRequest } from '../../../cache/api.js';
+import { INT_MAX, type Handler, type TextState } from '../handler.js';
+import { KEY_MAX_LENGTH, NEED_MORE } from '../../types.js';
+import type { Tokens } from '../tokens.js';
 import { ERR_FORMAT, MetaFlags, parseLongTrunc32, parseMetaFlags } from './flags.js';
 import { CRLF, ERR_OPAQUE, ERR_TOO_MANY, error, ERROR_LINE, MAX_META_TOKENS, opaqueTooLong, putKey, putNumber, putOpaque } from './reply.js';
 
 const f = new MetaFlags();
 const req = new StoreRequest();
 const status = new OpStatus();
-const INT_MAX = 2147483647;
 const ERR_MODE = 'CLIENT_ERROR invalid mode for ms M token';
 const ERR_TOO_LARGE = 'SERVER_ERROR object too large for cache';
 const ERR_NO_MEMORY = 'SERVER_ERROR out of memory storing object';
@@ -112,14 +110,14 @@ export const ms: Handler = (s, buf, t, next) => {
 };
 
 /** Reply with an error and discard the data block as it arrives (conn_swallow). */
-function reject(s: TextSession, next: number, message: string, total: number): number {
+function reject(s: TextState, next: number, message: string, total: number): number {
   error(s, message);
   s.swallow = total;
   return next;
 }
 
 /** "<code>" then O, k and c in request order (memcached's _finalize_mset()). */
-function writeReply(s: TextSession, buf: Buffer, t: Tokens, code: string, cas: number): void {
+function writeReply(s: TextState, buf: Buffer, t: Tokens, code: string, cas: number): void {
   const out = s.out;
   out.ascii(code);
   for (let i = 3; i < t.ntokens - 1; i++) {

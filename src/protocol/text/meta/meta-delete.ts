@@ -1,8 +1,8 @@
 // md: delete an item, or with I mark it stale so the next mg wins the right to rebuild it.
 // As memcached 1.6.18's process_mdelete_command(): q hides only HD, and a too long opaque
 // fails the request before the item is looked up.
-import { MetaDeleteRequest, Outcome } from '../../cache/api.js';
-import type { Handler } from '../text/handler.js';
+import { MetaDeleteRequest, Outcome } from '../../../cache/api.js';
+import type { Handler } from '../handler.js';
 import { MetaFlags, parseMetaFlags } from './flags.js';
 import {
   CRLF,
