@@ -400,6 +400,12 @@ export class Cache implements CacheApi {
     }
   }
 
+  /** Set the flush point a replayed flush_all reported (journal replay; no report). */
+  setFlushPoint(oldestLive: number, oldestCas: number): void {
+    this.#exp.oldestLive = oldestLive;
+    this.#exp.oldestCas = oldestCas;
+  }
+
   /** Continue the CAS sequence above `cas` (snapshot and journal load). */
   raiseCasCounter(cas: number): void {
     this.#cas.raise(cas);
