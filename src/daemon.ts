@@ -12,6 +12,9 @@ import { ServerCore } from './server/server-core.js';
 import { servedProtocols } from './protocol/registry.js';
 import { settingsStats } from './config/settings-stats.js';
 import { SnapshotScheduler } from './persistence/scheduler.js';
+import { Journal } from './persistence/journal.js';
+import { realJournalFs, type JournalFs } from './persistence/journal-fs.js';
+import { openJournal } from './persistence/journal-replay.js';
 import type { SnapshotFs } from './persistence/snapshot-fs.js';
 
 /** How long a graceful stop waits for clients to take their last replies. */
@@ -27,6 +30,8 @@ export interface Daemon {
   readonly stopped: Promise<number>;
   /** The snapshot scheduler, or null without --snapshot-file. */
   readonly snapshots: SnapshotScheduler | null;
+  /** The journal, or null without --journal-file. */
+  readonly journal: Journal | null;
 }
 
 export interface DaemonOptions {
@@ -38,6 +43,8 @@ export interface DaemonOptions {
   lruCrawler?: boolean;
   /** Filesystem layer for snapshot writes (tests inject faults). */
   snapshotFs?: SnapshotFs;
+  /** Filesystem layer for journal writes (tests inject faults). */
+  journalFs?: JournalFs;
 }
 
 export async function startDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {
@@ -50,19 +57,30 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   let stopping: Promise<void> | null = null;
 
   // the snapshot loads before any listener opens, so no client sees a half-loaded cache
+  // and the journal's records after it replay before any listener opens too
+  let journal: Journal | null = null;
   const snapshots =
     config.snapshotFile === null
       ? null
-      : new SnapshotScheduler(cache, { file: config.snapshotFile, interval: config.snapshotInterval, log, fs: options.snapshotFs });
+      : new SnapshotScheduler(cache, {
+          file: config.snapshotFile,
+          interval: config.snapshotInterval,
+          log,
+          fs: options.snapshotFs,
+          beforeWrite: async () => (journal === null ? false : journal.rotate()),
+          afterWrite: (ok) => journal?.rotationDone(ok),
+        });
   snapshots?.load();
+  if (config.journalFile !== null) journal = startJournal(cache, config, log, options.journalFs ?? realJournalFs);
 
   const crawler = options.lruCrawler === false || !config.lruCrawler ? null : new LruCrawler(cache);
   const core = new ServerCore(cache, config, log, {
     shutdown: (graceful) => void daemon.stop(graceful ? 'shutdown graceful' : 'shutdown command'),
-    extraStats: () => snapshots?.stats() ?? [],
+    extraStats: () => [...(snapshots?.stats() ?? []), ...(journal?.stats() ?? [])],
     settingsStats: () => settingsStats(config, { detailEnabled: cache.prefixes.enabled, oldest: cache.oldestLive }),
     protocols: servedProtocols(config.bindingProtocol),
     crawl: () => crawler?.kick(),
+    durability: journal !== null && journal.policy === 'always' ? journal : null,
   });
 
   const tcpPort = await core.listen();
@@ -113,6 +131,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     cache,
     stopped,
     snapshots,
+    journal,
     stop(reason: string): Promise<void> {
       if (stopping !== null) return stopping;
       log.info(`memcached-ts stopping (${reason})`);
@@ -131,17 +150,53 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
         ]);
         // clients are gone, so this last snapshot is a point-in-time image
         if (snapshots) await snapshots.stop();
+        // after the final snapshot: whatever it did not cover is written and fsynced
+        const journalOk = journal === null ? true : await journal.close();
         if (options.handleSignals) {
           process.off('SIGTERM', onSignal);
           process.off('SIGINT', onSignal);
           process.off('SIGUSR1', onSignal);
         }
-        resolveStopped(0);
+        resolveStopped(journalOk ? 0 : 1);
       })();
       return stopping;
     },
   };
   return daemon;
+}
+
+/**
+ * Replay the journal onto the cache (after the snapshot loaded) and register it as the
+ * cache's change listener. Throws when the journal cannot be opened: the daemon must not
+ * run without the durability it was asked for.
+ */
+function startJournal(cache: Cache, config: Config, log: Logger, fsys: JournalFs): Journal {
+  const file = config.journalFile!;
+  const t0 = Date.now();
+  const opened = openJournal(cache, file, { log, fs: fsys, useCas: config.useCas, itemSizeMax: config.itemSizeMax });
+  const r = opened.result;
+  log.info(
+    `journal: replayed ${r.records} records (${r.entries} changes) from ${file} in ${((Date.now() - t0) / 1000).toFixed(2)} s` +
+      (r.expired > 0 ? `, ${r.expired} items expired meanwhile` : '') +
+      (r.noRoom > 0 ? `, ${r.noRoom} items did not fit -m/-I` : '') +
+      (r.droppedBytes > 0 ? `, ${r.droppedBytes} bytes of a bad tail cut off` : ''),
+  );
+  if (config.snapshotFile === null) {
+    log.warn('journal: without --snapshot-file the journal is never compacted and grows with every change; add --snapshot-file and --snapshot-interval');
+  }
+  const journal = new Journal(opened.file, {
+    file,
+    fsync: config.journalFsync,
+    log,
+    size: opened.size,
+    nextSeq: opened.nextSeq,
+    useCas: config.useCas,
+    itemSizeMax: config.itemSizeMax,
+    onRefusal: (reason) => cache.setWriteRefusal(reason),
+    fs: fsys,
+  });
+  cache.setChangeListener(journal);
+  return journal;
 }
 
 /** The cache the settings describe. */

@@ -11,6 +11,7 @@ import type { SlabGeometry } from './slabs.js';
 import type { CacheStats, ClassStats } from './stats.js';
 
 export { Miss, Outcome, StoreMode } from './outcome.js';
+export type { DurabilityGate } from './change.js';
 export { NONE, IF_FETCHED, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, type ItemId } from './item.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -113,6 +114,8 @@ export interface CacheApi extends ItemReader {
   touchAccess(id: ItemId): void;
 
   // -- changes
+  /** Why changes are refused right now (the journal cannot write), or null. */
+  readonly writeRefusal: string | null;
   getAndTouch(key: Uint8Array, off: number, len: number, exptime: number): ItemId;
   touch(key: Uint8Array, off: number, len: number, exptime: number, st?: OpStatus): Outcome;
   store(r: StoreRequest, st: OpStatus): Outcome;

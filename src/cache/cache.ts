@@ -10,7 +10,10 @@ import type { Clock } from './clock.js';
 import { Expiry } from './expiry.js';
 import type { HashTable } from './hash-table.js';
 import { hashKey } from './hash.js';
-import { memcachedItemSize, NONE, type ItemId } from './item.js';
+import { F_TIME, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, memcachedItemSize, NONE, type ItemId } from './item.js';
+
+/** The item flags a replayed Meta change carries over. */
+const META_MARKS = IF_STALE | IF_WIN_SENT | IF_KEY_BINARY;
 import { ItemMemory } from './item-memory.js';
 import { MetaCommands } from './meta-commands.js';
 import { Linkage } from './linkage.js';
@@ -398,6 +401,31 @@ export class Cache implements CacheApi {
       this.#exp.oldestLive = oldestLive;
       this.#exp.oldestCas = oldestCas;
     }
+  }
+
+  /**
+   * Replay of a Meta change onto the live item `id`: its exptime, CAS, access time and the meta
+   * marks (stale, win sent, base64 key) as they were. Not reported.
+   */
+  restoreMeta(id: ItemId, exptime: number, cas: number, iflags: number, time: number): void {
+    const mem = this.#mem;
+    mem.setExptime(id, exptime);
+    mem.setCas(id, this.options.useCas ? cas : 0);
+    this.#cas.raise(cas);
+    const keep = mem.iflags(id) & ~META_MARKS;
+    mem.setIflags(id, keep | (iflags & META_MARKS));
+    mem.set32(id, F_TIME, time);
+  }
+
+  // ---- refusing writes (the journal cannot write) ----------------------------------------------
+
+  #refusal: string | null = null;
+  /** Why changes are refused right now, or null. Front ends check it before a change. */
+  get writeRefusal(): string | null {
+    return this.#refusal;
+  }
+  setWriteRefusal(reason: string | null): void {
+    this.#refusal = reason;
   }
 
   /** Set the flush point a replayed flush_all reported (journal replay; no report). */

@@ -54,6 +54,17 @@ export interface ChangeListener {
   onChange(change: Readonly<Change>, items: ItemReader): void;
 }
 
+/**
+ * What a listener that makes changes durable (the journal with fsync always) offers the
+ * connections: a client is told a change happened only once the change is on disk.
+ */
+export interface DurabilityGate {
+  /** Changes recorded so far; a connection compares it before and after its requests. */
+  readonly appended: number;
+  /** Call `done` once every change up to `upTo` is durable, or with why it never will be. */
+  whenDurable(upTo: number, done: (error: string | null) => void): void;
+}
+
 const NO_KEY = Buffer.alloc(0);
 const NO_ITEM: ItemId = 0xffffffff;
 

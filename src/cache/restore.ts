@@ -5,11 +5,14 @@
 import type { Allocator } from './allocator.js';
 import type { CasSequence } from './cas-sequence.js';
 import { copyBytes } from './bytes.js';
-import { F_CAS_HI, F_CAS_LO, F_EXPTIME, F_FLAGS, F_META, F_NBYTES, F_NCHUNKS, F_NEXT, F_PREV, F_TIME, HEADER_BYTES, IF_ACTIVE, IF_FETCHED, memcachedItemSize, NONE, OFF_MASK, PAGE_SHIFT } from './item.js';
+import { F_CAS_HI, F_CAS_LO, F_EXPTIME, F_FLAGS, F_META, F_NBYTES, F_NCHUNKS, F_NEXT, F_PREV, F_TIME, HEADER_BYTES, IF_ACTIVE, IF_FETCHED, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, memcachedItemSize, NONE, OFF_MASK, PAGE_SHIFT } from './item.js';
 import type { ItemMemory } from './item-memory.js';
 import type { Linkage } from './linkage.js';
 import { hashKey } from './hash.js';
 import { Outcome } from './outcome.js';
+
+/** Read marks (fetched, active) and meta marks (stale, win sent, base64 key) survive a restore. */
+const KEPT_IFLAGS = IF_FETCHED | IF_ACTIVE | IF_STALE | IF_WIN_SENT | IF_KEY_BINARY;
 
 /** One item to put back; the caller fills and reuses it. */
 export class RestoreRecord {
@@ -26,7 +29,7 @@ export class RestoreRecord {
   cas = 0;
   /** Unix seconds of the last access. */
   time = 0;
-  /** Item flags as saved; only fetched/active are kept. */
+  /** Item flags as saved; read marks and meta marks are kept (KEPT_IFLAGS). */
   iflags = 0;
   /** The key's hashKey(), or -1 to compute it. */
   hash = -1;
@@ -90,7 +93,7 @@ export class Restorer {
       copyBytes(value, vOff, vLen, page, at + kLen);
     }
     links.link(id, hash);
-    p32[o + F_META] = p32[o + F_META]! | ((r.iflags & (IF_FETCHED | IF_ACTIVE)) << 16);
+    p32[o + F_META] = p32[o + F_META]! | ((r.iflags & KEPT_IFLAGS) << 16);
     let cas = r.cas;
     if (!this.#cas.enabled) cas = 0;
     else if (cas === 0) cas = this.#cas.next();

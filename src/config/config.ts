@@ -60,6 +60,10 @@ export interface Config {
   snapshotFile: string | null;
   /** Seconds between periodic snapshots; 0 = only at shutdown. */
   snapshotInterval: number;
+  /** Journal file path, or null for no journal. */
+  journalFile: string | null;
+  /** When journal records are fsynced: before the replies, once a second, or when the OS likes. */
+  journalFsync: 'always' | 'everysec' | 'no';
   /** Track item sizes (memcached -o track_sizes) for `stats sizes`. */
   trackSizes: boolean;
   /** Run the background LRU crawler that frees expired items (-o lru_crawler / no_lru_crawler). */
@@ -121,6 +125,8 @@ export function defaultConfig(): Config {
     sasl: false,
     snapshotFile: null,
     snapshotInterval: 0,
+    journalFile: null,
+    journalFsync: 'everysec',
     trackSizes: false,
     lruCrawler: true,
     slabReassign: true,

@@ -339,6 +339,31 @@ export const OPTIONS: readonly OptionSpec[] = [
     support: 'yes', statsKeys: [], example: ['--snapshot-interval', '300', '--snapshot-file', '/var/tmp/memcached-ts.snap'],
     apply: (c, v) => { c.snapshotInterval = parseInteger(str(v), 0, 365 * 24 * 3600); },
   },
+  {
+    long: 'journal-file', short: [], kind: 'value', arg: 'FILE',
+    description:
+      'Append every change (from every protocol) to FILE, an append-only journal of checksummed, numbered records, and replay it at startup after the snapshot, so acknowledged writes survive a crash or kill -9. ' +
+      'When a snapshot starts, the journal continues in a new file and the records before it are dropped once the snapshot is safely written, so the journal stays about one snapshot interval long (use it with --snapshot-file and --snapshot-interval). ' +
+      'A torn or corrupt tail is cut at the last good record and logged; a file of another format or with CAS on/off (-C) changed is renamed to FILE.bad-TIMESTAMP. ' +
+      'If the journal cannot be written (disk full, I/O error, read-only) changes are refused with SERVER_ERROR until it can, and reads go on.',
+    support: 'yes', statsKeys: ['journal_file'], example: ['--journal-file', '/var/lib/memcached-ts/journal', '--snapshot-file', '/var/lib/memcached-ts/snap', '--snapshot-interval', '60'],
+    apply: (c, v) => {
+      if (str(v) === '') throw new UsageError('empty file name');
+      c.journalFile = str(v);
+    },
+  },
+  {
+    long: 'journal-fsync', short: [], kind: 'value', arg: 'always|everysec|no', defaultText: 'everysec',
+    description:
+      'When journal records reach the disk. always: the reply to a change is sent only after the change is written and fsynced; the changes of all connections in one event-loop turn share one write and one fsync (group commit), so a kill -9 or power loss loses no acknowledged write. ' +
+      'everysec: records are written every event-loop turn and fsynced about once a second, so a power loss loses at most about the last second (a killed process loses nothing the kernel has). no: the OS decides when to flush. Without --journal-file it has no effect.',
+    support: 'yes', statsKeys: ['journal_fsync'], example: ['--journal-fsync', 'always', '--journal-file', '/var/lib/memcached-ts/journal'],
+    apply: (c, v) => {
+      const mode = str(v);
+      if (mode !== 'always' && mode !== 'everysec' && mode !== 'no') throw new UsageError(`"${mode}" is not one of always, everysec, no`);
+      c.journalFsync = mode;
+    },
+  },
   // ---- memcached options that cannot be honoured here ----
   {
     long: 'daemon', short: ['d'], kind: 'flag',
@@ -594,6 +619,9 @@ export function validateConfig(c: Config, ctx: ApplyContext): void {
   }
   if (c.snapshotInterval > 0 && c.snapshotFile === null) {
     throw new UsageError('--snapshot-interval needs --snapshot-file');
+  }
+  if (c.journalFile !== null && c.journalFile === c.snapshotFile) {
+    throw new UsageError('--journal-file and --snapshot-file must be different files');
   }
 }
 

@@ -13,7 +13,8 @@ export interface LiveSettings {
 
 const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
 
-type Field = readonly [name: string, value: (c: Config, live: LiveSettings) => string];
+/** A field whose value is null is left out (settings of a feature that is off). */
+type Field = readonly [name: string, value: (c: Config, live: LiveSettings) => string | null];
 
 const FIELDS: readonly Field[] = [
   ['maxbytes', (c) => String(c.memoryLimit)],
@@ -95,6 +96,9 @@ const FIELDS: readonly Field[] = [
   ['ssl_min_version', () => 'tlsv1.2'],
   ['num_napi_ids', () => '(null)'],
   ['memory_file', (c) => c.snapshotFile ?? '(null)'],
+  // memcached has no journal: these two are shown only when it is on
+  ['journal_file', (c) => c.journalFile],
+  ['journal_fsync', (c) => (c.journalFile === null ? null : c.journalFsync)],
 ];
 
 /** The names `stats settings` prints, in order. */
@@ -106,5 +110,10 @@ export const SETTINGS_STATS_NAMES: readonly string[] = FIELDS.map(([name]) => na
  * live state for what Config does not hold.
  */
 export function settingsStats(config: Config, live: LiveSettings = {}): Array<[string, string]> {
-  return FIELDS.map(([name, value]) => [name, value(config, live)]);
+  const out: Array<[string, string]> = [];
+  for (const [name, value] of FIELDS) {
+    const v = value(config, live);
+    if (v !== null) out.push([name, v]);
+  }
+  return out;
 }

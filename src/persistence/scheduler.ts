@@ -13,6 +13,10 @@ export interface SchedulerOptions {
   log: Logger;
   fs?: SnapshotFs;
   write?: Omit<WriteOptions, 'fs'>;
+  /** Runs before each write starts (the journal starts a new file here). */
+  beforeWrite?: () => Promise<unknown>;
+  /** Runs after each write, with whether the snapshot is safely on disk. */
+  afterWrite?: (ok: boolean) => void;
 }
 
 export class SnapshotScheduler {
@@ -61,8 +65,10 @@ export class SnapshotScheduler {
   saveNow(): Promise<WriteResult> {
     if (this.#running) return this.#running;
     const run = (async () => {
+      await this.#opts.beforeWrite?.();
       const r = await writeSnapshot(this.#cache, this.#opts.file, { ...this.#opts.write, fs: this.#opts.fs });
       this.#record(r);
+      this.#opts.afterWrite?.(r.ok);
       return r;
     })();
     this.#running = run;

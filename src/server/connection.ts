@@ -10,7 +10,7 @@ import { chooseProtocol, CLOSE, MULTIGET_LINE_LIMIT, type Protocol, type ServerI
 import { DirectWriter, Wrote } from './direct-write.js';
 import { ReadBuffer } from './read-buffer.js';
 import { byteSink, readsIntoSink } from './shared-read.js';
-import type { CacheApi } from '../cache/api.js';
+import type { CacheApi, DurabilityGate } from '../cache/api.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
 
@@ -31,6 +31,8 @@ export interface ConnectionHost {
   outputCapKicks: number;
   /** The protocols served, in the order their claims on a first byte are tried. */
   readonly protocols: readonly Protocol[];
+  /** With --journal-fsync always: replies to changes wait until the changes are on disk. */
+  readonly durability: DurabilityGate | null;
   /** The connection has closed: drop it from the connection set. */
   forget(conn: Connection): void;
 }
@@ -64,6 +66,8 @@ export class Connection implements SessionContext {
   #reading = true;
   /** Bytes were appended to #input since the session last looked at it. */
   #unparsed = false;
+  /** Replies are held until the journal has the changes they report on disk. */
+  #syncing = false;
   /** Writes replies straight to the socket's handle (plain sockets), or null: socket.write(). */
   readonly #writer: DirectWriter | null;
 
@@ -124,7 +128,7 @@ export class Connection implements SessionContext {
   #onData(chunk: Buffer): void {
     if (this.#closed) return;
     this.core.bytesRead += chunk.length;
-    if (this.#backlog || this.#blocked || this.#stopping) {
+    if (this.#backlog || this.#blocked || this.#stopping || this.#syncing) {
       // bytes that were already on their way when reading stopped: keep them for later
       if (this.#input.append(chunk) === CLOSE) this.destroy();
       else this.#unparsed = true;
@@ -137,6 +141,8 @@ export class Connection implements SessionContext {
   #process(chunk: Buffer | null): void {
     this.#unparsed = false;
     this.requestBudget = this.core.config.reqsPerEvent;
+    const gate = this.core.durability;
+    const appendedBefore = gate === null ? 0 : gate.appended;
     let result: number;
     try {
       result = chunk === null ? this.#input.resume(this.#consume, this.#want) : this.#input.feed(chunk, this.#consume, this.#want);
@@ -149,6 +155,30 @@ export class Connection implements SessionContext {
     // the session stopped with input left because enough replies are pending or it handled
     // -R requests: the rest waits for the next turn
     this.#backlog = result !== CLOSE && (this.out.full || this.requestBudget <= 0) && this.#input.length > 0;
+    if (gate !== null && gate.appended !== appendedBefore) {
+      // these replies report changes: they go out once the journal has them on disk (with
+      // every other connection's changes of this turn, in one write and one fsync)
+      this.#syncing = true;
+      this.#setReading(false);
+      gate.whenDurable(gate.appended, (error) => {
+        this.#syncing = false;
+        if (this.#closed) return;
+        if (error !== null) {
+          // never acknowledge a change that is not on disk: the client sees the connection
+          // close without its replies
+          this.core.log.warn(`connection ${this.id}: closed without replies: ${error}`);
+          this.destroy();
+          return;
+        }
+        this.#afterBatch(result);
+      });
+      return;
+    }
+    this.#afterBatch(result);
+  }
+
+  /** Write the replies of a batch of requests, then decide what comes next. */
+  #afterBatch(result: number): void {
     this.#flush();
     if (this.#closed) return;
     if (result === CLOSE) {
@@ -275,7 +305,7 @@ export class Connection implements SessionContext {
   #onDrain(): void {
     if (this.#closed) return;
     this.lastProgressAt = this.core.cache.clock.now();
-    if (!this.#blocked) return;
+    if (!this.#blocked || this.#syncing) return;
     this.#blocked = false;
     if (this.#backlog) this.#process(null);
     else this.#next();
@@ -286,7 +316,7 @@ export class Connection implements SessionContext {
     if (this.#closed || this.#stopping) return;
     this.#stopping = true;
     this.#setReading(false);
-    if (!this.#blocked && !this.#backlog && !this.#resumeQueued) this.#end();
+    if (!this.#blocked && !this.#backlog && !this.#resumeQueued && !this.#syncing) this.#end();
   }
 
   /** Close once the pending replies are written. */

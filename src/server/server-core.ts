@@ -3,7 +3,7 @@
 import net from 'node:net';
 import fs from 'node:fs';
 import { createTlsServer } from './tls.js';
-import type { CacheApi } from '../cache/api.js';
+import type { CacheApi, DurabilityGate } from '../cache/api.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
 import type { ConnInfo, Protocol, ServerInfo } from '../protocol/types.js';
@@ -23,6 +23,8 @@ export interface ServerHooks {
   protocols: readonly Protocol[];
   /** Start an LRU crawl now (`lru_crawler crawl`). */
   crawl?: (classes: number[]) => void;
+  /** Hold replies to changes until they are durable (the journal with fsync always). */
+  durability?: DurabilityGate | null;
 }
 
 /** The startup warning for listening on every interface with no authentication, or null. */
@@ -39,6 +41,7 @@ export class ServerCore implements ConnectionHost {
   readonly log: Logger;
   readonly hooks: ServerHooks;
   readonly protocols: readonly Protocol[];
+  readonly durability: DurabilityGate | null;
   readonly info: ServerInfo;
   readonly startedAt: number;
   bytesRead = 0;
@@ -64,6 +67,7 @@ export class ServerCore implements ConnectionHost {
     this.hooks = hooks;
     if (hooks.protocols.length === 0) throw new Error('ServerCore: no protocol to serve');
     this.protocols = hooks.protocols;
+    this.durability = hooks.durability ?? null;
     this.startedAt = cache.startedAt;
     this.info = this.#makeInfo();
   }

@@ -110,12 +110,21 @@ const req = new StoreRequest();
 const arith = new ArithRequest();
 const status = new OpStatus();
 
+/** True (and the error sent) when changes are refused right now: the journal cannot write. */
+function refused(s: BinaryState): boolean {
+  const reason = s.cache.writeRefusal;
+  if (reason === null) return false;
+  s.error(Status.TemporaryFailure, Buffer.from(`${reason}; writes are refused until it works again`, 'latin1'));
+  return true;
+}
+
 function flush(s: BinaryState, buf: Buffer, pos: number): void {
   if (!s.ctx.config.flushEnabled) {
     // memcached -F: flush is refused with the auth error
     s.error(Status.AuthError);
     return;
   }
+  if (refused(s)) return;
   const delay = s.req.extLen === 4 ? readU32(buf, pos + HEADER_LEN) : 0;
   s.cache.flushAll(delay);
   s.success(0);
@@ -132,6 +141,10 @@ function update(s: BinaryState, buf: Buffer, pos: number, end: number): number {
   // memcached allocates the item before reading the value, so a value that can never fit
   // is refused at once and its bytes are discarded as they come (binary does not count
   // store_too_large in 1.6.18; only the text protocol does)
+  if (refused(s)) {
+    s.swallow(vlen);
+    return after;
+  }
   const earlyFlags = h.extLen === 8 && end - pos >= HEADER_LEN + 4 ? readU32(buf, pos + HEADER_LEN) : 0;
   if (!cache.fits(klen, vlen, earlyFlags)) {
     // memcached unlinks the old value so stale data does not outlive a failed set
@@ -208,6 +221,7 @@ function getOrTouch(s: BinaryState, buf: Buffer, pos: number): void {
   if (cmd === Op.Get || cmd === Op.GetK) {
     id = cache.get(buf, keyOff, klen);
   } else {
+    if (refused(s)) return;
     // memcached counts a binary touch/GAT as a touch only (touch_cmds, touch_hits/misses);
     // the item is looked up first so one touched into the past is still returned this time
     id = cache.find(buf, keyOff, klen);
@@ -236,6 +250,7 @@ function getOrTouch(s: BinaryState, buf: Buffer, pos: number): void {
 }
 
 function remove(s: BinaryState, buf: Buffer, pos: number): void {
+  if (refused(s)) return;
   const outcome = s.cache.delete(buf, pos + HEADER_LEN, s.req.keyLen, s.req.cas);
   if (outcome === Outcome.Deleted) s.success(0);
   else if (outcome === Outcome.Exists) s.error(Status.KeyExists);
@@ -249,6 +264,7 @@ function arithmetic(s: BinaryState, buf: Buffer, pos: number): void {
   const e = pos + HEADER_LEN;
   const keyOff = e + 20;
   const klen = h.keyLen;
+  if (refused(s)) return;
   const delta = readU64Big(buf, e);
   const a = arith;
   a.key = buf;

@@ -57,6 +57,8 @@ export const Status = {
   AuthContinue: 0x0021,
   UnknownCommand: 0x0081,
   OutOfMemory: 0x0082,
+  /** The binary protocol's ETMPFAIL: a change refused while the journal cannot write. */
+  TemporaryFailure: 0x0086,
 } as const;
 export type Status = (typeof Status)[keyof typeof Status];
 

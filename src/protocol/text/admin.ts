@@ -5,6 +5,7 @@ import { MoveResult } from '../../cache/page-mover.js';
 import { VERSION } from '../../version.js';
 import { CLOSE } from '../types.js';
 import type { Handler } from './handler.js';
+import { refusesWrites } from './refusal.js';
 import { R } from './replies.js';
 
 const VERSION_LINE = Buffer.from(`VERSION ${VERSION}\r\n`, 'latin1');
@@ -38,6 +39,7 @@ export const flushAll: Handler = (s, buf, t, next) => {
     }
     delay = d;
   }
+  if (refusesWrites(s)) return next;
   cache.flushAll(delay);
   s.reply(R.OK);
   return next;

@@ -4,6 +4,7 @@ import { parseInt32, parseU64 } from '../../cache/numbers.js';
 import { ArithRequest, OpStatus, Outcome } from '../../cache/api.js';
 import { KEY_MAX_LENGTH } from '../types.js';
 import type { Handler, TextState } from './handler.js';
+import { refusesWrites } from './refusal.js';
 import { R } from './replies.js';
 import type { Tokens } from './tokens.js';
 
@@ -26,6 +27,7 @@ export const del: Handler = (s, buf, t, next) => {
     s.reply(R.BAD_FORMAT);
     return next;
   }
+  if (refusesWrites(s)) return next;
   const r = s.ctx.cache.delete(buf, t.start[1]!, t.len[1]!);
   s.reply(r === Outcome.Deleted ? R.DELETED : R.NOT_FOUND);
   return next;
@@ -58,6 +60,7 @@ function arithmetic(s: TextState, buf: Buffer, t: Tokens, next: number, incr: bo
     s.reply(R.BAD_DELTA);
     return next;
   }
+  if (refusesWrites(s)) return next;
   const r = arith;
   r.key = buf;
   r.keyOff = t.start[1]!;
@@ -91,6 +94,7 @@ export const touch: Handler = (s, buf, t, next) => {
     s.reply(R.BAD_EXPTIME);
     return next;
   }
+  if (refusesWrites(s)) return next;
   const r = s.ctx.cache.touch(buf, t.start[1]!, t.len[1]!, exptime);
   s.reply(r === Outcome.Touched ? R.TOUCHED : R.NOT_FOUND);
   return next;

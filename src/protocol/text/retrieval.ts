@@ -5,6 +5,7 @@ import { parseInt32, writeDecimal } from '../../cache/numbers.js';
 import { NONE, type CacheApi, type ItemId } from '../../cache/api.js';
 import { KEY_MAX_LENGTH } from '../types.js';
 import { YIELD, type Handler, type TextState } from './handler.js';
+import { refusesWrites } from './refusal.js';
 import { R } from './replies.js';
 import type { Tokens } from './tokens.js';
 
@@ -25,6 +26,8 @@ function retrieve(s: TextState, buf: Buffer, t: Tokens, next: number, withCas: b
     }
     exptime = e;
     first = 2;
+    // gat changes TTLs: refused while the journal cannot write
+    if (refusesWrites(s)) return next;
   }
   const lineEnd = t.end;
   // offsets within the line are kept relative to its first token, which stays put when the

@@ -6,6 +6,7 @@ import { parseInt32, parseU64 } from '../../cache/numbers.js';
 import { OpStatus, Outcome, StoreMode, StoreRequest } from '../../cache/api.js';
 import { KEY_MAX_LENGTH, NEED_MORE } from '../types.js';
 import { INT_MAX, type Handler, type TextState } from './handler.js';
+import { refusesWrites } from './refusal.js';
 import { R } from './replies.js';
 import type { Tokens } from './tokens.js';
 
@@ -70,6 +71,12 @@ function update(s: TextState, buf: Buffer, t: Tokens, next: number, mode: StoreM
   r.exptime = exptime;
   r.cas = cas;
   r.vLen = vlen;
+  if (cache.writeRefusal !== null) {
+    // nothing may change, not even the drop of the old value a too-large set does
+    refusesWrites(s);
+    s.swallow = total;
+    return next;
+  }
   if (!cache.fits(keyLen, vlen, flags)) {
     // rejected before reading: reply now and discard the data as it arrives (the store
     // counts it and drops the old value, as memcached does)

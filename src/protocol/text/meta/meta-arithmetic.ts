@@ -20,6 +20,7 @@ import {
   putOpaque,
   putOpaqueAndKey,
   metaLineOk,
+  refusalLine,
 } from './reply.js';
 
 const f = new MetaFlags();
@@ -53,6 +54,10 @@ export const ma: Handler = (s, buf, t, next) => {
       return next;
   }
   const cache = s.ctx.cache;
+  if (cache.writeRefusal !== null) {
+    error(s, refusalLine(cache.writeRefusal));
+    return next;
+  }
   const id0 = cache.find(f.key, f.keyOff, f.keyLen);
   if (id0 === NONE && f.vivify) {
     const text = Buffer.from(f.initial.toString(), 'latin1');

@@ -13,6 +13,7 @@ import {
   opaqueTooLong,
   putOpaqueAndKey,
   metaLineOk,
+  refusalLine,
 } from './reply.js';
 
 const f = new MetaFlags();
@@ -27,6 +28,11 @@ export const md: Handler = (s, buf, t, next) => {
   }
   if (opaqueTooLong(buf, t, 2)) {
     error(s, ERR_OPAQUE);
+    return next;
+  }
+  const refusal = s.ctx.cache.writeRefusal;
+  if (refusal !== null) {
+    error(s, refusalLine(refusal));
     return next;
   }
   req.key = f.key;

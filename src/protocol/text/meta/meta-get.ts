@@ -17,6 +17,7 @@ import {
   putOpaque,
   putOpaqueAndKey,
   metaLineOk,
+  refusalLine,
 } from './reply.js';
 
 const f = new MetaFlags();
@@ -34,6 +35,11 @@ export const mg: Handler = (s, buf, t, next) => {
   }
   s.noreply = f.noReply;
   const cache = s.ctx.cache;
+  // T, N and R may change the item: refused while the journal cannot write
+  if (cache.writeRefusal !== null && (f.newTtl || f.vivify || hasFlag(buf, t, 0x52))) {
+    error(s, refusalLine(cache.writeRefusal));
+    return next;
+  }
   let id = cache.find(f.key, f.keyOff, f.keyLen, lookup);
   // memcached's do_item_get() counts reads that found an expired or flushed item
   cache.countMissReason(lookup.miss);
@@ -154,4 +160,10 @@ function miss(s: TextState, buf: Buffer, t: Tokens, next: number, cache: CacheAp
   // q hides only the miss (in 1.6.18 a hit still answers)
   if (s.noreply) out.rewind(mark);
   return next;
+}
+
+/** A flag letter among the request's flags. */
+function hasFlag(buf: Buffer, t: Tokens, letter: number): boolean {
+  for (let i = 2; i < t.ntokens - 1; i++) if (buf[t.start[i]!] === letter) return true;
+  return false;
 }

@@ -6,7 +6,7 @@ import { INT_MAX, type Handler, type TextState } from '../handler.js';
 import { KEY_MAX_LENGTH, NEED_MORE } from '../../types.js';
 import type { Tokens } from '../tokens.js';
 import { ERR_FORMAT, MetaFlags, parseLongTrunc32, parseMetaFlags } from './flags.js';
-import { CRLF, ERR_OPAQUE, ERR_TOO_MANY, error, ERROR_LINE, MAX_META_TOKENS, opaqueTooLong, putKey, putNumber, putOpaque } from './reply.js';
+import { CRLF, ERR_OPAQUE, ERR_TOO_MANY, error, ERROR_LINE, MAX_META_TOKENS, opaqueTooLong, putKey, putNumber, putOpaque, refusalLine } from './reply.js';
 
 const f = new MetaFlags();
 const req = new StoreRequest();
@@ -72,6 +72,7 @@ export const ms: Handler = (s, buf, t, next) => {
   // C upgrades set and replace to a CAS store; add ignores it; append/prepend compare it
   if (f.hasCas && (mode === StoreMode.Set || mode === StoreMode.Replace)) mode = StoreMode.Cas;
   const cache = s.ctx.cache;
+  if (cache.writeRefusal !== null) return reject(s, next, refusalLine(cache.writeRefusal), total);
   if (!cache.fits(f.keyLen, vlen, f.clientFlags)) {
     cache.refuseTooLarge(f.key, f.keyOff, f.keyLen, true);
     return reject(s, next, ERR_TOO_LARGE, total);
