@@ -9,7 +9,8 @@ import type { Cache } from '../../src/cache/cache.js';
 import { ManualClock } from '../../src/cache/clock.js';
 import { Journal, type FsyncPolicy } from '../../src/persistence/journal.js';
 import { JOURNAL_HEADER_BYTES } from '../../src/persistence/journal-format.js';
-import { realJournalFs, type JournalFile, type JournalFs } from '../../src/persistence/journal-fs.js';
+import { realJournalFs, type JournalFs } from '../../src/persistence/journal-fs.js';
+import { FaultyFs } from './faulty-fs.js';
 import { openJournal, type ReplayResult } from '../../src/persistence/journal-replay.js';
 import { storeValue } from '../support/cache-ops.js';
 import { randomInt, seededRandom } from '../support/random.js';
@@ -17,57 +18,6 @@ import { captureLog, newCache, peek, tempDir } from '../snapshot/helpers.js';
 import { until } from '../support/raw-client.js';
 
 const T0 = 1_700_000_000;
-
-/** A JournalFs whose writes and fsyncs fail with `code` while it is set. */
-class FaultyFs implements JournalFs {
-  writeFails: string | null = null;
-  syncFails: string | null = null;
-  writes = 0;
-  readonly #real = realJournalFs;
-  #wrap(f: JournalFile): JournalFile {
-    const fail = (code: string | null): void => {
-      if (code !== null) throw Object.assign(new Error(`injected ${code}`), { code });
-    };
-    return {
-      write: async (buf, off, len, pos) => {
-        this.writes++;
-        fail(this.writeFails);
-        return f.write(buf, off, len, pos);
-      },
-      datasync: async () => {
-        fail(this.syncFails);
-        return f.datasync();
-      },
-      writeSync: (buf, off, len, pos) => {
-        fail(this.writeFails);
-        return f.writeSync(buf, off, len, pos);
-      },
-      datasyncSync: () => {
-        fail(this.syncFails);
-        f.datasyncSync();
-      },
-      close: () => f.close(),
-    };
-  }
-  open(p: string): JournalFile {
-    return this.#wrap(this.#real.open(p));
-  }
-  create(p: string): JournalFile {
-    return this.#wrap(this.#real.create(p));
-  }
-  rename(a: string, b: string): void {
-    this.#real.rename(a, b);
-  }
-  unlink(p: string): void {
-    this.#real.unlink(p);
-  }
-  exists(p: string): boolean {
-    return this.#real.exists(p);
-  }
-  syncDir(d: string): void {
-    this.#real.syncDir(d);
-  }
-}
 
 interface Opened {
   cache: Cache;
