@@ -122,7 +122,8 @@ export async function fetchStats(host: string, port: number): Promise<Record<str
 }
 
 export class ServerProcess {
-  private exited: Promise<number | null>;
+  /** Resolves with the exit code once the process has exited. */
+  readonly exited: Promise<number | null>;
   private exitCode: number | null | undefined = undefined;
   private outputTail = '';
 

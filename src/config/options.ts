@@ -356,7 +356,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     long: 'journal-fsync', short: [], kind: 'value', arg: 'always|everysec|no', defaultText: 'everysec',
     description:
       'When journal records reach the disk. always: the reply to a change is sent only after the change is written and fsynced; the changes of all connections in one event-loop turn share one write and one fsync (group commit), so a kill -9 or power loss loses no acknowledged write. ' +
-      'everysec: records are written every event-loop turn and fsynced about once a second, so a power loss loses at most about the last second (a killed process loses nothing the kernel has). no: the OS decides when to flush. Without --journal-file it has no effect.',
+      'everysec: records are written within 10 ms and fsynced about once a second, so a killed process loses at most the last ~10 ms of changes and a power loss about the last second. no: written within 10 ms; the OS decides when to flush. Without --journal-file it has no effect.',
     support: 'yes', statsKeys: ['journal_fsync'], example: ['--journal-fsync', 'always', '--journal-file', '/var/lib/memcached-ts/journal'],
     apply: (c, v) => {
       const mode = str(v);

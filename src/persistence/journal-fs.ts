@@ -4,11 +4,14 @@
 import fs from 'node:fs';
 
 export interface JournalFile {
-  /** Write len bytes of buf at `position`; resolves with the bytes written (maybe fewer). */
-  write(buf: Uint8Array, off: number, len: number, position: number): Promise<number>;
-  datasync(): Promise<void>;
-  /** The synchronous forms, for rotation (which must not interleave with new appends). */
+  /**
+   * Write len bytes of buf at `position` (on the loop's thread: into the page cache); returns
+   * the bytes written (maybe fewer).
+   */
   writeSync(buf: Uint8Array, off: number, len: number, position: number): number;
+  /** fdatasync on the thread pool. */
+  datasync(): Promise<void>;
+  /** fdatasync on the loop's thread, for rotation (which must not interleave with new appends). */
   datasyncSync(): void;
   close(): void;
 }
@@ -27,8 +30,6 @@ export interface JournalFs {
 
 function fileOf(fd: number): JournalFile {
   return {
-    write: (buf, off, len, position) =>
-      new Promise((resolve, reject) => fs.write(fd, buf, off, len, position, (err, n) => (err ? reject(err) : resolve(n)))),
     datasync: () => new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve()))),
     writeSync: (buf, off, len, position) => fs.writeSync(fd, buf, off, len, position),
     datasyncSync: () => fs.fdatasyncSync(fd),

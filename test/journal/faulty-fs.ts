@@ -12,16 +12,12 @@ export class FaultyFs implements JournalFs {
       if (code !== null) throw Object.assign(new Error(`injected ${code}`), { code });
     };
     return {
-      write: async (buf, off, len, pos) => {
-        this.writes++;
-        fail(this.writeFails);
-        return f.write(buf, off, len, pos);
-      },
       datasync: async () => {
         fail(this.syncFails);
         return f.datasync();
       },
       writeSync: (buf, off, len, pos) => {
+        this.writes++;
         fail(this.writeFails);
         return f.writeSync(buf, off, len, pos);
       },
