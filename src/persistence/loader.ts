@@ -421,8 +421,9 @@ function verify(cache: Cache, fd: number, size: number, header: SnapshotHeader, 
 function impossibleRecord(body: Uint8Array, at: number, klen: number, vlen: number, header: SnapshotHeader): boolean {
   if (klen === 0 || klen > KEY_MAX_BYTES) return true;
   if (klen + vlen > header.itemSizeMax) return true;
+  // compared in halves: as a double, 2^53 + 1 would round down to 2^53
   const casHi = u32(body, at + 20);
-  return casHi * 0x100000000 + u32(body, at + 16) > CAS_MAX;
+  return casHi > CAS_MAX / 0x100000000 || (casHi === CAS_MAX / 0x100000000 && u32(body, at + 16) !== 0);
 }
 
 const BLOCK_MARK = Buffer.from('BLK1', 'latin1');
