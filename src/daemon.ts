@@ -11,6 +11,7 @@ import { MemoryReturn } from './server/memory-return.js';
 import { ServerCore } from './server/server-core.js';
 import { servedProtocols } from './protocol/registry.js';
 import { settingsStats } from './config/settings-stats.js';
+import { checkPersistencePath, targetProblem } from './persistence/path-check.js';
 import { SnapshotScheduler } from './persistence/scheduler.js';
 import { Journal } from './persistence/journal.js';
 import { realJournalFs, type JournalFs } from './persistence/journal-fs.js';
@@ -19,6 +20,8 @@ import type { SnapshotFs } from './persistence/snapshot-fs.js';
 
 /** How long a graceful stop waits for clients to take their last replies. */
 const DRAIN_TIMEOUT_MS = 3000;
+/** sysexits.h EX_IOERR: the exit code when the final snapshot could not be written. */
+export const EXIT_FINAL_SNAPSHOT_FAILED = 74;
 
 export interface Daemon {
   /** The bound TCP port, or null when TCP is off. */
@@ -48,6 +51,18 @@ export interface DaemonOptions {
 }
 
 export async function startDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {
+  // a path that cannot take a snapshot stops the start here, not the first save or the exit
+  if (config.snapshotFile !== null) {
+    const problem = checkPersistencePath(config.snapshotFile, 'snapshot file');
+    if (problem !== null) throw new Error(problem);
+  }
+  if (config.journalFile !== null) {
+    const problem =
+      checkPersistencePath(config.journalFile, 'journal file') ??
+      targetProblem(`${config.journalFile}.prev`, 'journal file') ??
+      targetProblem(`${config.journalFile}.next`, 'journal file');
+    if (problem !== null) throw new Error(problem);
+  }
   const clock = options.clock ?? systemClock;
   const log = options.log ?? stderrLogger(() => config.verbosity);
   const cache = createCache(config, clock);
@@ -112,13 +127,21 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   );
   memory.start();
 
+  // A signal during a stop never skips the final snapshot: the first one says so and the stop
+  // goes on; one more leaves without it (exit 1; the previous snapshot stays intact, the
+  // unfinished temp file is removed at the next start). Without a snapshot file it leaves at once.
+  let signalsWhileStopping = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
-    if (stopping !== null) {
-      // a second signal: leave at once
+    if (stopping === null) {
+      void daemon.stop(sig);
+      return;
+    }
+    if (snapshots === null || ++signalsWhileStopping > 1) {
+      if (snapshots !== null) log.warn(`memcached-ts: ${sig} again: exiting WITHOUT the final snapshot; ${config.snapshotFile} keeps the previous one`);
       resolveStopped(1);
       return;
     }
-    void daemon.stop(sig);
+    log.warn(`memcached-ts: ${sig} while stopping: the final snapshot to ${config.snapshotFile} is still to be written; waiting for it (send ${sig} once more to exit without it)`);
   };
   if (options.handleSignals) {
     process.on('SIGTERM', onSignal);
@@ -149,15 +172,30 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
           new Promise((r) => setTimeout(r, 5000).unref()),
         ]);
         // clients are gone, so this last snapshot is a point-in-time image
-        if (snapshots) await snapshots.stop();
+        let code = 0;
+        const saved = snapshots ? await snapshots.stop() : null;
         // after the final snapshot: whatever it did not cover is written and fsynced
         const journalOk = journal === null ? true : await journal.close();
+        if (saved !== null && !saved.ok) {
+          log.warn(
+            `memcached-ts: FINAL SNAPSHOT FAILED: the cache was NOT saved to ${config.snapshotFile} (${saved.message}); ` +
+              (journal !== null && journalOk
+                ? `the journal ${config.journalFile} still holds the changes since the previous snapshot; `
+                : 'changes since the previous snapshot are lost; ') +
+              `exit code ${EXIT_FINAL_SNAPSHOT_FAILED}`,
+          );
+          code = EXIT_FINAL_SNAPSHOT_FAILED;
+        }
+        if (!journalOk) {
+          log.warn(`memcached-ts: the journal ${config.journalFile} could not be written before stopping; exit code ${EXIT_FINAL_SNAPSHOT_FAILED}`);
+          code = EXIT_FINAL_SNAPSHOT_FAILED;
+        }
         if (options.handleSignals) {
           process.off('SIGTERM', onSignal);
           process.off('SIGINT', onSignal);
           process.off('SIGUSR1', onSignal);
         }
-        resolveStopped(journalOk ? 0 : 1);
+        resolveStopped(code);
       })();
       return stopping;
     },

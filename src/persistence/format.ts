@@ -26,6 +26,12 @@ export const DEFAULT_BLOCK_TARGET = 1 << 20;
 export const MAX_BLOCK_PAYLOAD = 1024 * 1024 * 1024 + 4096;
 
 export const HF_USE_CAS = 1;
+/** memcached's KEY_MAX_LENGTH: no front end stores a longer key, so no record holds one. */
+export const KEY_MAX_BYTES = 250;
+/** CAS values are exact doubles; the counter never gets near this, so a larger one is damage. */
+export const CAS_MAX = 2 ** 53;
+/** The largest -I the daemon accepts (1024m). */
+export const ITEM_SIZE_LIMIT = 1024 * 1024 * 1024;
 
 export interface SnapshotHeader {
   version: number;
@@ -95,7 +101,16 @@ export function encodeHeader(h: SnapshotHeader): Buffer {
 
 export type HeaderResult =
   | { ok: true; header: SnapshotHeader }
-  | { ok: false; problem: 'empty' | 'short' | 'not-a-snapshot' | 'header-checksum' | 'future-version' | 'bad-header'; version?: number };
+  | {
+      ok: false;
+      problem: 'empty' | 'short' | 'not-a-snapshot' | 'header-checksum' | 'future-version' | 'bad-header' | 'impossible-header';
+      version?: number;
+    };
+
+/** A CAS value or counter a daemon could have reached: an integer in 0..2^53. */
+export function possibleCas(n: number): boolean {
+  return Number.isInteger(n) && n >= 0 && n <= CAS_MAX;
+}
 
 export function decodeHeader(b: Buffer): HeaderResult {
   if (b.length === 0) return { ok: false, problem: 'empty' };
@@ -106,21 +121,27 @@ export function decodeHeader(b: Buffer): HeaderResult {
   const version = b.readUInt32LE(8);
   if (version > FORMAT_VERSION) return { ok: false, problem: 'future-version', version };
   if (version < 1 || b.readUInt32LE(12) !== HEADER_BYTES) return { ok: false, problem: 'bad-header', version };
-  return {
-    ok: true,
-    header: {
-      version,
-      useCas: (b.readUInt32LE(16) & HF_USE_CAS) !== 0,
-      itemSizeMax: b.readUInt32LE(20),
-      slabChunkMax: b.readUInt32LE(24),
-      memoryLimit: b.readDoubleLE(32),
-      casCounter: b.readDoubleLE(40),
-      savedAtMs: b.readDoubleLE(48),
-      oldestCas: b.readDoubleLE(56),
-      oldestLive: b.readUInt32LE(64),
-      blockTarget: b.readUInt32LE(68),
-    },
+  const header: SnapshotHeader = {
+    version,
+    useCas: (b.readUInt32LE(16) & HF_USE_CAS) !== 0,
+    itemSizeMax: b.readUInt32LE(20),
+    slabChunkMax: b.readUInt32LE(24),
+    memoryLimit: b.readDoubleLE(32),
+    casCounter: b.readDoubleLE(40),
+    savedAtMs: b.readDoubleLE(48),
+    oldestCas: b.readDoubleLE(56),
+    oldestLive: b.readUInt32LE(64),
+    blockTarget: b.readUInt32LE(68),
   };
+  // a valid checksum over values no daemon writes: the file is not to be trusted at all
+  const sane =
+    possibleCas(header.casCounter) &&
+    possibleCas(header.oldestCas) &&
+    header.itemSizeMax > 0 &&
+    header.itemSizeMax <= ITEM_SIZE_LIMIT &&
+    header.blockTarget > 0 &&
+    header.blockTarget <= MAX_BLOCK_PAYLOAD;
+  return sane ? { ok: true, header } : { ok: false, problem: 'impossible-header', version };
 }
 
 // ---- blocks ------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import type { Logger } from '../log.js';
 import { ENTRY_HEADER_BYTES, EntryType, FLUSH_FIXED, ITEM_FIXED, JOURNAL_HEADER_BYTES, META_FIXED, RECORD_HEADER_BYTES, recordCrc } from './journal-format.js';
 import { realJournalFs, type JournalFile, type JournalFs } from './journal-fs.js';
 import { newJournalFile } from './journal-replay.js';
+import { targetProblem } from './path-check.js';
 
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
 
@@ -431,6 +432,12 @@ export class Journal implements ChangeListener, DurabilityGate {
     const prev = `${this.file}.prev`;
     const next = `${this.file}.next`;
     if (fsys.exists(prev)) return false;
+    // never rename over or onto anything but our own regular files
+    const problem = targetProblem(this.file, 'journal file') ?? targetProblem(next, 'journal file');
+    if (problem !== null) {
+      this.#log.warn(`journal: not rotating: ${problem}`);
+      return false;
+    }
     let fresh: JournalFile;
     try {
       fresh = newJournalFile(fsys, next, { useCas: this.#opts.useCas, itemSizeMax: this.#opts.itemSizeMax, firstSeq: this.#seq });

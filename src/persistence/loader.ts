@@ -1,6 +1,8 @@
 // Loads a snapshot at startup (before the listeners open, so it may block). Only checksummed
-// blocks are trusted: a damaged, truncated or incompatible file loads its verified prefix or
-// nothing, is logged in one line, and is moved aside so the next snapshot cannot overwrite it.
+// blocks are trusted, and in them only records a daemon could have written: a damaged file
+// loads every block that verifies (a bad block costs its own records), a truncated one its
+// verified prefix, an incompatible one nothing; each is logged in one line and moved aside so
+// the next snapshot cannot overwrite it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -14,13 +16,16 @@ import {
   BLOCK_HEADER_BYTES,
   BLOCK_MAGIC,
   blockChecksumOk,
+  CAS_MAX,
   decodeEndPayload,
   decodeHeader,
   END_MAGIC,
   END_PAYLOAD_BYTES,
   FORMAT_VERSION,
   HEADER_BYTES,
+  KEY_MAX_BYTES,
   MAX_BLOCK_PAYLOAD,
+  possibleCas,
   RECORD_HEADER_BYTES,
   type SnapshotEnd,
   type SnapshotHeader,
@@ -46,6 +51,8 @@ export interface LoadResult {
   expired: number;
   tooLarge: number;
   noRoom: number;
+  /** records skipped because no daemon could have written them (checksums valid) */
+  invalid: number;
   seconds: number;
   /** where a bad file was moved, or null */
   movedTo: string | null;
@@ -62,9 +69,13 @@ export interface LoadOptions {
 interface Pass1 {
   header: SnapshotHeader;
   end: SnapshotEnd | null;
-  /** bytes from the start of the file that passed every check */
-  verifiedEnd: number;
+  /** offsets of the data blocks that verified, in file order */
+  offsets: number[];
   blocks: number;
+  /** records in the verified blocks */
+  records: number;
+  /** records skipped as impossible (see impossibleRecord) */
+  invalid: number;
   /** why the file is not whole, or null */
   problem: string | null;
   /** per live record (not expired, fits -I): last-access time, slab class, chunks */
@@ -119,6 +130,7 @@ export function loadSnapshot(cache: Cache, file: string, opts: LoadOptions = {})
     expired: 0,
     tooLarge: 0,
     noRoom: 0,
+    invalid: 0,
     seconds: 0,
     movedTo: null,
     line: '',
@@ -174,12 +186,14 @@ export function loadSnapshot(cache: Cache, file: string, opts: LoadOptions = {})
         'header-checksum': 'has a damaged header (checksum mismatch)',
         'future-version': `is format version ${decoded.version ?? '?'}, newer than this daemon reads (${FORMAT_VERSION})`,
         'bad-header': 'has an invalid header',
+        'impossible-header': 'has a header with impossible values (CAS counter, -I or block size)',
       };
       fs.closeSync(fd);
       fd = -1;
       return say(`snapshot: ${file} ${why[decoded.problem]}; loaded nothing; ${moveAside()}`);
     }
     const p1 = verify(cache, fd, size, decoded.header, log, file);
+    result.invalid = p1.invalid;
     // one bucket per item from the start: growing the index step by step while millions of
     // items arrive rethreads every chain each time, a sixth of the load time before
     cache.table.reserve(cache.table.count + p1.live);
@@ -201,7 +215,8 @@ export function loadSnapshot(cache: Cache, file: string, opts: LoadOptions = {})
     const summary =
       `${result.items} items (${(result.bytes / MB).toFixed(1)} MB) in ${secs} s` +
       `; skipped ${result.expired} expired, ${result.tooLarge} larger than -I, ` +
-      `${result.noRoom} that did not fit in -m${result.noRoom > 0 ? ' (kept the most recently used)' : ''}`;
+      `${result.noRoom} that did not fit in -m${result.noRoom > 0 ? ' (kept the most recently used)' : ''}` +
+      (p1.invalid > 0 ? `, ${p1.invalid} impossible` : '');
     if (p1.problem !== null) {
       result.status = 'partial';
       return say(`snapshot: ${file} ${p1.problem}; loaded the verified part: ${summary}; ${moveAside()}`);
@@ -217,14 +232,27 @@ export function loadSnapshot(cache: Cache, file: string, opts: LoadOptions = {})
   }
 }
 
-/** Pass 1: check every block's checksum and structure; note what each live record needs. */
+/** What one block at an offset turned out to be. */
+type Examined =
+  | { kind: 'block'; len: number; count: number; body: Buffer }
+  | { kind: 'end'; len: number; count: number; body: Buffer }
+  | { kind: 'bad'; why: string; truncated: boolean };
+
+/**
+ * Pass 1: check every block's checksum and structure; note what each live record needs. A bad
+ * block does not end the load: the bytes after it are searched for the next block whose
+ * marker, length, checksum and records all verify, so a damaged block costs only its own
+ * records. A file cut short still loads the blocks before the cut.
+ */
 function verify(cache: Cache, fd: number, size: number, header: SnapshotHeader, log: Logger | undefined, file: string): Pass1 {
   const now = cache.clock.now();
   const r: Pass1 = {
     header,
     end: null,
-    verifiedEnd: HEADER_BYTES,
+    offsets: [],
     blocks: 0,
+    records: 0,
+    invalid: 0,
     problem: null,
     atime: new Uint32Array(1024),
     cls: new Uint8Array(1024),
@@ -235,78 +263,36 @@ function verify(cache: Cache, fd: number, size: number, header: SnapshotHeader, 
   const slabs = cache.slabs;
   const chunkMax = cache.options.slabChunkMax;
   const largest = slabs.geometry.largest;
+  // an honest block is at most blockTarget plus one record of the largest item
+  const maxPayload = Math.min(MAX_BLOCK_PAYLOAD, header.blockTarget + RECORD_HEADER_BYTES + KEY_MAX_BYTES + header.itemSizeMax);
   const bh = Buffer.alloc(BLOCK_HEADER_BYTES);
   let payload = Buffer.allocUnsafe(Math.max(header.blockTarget, 1 << 16) + 64 * 1024);
-  let off = HEADER_BYTES;
-  let lastLog = performance.now();
-  for (;;) {
-    if (off === size) {
-      r.problem = `is truncated (no end block after ${r.blocks} blocks)`;
-      break;
-    }
-    if (off + BLOCK_HEADER_BYTES > size) {
-      r.problem = `is truncated inside block ${r.blocks + 1} at byte ${off}`;
-      break;
-    }
-    readAt(fd, bh, 0, BLOCK_HEADER_BYTES, off);
-    const magic = bh.readUInt32LE(0);
-    const len = bh.readUInt32LE(4);
-    const count = bh.readUInt32LE(8);
-    if (magic !== BLOCK_MAGIC && magic !== END_MAGIC) {
-      r.problem = `is damaged at byte ${off} (block ${r.blocks + 1} has a bad marker)`;
-      break;
-    }
-    if (magic === END_MAGIC ? len !== END_PAYLOAD_BYTES : len > MAX_BLOCK_PAYLOAD) {
-      r.problem = `is damaged at byte ${off} (block ${r.blocks + 1} has an impossible length)`;
-      break;
-    }
-    if (off + BLOCK_HEADER_BYTES + len > size) {
-      r.problem = `is truncated inside block ${r.blocks + 1} at byte ${off}`;
-      break;
-    }
-    if (payload.length < len) payload = Buffer.allocUnsafe(len);
-    const body = payload.subarray(0, len);
-    readAt(fd, body, 0, len, off + BLOCK_HEADER_BYTES);
-    if (!blockChecksumOk(bh, body)) {
-      r.problem = `is damaged at byte ${off} (block ${r.blocks + 1} fails its checksum)`;
-      break;
-    }
-    if (magic === END_MAGIC) {
-      const end = decodeEndPayload(count, body);
-      if (count !== r.blocks) {
-        r.problem = `is damaged (the end block counts ${count} blocks, found ${r.blocks})`;
-        break;
-      }
-      r.end = end;
-      r.verifiedEnd = off + BLOCK_HEADER_BYTES + len;
-      if (r.verifiedEnd !== size) r.problem = `has ${size - r.verifiedEnd} unexpected bytes after its end block`;
-      break;
-    }
-    // structure of the records, and what the live ones need
+
+  /** Walk a block's records; with `collect`, count them and note the live ones (undone on failure). */
+  const walk = (body: Buffer, len: number, count: number, collect: boolean): boolean => {
     let p = 0;
     let n = 0;
-    let bad = false;
     const mark = r.live;
+    const invalid = r.invalid;
     while (p < len) {
-      if (p + RECORD_HEADER_BYTES > len) {
-        bad = true;
-        break;
-      }
-      const exptime = u32(body, p + 4);
-      const atime = u32(body, p + 8);
+      if (p + RECORD_HEADER_BYTES > len) break;
       const vlen = u32(body, p + 12);
       const klen = body[p + 24]!;
-      if (klen === 0 || p + RECORD_HEADER_BYTES + klen + vlen > len) {
-        bad = true;
-        break;
-      }
+      if (p + RECORD_HEADER_BYTES + klen + vlen > len) break;
+      const at = p;
       p += RECORD_HEADER_BYTES + klen + vlen;
       n++;
+      if (!collect) continue;
+      if (impossibleRecord(body, at, klen, vlen, header)) {
+        r.invalid++;
+        continue;
+      }
+      const exptime = u32(body, at + 4);
       if (exptime !== 0 && exptime <= now) continue;
       if (memcachedItemSize(klen, vlen, cache.options.useCas) > cache.options.itemSizeMax) continue;
       if (r.live === r.atime.length) grow(r);
       const need = ITEM_HEADER_BYTES + klen + vlen;
-      r.atime[r.live] = atime;
+      r.atime[r.live] = u32(body, at + 8);
       if (need <= chunkMax) {
         r.cls[r.live] = slabs.classFor(need);
         r.chunks[r.live] = 1;
@@ -318,20 +304,144 @@ function verify(cache: Cache, fd: number, size: number, header: SnapshotHeader, 
       }
       r.live++;
     }
-    if (bad || n !== count) {
+    if (p !== len || n !== count) {
       r.live = mark;
-      r.problem = `is damaged at byte ${off} (block ${r.blocks + 1} has malformed records)`;
+      r.invalid = invalid;
+      return false;
+    }
+    if (collect) r.records += n;
+    return true;
+  };
+
+  /** Read and check the block at `off`; `collect` as for walk(). */
+  const examine = (off: number, nth: number, collect: boolean): Examined => {
+    if (off + BLOCK_HEADER_BYTES > size) return { kind: 'bad', why: `is truncated inside block ${nth} at byte ${off}`, truncated: true };
+    readAt(fd, bh, 0, BLOCK_HEADER_BYTES, off);
+    const magic = bh.readUInt32LE(0);
+    const len = bh.readUInt32LE(4);
+    const count = bh.readUInt32LE(8);
+    if (magic !== BLOCK_MAGIC && magic !== END_MAGIC) {
+      return { kind: 'bad', why: `is damaged at byte ${off} (block ${nth} has a bad marker)`, truncated: false };
+    }
+    if (magic === END_MAGIC ? len !== END_PAYLOAD_BYTES : len > maxPayload || count === 0 || len < count * RECORD_HEADER_BYTES) {
+      return { kind: 'bad', why: `is damaged at byte ${off} (block ${nth} has an impossible length)`, truncated: false };
+    }
+    if (off + BLOCK_HEADER_BYTES + len > size) return { kind: 'bad', why: `is truncated inside block ${nth} at byte ${off}`, truncated: true };
+    if (payload.length < len) payload = Buffer.allocUnsafe(len);
+    const body = payload.subarray(0, len);
+    readAt(fd, body, 0, len, off + BLOCK_HEADER_BYTES);
+    if (!blockChecksumOk(bh, body)) return { kind: 'bad', why: `is damaged at byte ${off} (block ${nth} fails its checksum)`, truncated: false };
+    if (magic === END_MAGIC) return { kind: 'end', len, count, body };
+    if (!walk(body, len, count, collect)) return { kind: 'bad', why: `is damaged at byte ${off} (block ${nth} has malformed records)`, truncated: false };
+    return { kind: 'block', len, count, body };
+  };
+
+  /** The offset of the next block after `from` that verifies whole, or -1. */
+  let win: Buffer | null = null;
+  const resync = (from: number): number => {
+    win ??= Buffer.allocUnsafe(1 << 20);
+    let at = from;
+    for (;;) {
+      const c = nextMarker(fd, size, at, win);
+      if (c < 0) return -1;
+      if (examine(c, 0, false).kind !== 'bad') return c;
+      at = c + 1;
+    }
+  };
+
+  let off = HEADER_BYTES;
+  let lastLog = performance.now();
+  let damage: string | null = null;
+  let regions = 0;
+  let skipped = 0;
+  let stop: string | null = null;
+  for (;;) {
+    if (off === size) {
+      stop = `is truncated (no end block after ${r.blocks} blocks)`;
       break;
     }
-    r.blocks++;
-    off += BLOCK_HEADER_BYTES + len;
-    r.verifiedEnd = off;
-    if (performance.now() - lastLog > 1000) {
-      lastLog = performance.now();
-      log?.info(`snapshot: verifying ${file}: ${Math.round((100 * off) / size)}%`);
+    const got = examine(off, r.blocks + regions + 1, true);
+    if (got.kind === 'block') {
+      r.offsets.push(off);
+      r.blocks++;
+      off += BLOCK_HEADER_BYTES + got.len;
+      if (performance.now() - lastLog > 1000) {
+        lastLog = performance.now();
+        log?.info(`snapshot: verifying ${file}: ${Math.round((100 * off) / size)}%`);
+      }
+      continue;
     }
+    if (got.kind === 'end') {
+      const end = decodeEndPayload(got.count, got.body);
+      if (!possibleCas(end.casCounter)) {
+        stop = `is damaged (its end block holds an impossible CAS counter)`;
+        break;
+      }
+      // blocks lost to damage cannot be counted here; the problem is already recorded
+      if (regions === 0 && got.count !== r.blocks) {
+        stop = `is damaged (the end block counts ${got.count} blocks, found ${r.blocks})`;
+        break;
+      }
+      r.end = end;
+      const endsAt = off + BLOCK_HEADER_BYTES + got.len;
+      if (endsAt !== size) stop = `has ${size - endsAt} unexpected bytes after its end block`;
+      break;
+    }
+    const next = resync(off + 1);
+    if (next < 0) {
+      stop = got.truncated ? got.why : `${got.why}, and no block after it verifies (${size - off} bytes skipped)`;
+      break;
+    }
+    // a block that seemed to run past the end had a damaged length, since another follows it
+    damage ??= got.truncated ? `is damaged at byte ${off} (block ${r.blocks + regions + 1} has an impossible length)` : got.why;
+    regions++;
+    skipped += next - off;
+    off = next;
   }
+  const parts: string[] = [];
+  if (damage !== null) {
+    const lost =
+      r.end !== null
+        ? `${r.end.blocks - r.blocks} of ${r.end.blocks} blocks, ${Math.max(0, r.end.items - r.records)} records`
+        : `${regions} damaged region${regions === 1 ? '' : 's'}`;
+    parts.push(`${damage}; skipped ${lost} (${skipped} bytes) and resynchronised at the next good block`);
+  }
+  if (stop !== null) parts.push(stop);
+  if (r.invalid > 0) parts.push(`holds ${r.invalid} impossible record${r.invalid === 1 ? '' : 's'} (bad key length, value length or CAS), skipped`);
+  r.problem = parts.length > 0 ? parts.join('; and ') : null;
   return r;
+}
+
+/**
+ * True for a record no daemon could have written, though its block's checksum holds: a key
+ * of 0 or more than 250 bytes, key plus value larger than the -I of the daemon that wrote the
+ * file, or a CAS above 2^53. Key bytes are not checked: the binary protocol stores any bytes
+ * in a key, spaces and control characters included, without a flag that says so.
+ */
+function impossibleRecord(body: Uint8Array, at: number, klen: number, vlen: number, header: SnapshotHeader): boolean {
+  if (klen === 0 || klen > KEY_MAX_BYTES) return true;
+  if (klen + vlen > header.itemSizeMax) return true;
+  // compared in halves: as a double, 2^53 + 1 would round down to 2^53
+  const casHi = u32(body, at + 20);
+  return casHi > CAS_MAX / 0x100000000 || (casHi === CAS_MAX / 0x100000000 && u32(body, at + 16) !== 0);
+}
+
+const BLOCK_MARK = Buffer.from('BLK1', 'latin1');
+const END_MARK = Buffer.from('END1', 'latin1');
+
+/** The offset of the next "BLK1" or "END1" at or after `from`, or -1. */
+function nextMarker(fd: number, size: number, from: number, win: Buffer): number {
+  for (let at = from; at + 4 <= size; ) {
+    const n = readAt(fd, win, 0, Math.min(win.length, size - at), at);
+    const view = win.subarray(0, n);
+    const b = view.indexOf(BLOCK_MARK);
+    const e = view.indexOf(END_MARK);
+    const hit = b < 0 ? e : e < 0 ? b : Math.min(b, e);
+    if (hit >= 0) return at + hit;
+    if (at + n >= size) return -1;
+    at += n - 3; // a marker may straddle two windows
+  }
+  return -1;
 }
 
 function grow(r: Pass1): void {
@@ -421,11 +531,10 @@ function loadVerified(
   const rec = new RestoreRecord();
   const bh = Buffer.alloc(BLOCK_HEADER_BYTES);
   let payload = Buffer.allocUnsafe(Math.max(p1.header.blockTarget, 1 << 16) + 64 * 1024);
-  let off = HEADER_BYTES;
   let lastLog = performance.now();
   const savedCas = p1.header.useCas;
   const seen = p1.seen;
-  for (let b = 0; b < p1.blocks; b++) {
+  for (const off of p1.offsets) {
     readAt(fd, bh, 0, BLOCK_HEADER_BYTES, off);
     const len = bh.readUInt32LE(4);
     if (payload.length < len) payload = Buffer.allocUnsafe(len);
@@ -444,6 +553,10 @@ function loadVerified(
       const klen = body[p + 24]!;
       const iflags = body[p + 25]!;
       const kOff = p + RECORD_HEADER_BYTES;
+      if (impossibleRecord(body, p, klen, vlen, p1.header)) {
+        p = kOff + klen + vlen;
+        continue; // counted in pass 1
+      }
       p = kOff + klen + vlen;
       const first = which !== 'at';
       if (exptime !== 0 && exptime <= now) {
@@ -483,7 +596,6 @@ function loadVerified(
       } else if (o === Outcome.TooLarge) result.tooLarge++;
       else result.noRoom++;
     }
-    off += BLOCK_HEADER_BYTES + len;
     if (performance.now() - lastLog > 1000) {
       lastLog = performance.now();
       log?.info(`snapshot: loading ${file}: ${Math.round((100 * off) / size)}%, ${result.items} items`);

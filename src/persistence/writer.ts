@@ -18,6 +18,9 @@
 // Safety: records go to PATH.tmp-<pid>-<n> in the same directory, which is fsynced, renamed
 // over PATH, and the directory fsynced. Until the rename, PATH is the previous snapshot; a crash
 // or kill -9 at any moment leaves it intact. Any error removes the temp file and reports.
+// Only a regular file (or nothing) at PATH is ever replaced: anything else (a symlink, a FIFO,
+// a device such as /dev/null, a directory) fails the write with code ENOTREG, checked before
+// the temp file is made and again just before the rename.
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
@@ -34,6 +37,7 @@ import {
   RECORD_HEADER_BYTES,
   sealBlock,
 } from './format.js';
+import { targetProblemAsync } from './path-check.js';
 import { realSnapshotFs, type SnapshotFs } from './snapshot-fs.js';
 
 export interface WriteOptions {
@@ -73,6 +77,7 @@ export async function writeSnapshot(cache: Cache, file: string, opts: WriteOptio
   let handle: Awaited<ReturnType<SnapshotFs['create']>> | null = null;
   let created = false;
   try {
+    await refuseNonRegular(file);
     handle = await sfs.create(tmp);
     created = true;
     // the scan keeps a (page, chunk) cursor across yields: no page may change class meanwhile
@@ -87,6 +92,7 @@ export async function writeSnapshot(cache: Cache, file: string, opts: WriteOptio
     const h = handle;
     handle = null;
     await h.close();
+    await refuseNonRegular(file);
     await sfs.rename(tmp, file);
     created = false;
     await sfs.syncDir(path.dirname(file));
@@ -97,6 +103,11 @@ export async function writeSnapshot(cache: Cache, file: string, opts: WriteOptio
     const e = err as NodeJS.ErrnoException;
     return { ok: false, code: e.code ?? 'EIO', message: e.message ?? String(err), durationMs: performance.now() - t0 };
   }
+}
+
+async function refuseNonRegular(file: string): Promise<void> {
+  const problem = await targetProblemAsync(file, 'snapshot file');
+  if (problem !== null) throw Object.assign(new Error(problem), { code: 'ENOTREG' });
 }
 
 async function writeBody(

@@ -1,11 +1,12 @@
 // Faults while writing, injected through the writer's fs layer (ENOSPC, a read-only directory,
-// the temp file removed mid-write): logged once, previous snapshot intact, next save works.
+// the temp file removed mid-write): logged once, previous snapshot intact, next save works; a
+// final save that fails makes the exit code non-zero.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/cache/clock.js';
 import { defaultConfig } from '../../src/config/config.js';
-import { startDaemon } from '../../src/daemon.js';
+import { EXIT_FINAL_SNAPSHOT_FAILED, startDaemon } from '../../src/daemon.js';
 import { loadSnapshot } from '../../src/persistence/loader.js';
 import { SnapshotScheduler } from '../../src/persistence/scheduler.js';
 import { realSnapshotFs, type SnapshotFs } from '../../src/persistence/snapshot-fs.js';
@@ -112,7 +113,7 @@ describe('faults while writing', () => {
     expect(fs.readFileSync(file).equals(before)).toBe(true);
   });
 
-  it('the snapshot directory removed: logged, and the daemon keeps serving', async () => {
+  it('the snapshot directory removed: logged, the daemon keeps serving, and the failed final save exits 74', async () => {
     const dir = tempDir();
     const sub = path.join(dir, 'gone');
     fs.mkdirSync(sub);
@@ -130,6 +131,36 @@ describe('faults while writing', () => {
     expect(stats).toMatch(/STAT snapshot_last_result ENOENT\r\n/);
     c.close();
     await d.stop('test');
-    expect(await d.stopped).toBe(0);
+    expect(await d.stopped).toBe(EXIT_FINAL_SNAPSHOT_FAILED);
+    expect(log.lines.at(-1)).toMatch(/^memcached-ts: FINAL SNAPSHOT FAILED: the cache was NOT saved to .*gone\/snap \(ENOENT.*exit code 74$/);
+  });
+
+  it('a final save that fails (ENOSPC through the fs seam): exit code 74, said loudly, previous snapshot kept', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'snap');
+    const inject = fullDisk(1000);
+    inject.armed = false;
+    const log = captureLog();
+    const cfg = { ...defaultConfig(), port: -1, snapshotFile: file };
+    const d1 = await startDaemon(cfg, { log, snapshotFs: inject });
+    const c = await Client.connect(d1.tcpPort!);
+    for (let i = 0; i < 100; i++) await c.call(`set k${i} 0 0 100\r\n${'v'.repeat(100)}\r\n`);
+    expect((await d1.snapshots!.saveNow()).ok).toBe(true);
+    const before = fs.readFileSync(file);
+    expect(await c.call('set late 0 0 1\r\nx\r\n')).toBe('STORED\r\n');
+    c.close();
+    inject.armed = true;
+    await d1.stop('test');
+    expect(await d1.stopped).toBe(EXIT_FINAL_SNAPSHOT_FAILED);
+    expect(log.lines.filter((l) => /FINAL SNAPSHOT FAILED/.test(l))).toEqual([
+      expect.stringMatching(/NOT saved to .*snap \(ENOSPC: no space left on device, write\); changes since the previous snapshot are lost; exit code 74$/),
+    ]);
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+    expect(fs.readdirSync(dir)).toEqual(['snap']);
+    // and a final save that works still exits 0
+    inject.armed = false;
+    const d2 = await startDaemon(cfg, { log: captureLog(), snapshotFs: inject });
+    await d2.stop('test');
+    expect(await d2.stopped).toBe(0);
   });
 });

@@ -226,20 +226,54 @@ describe('damaged files', () => {
     }
   });
 
-  it('a flipped byte anywhere is detected; only blocks before it load', async () => {
+  it('a flipped byte anywhere is detected; only the records of its own block are lost', async () => {
     const s = await sample();
     const lay = layout(s.bytes);
+    const starts = [HEADER_BYTES, ...lay.blockEnds.slice(0, -1)];
+    const recordsIn = (at: number): number => {
+      const i = starts.findIndex((st, j) => at >= st && at < lay.blockEnds[j]!);
+      return i < 0 ? 0 : lay.recordsBefore(lay.blockEnds[i]!) - lay.recordsBefore(starts[i]!);
+    };
     const seed = fuzzSeed('a flipped byte anywhere', 'fresh');
     const rand = seededRandom(seed);
-    const positions = [...Array.from({ length: HEADER_BYTES }, (_, i) => i), ...Array.from({ length: 300 }, () => randomInt(rand, s.bytes.length))];
+    const positions = [
+      ...Array.from({ length: HEADER_BYTES }, (_, i) => i),
+      // every byte of the second block's header and the end block's: marker, length, count, checksum
+      ...Array.from({ length: BLOCK_HEADER_BYTES }, (_, i) => starts[1]! + i),
+      ...Array.from({ length: BLOCK_HEADER_BYTES }, (_, i) => lay.blockEnds.at(-1)! + i),
+      ...Array.from({ length: 300 }, () => randomInt(rand, s.bytes.length)),
+    ];
     for (const at of positions) {
       const bad = Buffer.from(s.bytes);
       bad[at] = bad[at]! ^ (1 << (at % 8));
-      const { r } = loadBytes(s, bad, `flip-${at}`);
+      const { r, line } = loadBytes(s, bad, `flip-${at}`);
       expect(r.status, `flip at ${at} (seed ${seed})`).not.toBe('loaded');
-      const blockStart = [HEADER_BYTES, ...lay.blockEnds].filter((e) => e <= at).pop() ?? 0;
-      expect(r.items, `flip at ${at} (seed ${seed})`).toBe(at < HEADER_BYTES ? 0 : lay.recordsBefore(blockStart));
+      expect(r.items, `flip at ${at} (seed ${seed})`).toBe(at < HEADER_BYTES ? 0 : 120 - recordsIn(at));
+      if (at >= HEADER_BYTES && at < lay.blockEnds.at(-1)!) {
+        expect(line, `flip at ${at}`).toMatch(new RegExp(`skipped 1 of ${lay.blockEnds.length} blocks, ${recordsIn(at)} records \\(\\d+ bytes\\) and resynchronised`));
+      }
     }
+  });
+
+  it('two damaged blocks far apart, and two in a row: each costs only its own records', async () => {
+    const s = await sample();
+    const lay = layout(s.bytes);
+    const starts = [HEADER_BYTES, ...lay.blockEnds.slice(0, -1)];
+    const n = (i: number) => lay.recordsBefore(lay.blockEnds[i]!) - lay.recordsBefore(starts[i]!);
+    const flip = (b: Buffer, at: number) => (b[at] = b[at]! ^ 0x10);
+    const apart = Buffer.from(s.bytes);
+    flip(apart, starts[1]! + 20);
+    flip(apart, starts[4]! + 30);
+    const r1 = loadBytes(s, apart, 'apart');
+    expect(r1.r.items).toBe(120 - n(1) - n(4));
+    expect(r1.line).toMatch(/skipped 2 of \d+ blocks/);
+    const row = Buffer.from(s.bytes);
+    flip(row, starts[2]! + 4); // the length: the block seems to run elsewhere
+    flip(row, starts[3]! + 40);
+    const r2 = loadBytes(s, row, 'row');
+    expect(r2.r.items).toBe(120 - n(2) - n(3));
+    expect(r2.r.status).toBe('partial');
+    expect(fs.existsSync(`${r2.file}.bad-t1`)).toBe(true);
   });
 
   it('trailing bytes after the end block: everything loads, the file is still moved aside', async () => {

@@ -184,11 +184,4 @@ describe('damaged files at startup over a real process', () => {
     expect(loaded).toBeGreaterThan(10000);
     expect(loaded).toBeLessThan(30000);
   });
-
-  it('a directory in place of the file: one line, left alone, daemon serves', async () => {
-    const r = await startWith((f) => fs.mkdirSync(f));
-    expect(r.lines[0]).toMatch(/is not a regular file/);
-    expect(r.stderr).toMatch(/saving to .* failed/);
-    expect(fs.statSync(r.file).isDirectory()).toBe(true);
-  });
 });
