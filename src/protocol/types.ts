@@ -30,6 +30,8 @@ export interface Session {
   consume(buf: Buffer, start: number): number;
   /** Total bytes the request at the head of the unconsumed input needs, when known. */
   readonly wantBytes: number;
+  /** The connection has closed (state it held, such as an open transaction, is dropped). */
+  closed?(): void;
 }
 
 /**
