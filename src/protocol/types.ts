@@ -45,6 +45,8 @@ export interface Protocol {
   claims(first: number): boolean;
   /** The session for a new connection that speaks this protocol. */
   createSession(ctx: SessionContext): Session;
+  /** What a connection over -c hears before it is closed, when not memcached's ERROR line. */
+  readonly tooManyConnections?: Buffer;
 }
 
 /**

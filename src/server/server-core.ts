@@ -170,7 +170,7 @@ export class ServerCore implements ConnectionHost {
       this.rejectedConnections++;
       this.closedConnections++;
       socket.on('error', () => {});
-      socket.end(TOO_MANY);
+      socket.end(protocols[0]!.tooManyConnections ?? TOO_MANY);
       return;
     }
     const conn = new Connection(++this.#nextId, socket, this, protocols);

@@ -11,5 +11,6 @@ export function jsonlProtocol(stats: JsonlStats = new JsonlStats()): Protocol {
     name: 'jsonl',
     claims: () => true,
     createSession: (ctx: SessionContext): Session => new JsonlSession(ctx, stats),
+    tooManyConnections: Buffer.from('{"status": "ERROR", "message": "too many open connections (-c)"}\n'),
   };
 }
