@@ -10,6 +10,7 @@ import { stderrLogger, type Logger } from './log.js';
 import { MemoryReturn } from './server/memory-return.js';
 import { ServerCore } from './server/server-core.js';
 import { servedProtocols } from './protocol/registry.js';
+import { jsonlProtocol, JsonlStats } from './protocol/jsonl/index.js';
 import { settingsStats } from './config/settings-stats.js';
 import { checkPersistencePath, targetProblem } from './persistence/path-check.js';
 import { SnapshotScheduler } from './persistence/scheduler.js';
@@ -26,6 +27,8 @@ export const EXIT_FINAL_SNAPSHOT_FAILED = 74;
 export interface Daemon {
   /** The bound TCP port, or null when TCP is off. */
   readonly tcpPort: number | null;
+  /** The bound --json-port, or null when the JSON-lines front is off. */
+  readonly jsonPort: number | null;
   readonly cache: Cache;
   /** Stop accepting, close connections, resolve `stopped`. */
   stop(reason: string): Promise<void>;
@@ -88,10 +91,11 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   snapshots?.load();
   if (config.journalFile !== null) journal = startJournal(cache, config, log, options.journalFs ?? realJournalFs);
 
+  const jsonStats = config.jsonPort === 0 ? null : new JsonlStats();
   const crawler = options.lruCrawler === false || !config.lruCrawler ? null : new LruCrawler(cache);
   const core = new ServerCore(cache, config, log, {
     shutdown: (graceful) => void daemon.stop(graceful ? 'shutdown graceful' : 'shutdown command'),
-    extraStats: () => [...(snapshots?.stats() ?? []), ...(journal?.stats() ?? [])],
+    extraStats: () => [...(snapshots?.stats() ?? []), ...(journal?.stats() ?? []), ...(jsonStats?.lines() ?? [])],
     settingsStats: () => settingsStats(config, { detailEnabled: cache.prefixes.enabled, oldest: cache.oldestLive }),
     protocols: servedProtocols(config.bindingProtocol),
     crawl: () => crawler?.kick(),
@@ -99,7 +103,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   });
 
   const tcpPort = await core.listen();
-  writePortFile(tcpPort);
+  const jsonPort = jsonStats === null ? null : await core.listenExtra(config.jsonPort, [jsonlProtocol(jsonStats)]);
+  writePortFile(tcpPort, jsonPort);
   snapshots?.start();
   log.info(`memcached-ts listening on ${config.unixSocket ?? `${config.listen.join(',')}:${tcpPort}`}`);
   crawler?.start();
@@ -151,6 +156,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
 
   const daemon: Daemon = {
     tcpPort,
+    jsonPort,
     cache,
     stopped,
     snapshots,
@@ -254,11 +260,11 @@ export function createCache(config: Config, clock: Clock): Cache {
   );
 }
 
-/** memcached's MEMCACHED_PORT_FILENAME: "TCP INET: <port>", written atomically. */
-function writePortFile(port: number | null): void {
+/** memcached's MEMCACHED_PORT_FILENAME: "TCP INET: <port>" (and "JSON INET: <port>"), written atomically. */
+function writePortFile(port: number | null, jsonPort: number | null): void {
   const file = process.env.MEMCACHED_PORT_FILENAME;
-  if (!file || port === null) return;
+  if (!file || (port === null && jsonPort === null)) return;
   const tmp = `${file}.lck`;
-  fs.writeFileSync(tmp, `TCP INET: ${port}\n`);
+  fs.writeFileSync(tmp, (port === null ? '' : `TCP INET: ${port}\n`) + (jsonPort === null ? '' : `JSON INET: ${jsonPort}\n`));
   fs.renameSync(tmp, file);
 }

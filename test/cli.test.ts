@@ -81,6 +81,7 @@ const EFFECT: Record<string, [argv: string[], check: (c: Config) => void]> = {
   'snapshot-interval': [['--snapshot-interval', '60', '-e', '/s'], (c) => expect(c.snapshotInterval).toBe(60)],
   'journal-file': [['--journal-file', '/var/tmp/j'], (c) => expect(c.journalFile).toBe('/var/tmp/j')],
   'journal-fsync': [['--journal-fsync', 'always', '--journal-file', '/j'], (c) => expect(c.journalFsync).toBe('always')],
+  'json-port': [['--json-port', '-1'], (c) => expect(c.jsonPort).toBe(-1)],
   pidfile: [['-P', '/run/x.pid'], () => {}],
   'enable-coredumps': [['-r'], () => {}],
   'lock-memory': [['-k'], () => {}],
@@ -112,6 +113,7 @@ const INVALID: Record<string, string[][]> = {
   'snapshot-interval': [['--snapshot-interval', '-1', '-e', '/s'], ['--snapshot-interval', '60']],
   'journal-file': [['--journal-file', ''], ['--journal-file', '/x', '-e', '/x']],
   'journal-fsync': [['--journal-fsync', 'sometimes', '--journal-file', '/j']],
+  'json-port': [['--json-port', '-2'], ['--json-port', '65536'], ['--json-port', 'x']],
   'napi-ids': [['-N', 'x']],
 };
 

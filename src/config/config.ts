@@ -64,6 +64,8 @@ export interface Config {
   journalFile: string | null;
   /** When journal records are fsynced: before the replies, once a second, or when the OS likes. */
   journalFsync: 'always' | 'everysec' | 'no';
+  /** TCP port of the JSON-lines front (--json-port): 0 = off, -1 = pick a free port. */
+  jsonPort: number;
   /** Track item sizes (memcached -o track_sizes) for `stats sizes`. */
   trackSizes: boolean;
   /** Run the background LRU crawler that frees expired items (-o lru_crawler / no_lru_crawler). */
@@ -127,6 +129,7 @@ export function defaultConfig(): Config {
     snapshotInterval: 0,
     journalFile: null,
     journalFsync: 'everysec',
+    jsonPort: 0,
     trackSizes: false,
     lruCrawler: true,
     slabReassign: true,

@@ -30,6 +30,8 @@ export interface Session {
   consume(buf: Buffer, start: number): number;
   /** Total bytes the request at the head of the unconsumed input needs, when known. */
   readonly wantBytes: number;
+  /** The connection has closed (state it held, such as an open transaction, is dropped). */
+  closed?(): void;
 }
 
 /**
@@ -43,6 +45,8 @@ export interface Protocol {
   claims(first: number): boolean;
   /** The session for a new connection that speaks this protocol. */
   createSession(ctx: SessionContext): Session;
+  /** What a connection over -c hears before it is closed, when not memcached's ERROR line. */
+  readonly tooManyConnections?: Buffer;
 }
 
 /**

@@ -70,11 +70,14 @@ export class Connection implements SessionContext {
   #syncing = false;
   /** Writes replies straight to the socket's handle (plain sockets), or null: socket.write(). */
   readonly #writer: DirectWriter | null;
+  /** The protocols of the listener that accepted this connection. */
+  readonly #protocols: readonly Protocol[];
 
-  constructor(id: number, socket: Socket, core: ConnectionHost) {
+  constructor(id: number, socket: Socket, core: ConnectionHost, protocols: readonly Protocol[] = core.protocols) {
     this.id = id;
     this.socket = socket;
     this.core = core;
+    this.#protocols = protocols;
     this.lastCommandAt = core.cache.clock.now();
     this.lastProgressAt = this.lastCommandAt;
     this.#input = new ReadBuffer(Connection.inputLimit(core.config.itemSizeMax));
@@ -233,7 +236,7 @@ export class Connection implements SessionContext {
   readonly #want = (): number => this.#session?.wantBytes ?? 0;
 
   #chooseSession(first: number): Session {
-    const session = chooseProtocol(this.core.protocols, first).createSession(this);
+    const session = chooseProtocol(this.#protocols, first).createSession(this);
     this.#session = session;
     return session;
   }
@@ -324,6 +327,7 @@ export class Connection implements SessionContext {
     if (this.#closed) return;
     this.#closed = true;
     this.#input.clear();
+    this.#session?.closed?.();
     this.core.forget(this);
     // a client that never reads its last replies is not waited for forever
     const linger = setTimeout(() => this.socket.destroy(), LINGER_MS);
@@ -338,6 +342,7 @@ export class Connection implements SessionContext {
     if (!this.#closed) {
       this.#closed = true;
       this.#input.clear();
+      this.#session?.closed?.();
       this.socket.destroy();
     }
     this.core.forget(this);

@@ -85,7 +85,7 @@ export class ServerCore implements ConnectionHost {
       const previous = setUmask(~mode & 0o777);
       let bound: Promise<net.Server>;
       try {
-        bound = this.#bind({ path });
+        bound = this.#bind({ path }, this.protocols);
       } finally {
         if (previous !== null) process.umask(previous);
       }
@@ -97,8 +97,21 @@ export class ServerCore implements ConnectionHost {
     let port = cfg.port === -1 ? 0 : cfg.port;
     const warning = openListenWarning(cfg);
     if (warning !== null) this.log.warn(warning);
-    for (const host of cfg.listen) {
-      const server = await this.#bind({ host, port });
+    return this.#listenTcp(port, this.protocols);
+  }
+
+  /**
+   * Bind one more TCP port on the -l addresses, whose connections speak only `protocols`
+   * (a front of its own, such as --json-port); -1 picks a free port. Returns the port bound.
+   */
+  listenExtra(port: number, protocols: readonly Protocol[]): Promise<number> {
+    if (protocols.length === 0) throw new Error('ServerCore: no protocol to serve');
+    return this.#listenTcp(port === -1 ? 0 : port, protocols);
+  }
+
+  async #listenTcp(port: number, protocols: readonly Protocol[]): Promise<number> {
+    for (const host of this.config.listen) {
+      const server = await this.#bind({ host, port }, protocols);
       const addr = server.address();
       if (addr !== null && typeof addr === 'object') port = addr.port;
     }
@@ -129,10 +142,10 @@ export class ServerCore implements ConnectionHost {
     }
   }
 
-  #bind(options: net.ListenOptions): Promise<net.Server> {
+  #bind(options: net.ListenOptions, protocols: readonly Protocol[]): Promise<net.Server> {
     this.#startIdleSweep();
     return new Promise((resolve, reject) => {
-      const onSocket = (socket: net.Socket): void => this.#accept(socket);
+      const onSocket = (socket: net.Socket): void => this.#accept(socket, protocols);
       const server = this.config.tls
         ? createTlsServer(this.config, onSocket, (err) => this.log.debug(`TLS handshake failed: ${err.message}`))
         : net.createServer({ noDelay: true, pauseOnConnect: false }, onSocket);
@@ -147,7 +160,7 @@ export class ServerCore implements ConnectionHost {
     });
   }
 
-  #accept(socket: net.Socket): void {
+  #accept(socket: net.Socket, protocols: readonly Protocol[]): void {
     if (!this.accepting) {
       socket.destroy();
       return;
@@ -157,10 +170,10 @@ export class ServerCore implements ConnectionHost {
       this.rejectedConnections++;
       this.closedConnections++;
       socket.on('error', () => {});
-      socket.end(TOO_MANY);
+      socket.end(protocols[0]!.tooManyConnections ?? TOO_MANY);
       return;
     }
-    const conn = new Connection(++this.#nextId, socket, this);
+    const conn = new Connection(++this.#nextId, socket, this, protocols);
     this.connections.add(conn);
   }
 
