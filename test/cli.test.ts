@@ -357,7 +357,7 @@ describe('settingsStats', () => {
     }
   });
 
-  const SHOWN_WHEN_ON = new Set(['journal_file', 'journal_fsync']);
+  const SHOWN_WHEN_ON = new Set(['journal_file', 'journal_fsync', 'json_port']);
   it('changes the keys the table names when the option is given', () => {
     const base = stats(defaultConfig());
     for (const o of OPTIONS) {

@@ -369,7 +369,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     description:
       'TCP port of the JSON-lines front (requests as one JSON object per line, or plain lines such as PUT k v; transactions with START/COMMIT/ROLLBACK), on the same cache and the -l addresses. ' +
       '0 turns it off; -1 picks a free port and MEMCACHED_PORT_FILENAME gets a "JSON INET: <port>" line. -c, -Y and -o idle_timeout apply to it too.',
-    support: 'yes', statsKeys: [], example: ['--json-port', '4242'],
+    support: 'yes', statsKeys: ['json_port'], example: ['--json-port', '4242'],
     apply: (c, v) => { c.jsonPort = parseInteger(str(v), -1, 65535); },
   },
   // ---- memcached options that cannot be honoured here ----

@@ -99,6 +99,7 @@ const FIELDS: readonly Field[] = [
   // memcached has no journal: these two are shown only when it is on
   ['journal_file', (c) => c.journalFile],
   ['journal_fsync', (c) => (c.journalFile === null ? null : c.journalFsync)],
+  ['json_port', (c) => (c.jsonPort === 0 ? null : String(c.jsonPort))],
 ];
 
 /** The names `stats settings` prints, in order. */
