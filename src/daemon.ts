@@ -16,6 +16,9 @@ import { Journal } from './persistence/journal.js';
 import { realJournalFs, type JournalFs } from './persistence/journal-fs.js';
 import { openJournal } from './persistence/journal-replay.js';
 import type { SnapshotFs } from './persistence/snapshot-fs.js';
+import { HttpServer } from './server/http-server.js';
+import { createHttpHandler } from './protocol/http/router.js';
+import { HttpCounters } from './protocol/http/context.js';
 
 /** How long a graceful stop waits for clients to take their last replies. */
 const DRAIN_TIMEOUT_MS = 3000;
@@ -23,6 +26,8 @@ const DRAIN_TIMEOUT_MS = 3000;
 export interface Daemon {
   /** The bound TCP port, or null when TCP is off. */
   readonly tcpPort: number | null;
+  /** The bound HTTP port, or null without --http-port. */
+  readonly httpPort: number | null;
   readonly cache: Cache;
   /** Stop accepting, close connections, resolve `stopped`. */
   stop(reason: string): Promise<void>;
@@ -84,7 +89,27 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   });
 
   const tcpPort = await core.listen();
-  writePortFile(tcpPort);
+  // the HTTP front: the same cache API, the same durability promise
+  const httpCounters = new HttpCounters();
+  const httpServer =
+    config.httpPort === 0
+      ? null
+      : new HttpServer(
+          createHttpHandler({
+            cache,
+            config,
+            log,
+            durability: journal !== null && journal.policy === 'always' ? journal : null,
+            server: core.info,
+            counters: httpCounters,
+            state: () => (stopping === null ? 'serving' : 'stopping'),
+          }),
+          config,
+          log,
+          httpCounters,
+        );
+  const httpPort = httpServer === null ? null : await httpServer.listen();
+  writePortFile(tcpPort, httpPort);
   snapshots?.start();
   log.info(`memcached-ts listening on ${config.unixSocket ?? `${config.listen.join(',')}:${tcpPort}`}`);
   crawler?.start();
@@ -128,6 +153,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
 
   const daemon: Daemon = {
     tcpPort,
+    httpPort,
     cache,
     stopped,
     snapshots,
@@ -143,8 +169,10 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
           (async () => {
             // stop accepting, answer what was already read, flush, close
             const closing = core.closeListeners();
+            const httpClosing = httpServer?.close(DRAIN_TIMEOUT_MS);
             await core.drainConnections(DRAIN_TIMEOUT_MS);
             await closing;
+            await httpClosing;
           })(),
           new Promise((r) => setTimeout(r, 5000).unref()),
         ]);
@@ -216,11 +244,13 @@ export function createCache(config: Config, clock: Clock): Cache {
   );
 }
 
-/** memcached's MEMCACHED_PORT_FILENAME: "TCP INET: <port>", written atomically. */
-function writePortFile(port: number | null): void {
+/** memcached's MEMCACHED_PORT_FILENAME: "TCP INET: <port>" (and "HTTP INET: <port>"), written atomically. */
+function writePortFile(port: number | null, httpPort: number | null): void {
   const file = process.env.MEMCACHED_PORT_FILENAME;
-  if (!file || port === null) return;
+  if (!file || (port === null && httpPort === null)) return;
   const tmp = `${file}.lck`;
-  fs.writeFileSync(tmp, `TCP INET: ${port}\n`);
+  let text = port === null ? '' : `TCP INET: ${port}\n`;
+  if (httpPort !== null) text += `HTTP INET: ${httpPort}\n`;
+  fs.writeFileSync(tmp, text);
   fs.renameSync(tmp, file);
 }

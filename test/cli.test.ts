@@ -81,6 +81,7 @@ const EFFECT: Record<string, [argv: string[], check: (c: Config) => void]> = {
   'snapshot-interval': [['--snapshot-interval', '60', '-e', '/s'], (c) => expect(c.snapshotInterval).toBe(60)],
   'journal-file': [['--journal-file', '/var/tmp/j'], (c) => expect(c.journalFile).toBe('/var/tmp/j')],
   'journal-fsync': [['--journal-fsync', 'always', '--journal-file', '/j'], (c) => expect(c.journalFsync).toBe('always')],
+  'http-port': [['--http-port', '8080'], (c) => expect(c.httpPort).toBe(8080)],
   pidfile: [['-P', '/run/x.pid'], () => {}],
   'enable-coredumps': [['-r'], () => {}],
   'lock-memory': [['-k'], () => {}],
@@ -112,6 +113,7 @@ const INVALID: Record<string, string[][]> = {
   'snapshot-interval': [['--snapshot-interval', '-1', '-e', '/s'], ['--snapshot-interval', '60']],
   'journal-file': [['--journal-file', ''], ['--journal-file', '/x', '-e', '/x']],
   'journal-fsync': [['--journal-fsync', 'sometimes', '--journal-file', '/j']],
+  'http-port': [['--http-port', 'abc'], ['--http-port', '65536'], ['--http-port', '-2'], ['--http-port']],
   'napi-ids': [['-N', 'x']],
 };
 
@@ -355,7 +357,7 @@ describe('settingsStats', () => {
     }
   });
 
-  const SHOWN_WHEN_ON = new Set(['journal_file', 'journal_fsync']);
+  const SHOWN_WHEN_ON = new Set(['journal_file', 'journal_fsync', 'http_port']);
   it('changes the keys the table names when the option is given', () => {
     const base = stats(defaultConfig());
     for (const o of OPTIONS) {

@@ -99,6 +99,8 @@ const FIELDS: readonly Field[] = [
   // memcached has no journal: these two are shown only when it is on
   ['journal_file', (c) => c.journalFile],
   ['journal_fsync', (c) => (c.journalFile === null ? null : c.journalFsync)],
+  // memcached has no HTTP front: shown only when it is on
+  ['http_port', (c) => (c.httpPort === 0 ? null : String(c.httpPort))],
 ];
 
 /** The names `stats settings` prints, in order. */
