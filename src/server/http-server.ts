@@ -19,6 +19,8 @@ export class HttpServer {
   readonly #counters: HttpCounters;
   readonly #servers: http.Server[] = [];
   readonly #sockets = new Set<net.Socket>();
+  /** Per connection: the requests parsed behind the one being handled (pipelining). */
+  readonly #waiting = new WeakMap<net.Socket, Array<[http.IncomingMessage, http.ServerResponse]>>();
 
   constructor(handler: HttpHandler, config: Config, log: Logger, counters: HttpCounters) {
     this.#handler = handler;
@@ -54,13 +56,49 @@ export class HttpServer {
       requestTimeout: 0,
       noDelay: true,
     };
-    const server = cfg.tls ? https.createServer({ ...options, ...tlsContextOptions(cfg) }, this.#handler) : http.createServer(options, this.#handler);
+    const dispatch = (req: http.IncomingMessage, res: http.ServerResponse): void => this.#dispatch(req, res);
+    const server = cfg.tls ? https.createServer({ ...options, ...tlsContextOptions(cfg) }, dispatch) : http.createServer(options, dispatch);
     // Expect: 100-continue goes to the handler, which sends 100 only when it will read the body
-    server.on('checkContinue', this.#handler);
+    server.on('checkContinue', dispatch);
     if (cfg.idleTimeout > 0) server.setTimeout(cfg.idleTimeout * 1000, (socket: net.Socket) => socket.destroy());
     server.on('connection', (socket: net.Socket) => this.#accept(socket));
     if (cfg.tls) server.on('tlsClientError', (err) => this.#log.debug(`HTTPS handshake failed: ${err.message}`));
     return server;
+  }
+
+  /**
+   * node parses pipelined requests before the body of the one ahead has been delivered, so
+   * one connection's requests are handled one at a time, each after the previous answer is
+   * sent: a GET behind a PUT sees the PUT's blob. Requests waiting are paused by node once
+   * their buffers fill, so this holds no unbounded input.
+   */
+  #dispatch(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const socket = req.socket;
+    const queue = this.#waiting.get(socket);
+    if (queue !== undefined) {
+      queue.push([req, res]);
+      return;
+    }
+    this.#waiting.set(socket, []);
+    this.#run(socket, req, res);
+  }
+
+  #run(socket: net.Socket, req: http.IncomingMessage, res: http.ServerResponse): void {
+    let done = false;
+    const next = (): void => {
+      if (done) return;
+      done = true;
+      const queue = this.#waiting.get(socket);
+      const following = queue?.shift();
+      if (following === undefined) {
+        this.#waiting.delete(socket);
+        return;
+      }
+      this.#run(socket, following[0], following[1]);
+    };
+    res.once('finish', next);
+    res.once('close', next);
+    this.#handler(req, res);
   }
 
   #accept(socket: net.Socket): void {
