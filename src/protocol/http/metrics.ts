@@ -139,7 +139,9 @@ function byClass(lines: StatLines, prefix: string): Map<string, Map<string, stri
 export function renderMetrics(ctx: HttpContext): string {
   const f = new Families();
   const extra = ctx.server.extraStats();
-  const s = new Map([...generalStats(ctx.cache, ctx.config, ctx.server), ...extra]);
+  const slabs = slabsStats(ctx.cache);
+  // total_malloced is a `stats slabs` total here; the exporter reads it from `stats`
+  const s = new Map([...slabs.filter(([k]) => k === 'total_malloced'), ...generalStats(ctx.cache, ctx.config, ctx.server), ...extra]);
   f.add('memcached_up', 'gauge', 'Whether the memcached server answered the scrape.', 1);
   f.add('memcached_version', 'gauge', 'The version of this server.', 1, { version: s.get('version') ?? '' });
   const cmd = 'Requests by command and status.';
@@ -170,7 +172,7 @@ export function renderMetrics(ctx: HttpContext): string {
     }
   }
   const slabCmd = 'Requests by command and status per slab class.';
-  for (const [cls, m] of byClass(slabsStats(ctx.cache), '')) {
+  for (const [cls, m] of byClass(slabs, '')) {
     for (const op of COMMANDS) f.add('memcached_slab_commands_total', 'counter', slabCmd, num(m, `${op}_hits`), { slab: cls, command: op, status: 'hit' });
     f.add('memcached_slab_commands_total', 'counter', slabCmd, num(m, 'cas_badval'), { slab: cls, command: 'cas', status: 'badval' });
     f.add('memcached_slab_commands_total', 'counter', slabCmd, num(m, 'cmd_set') - num(m, 'cas_hits') - num(m, 'cas_badval'), { slab: cls, command: 'set', status: 'hit' });
