@@ -18,6 +18,9 @@ import { Journal } from './persistence/journal.js';
 import { realJournalFs, type JournalFs } from './persistence/journal-fs.js';
 import { openJournal } from './persistence/journal-replay.js';
 import type { SnapshotFs } from './persistence/snapshot-fs.js';
+import { HttpServer } from './server/http-server.js';
+import { createHttpHandler } from './protocol/http/router.js';
+import { HttpCounters } from './protocol/http/context.js';
 
 /** How long a graceful stop waits for clients to take their last replies. */
 const DRAIN_TIMEOUT_MS = 3000;
@@ -29,6 +32,8 @@ export interface Daemon {
   readonly tcpPort: number | null;
   /** The bound --json-port, or null when the JSON-lines front is off. */
   readonly jsonPort: number | null;
+  /** The bound HTTP port, or null without --http-port. */
+  readonly httpPort: number | null;
   readonly cache: Cache;
   /** Stop accepting, close connections, resolve `stopped`. */
   stop(reason: string): Promise<void>;
@@ -103,8 +108,28 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   });
 
   const tcpPort = await core.listen();
+  // the HTTP front: the same cache API, the same durability promise
+  const httpCounters = new HttpCounters();
+  const httpServer =
+    config.httpPort === 0
+      ? null
+      : new HttpServer(
+          createHttpHandler({
+            cache,
+            config,
+            log,
+            durability: journal !== null && journal.policy === 'always' ? journal : null,
+            server: core.info,
+            counters: httpCounters,
+            state: () => (stopping === null ? 'serving' : 'stopping'),
+          }),
+          config,
+          log,
+          httpCounters,
+        );
+  const httpPort = httpServer === null ? null : await httpServer.listen();
   const jsonPort = jsonStats === null ? null : await core.listenExtra(config.jsonPort, [jsonlProtocol(jsonStats)]);
-  writePortFile(tcpPort, jsonPort);
+  writePortFile(tcpPort, jsonPort, httpPort);
   snapshots?.start();
   log.info(`memcached-ts listening on ${config.unixSocket ?? `${config.listen.join(',')}:${tcpPort}`}`);
   crawler?.start();
@@ -157,6 +182,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const daemon: Daemon = {
     tcpPort,
     jsonPort,
+    httpPort,
     cache,
     stopped,
     snapshots,
@@ -172,8 +198,10 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
           (async () => {
             // stop accepting, answer what was already read, flush, close
             const closing = core.closeListeners();
+            const httpClosing = httpServer?.close(DRAIN_TIMEOUT_MS);
             await core.drainConnections(DRAIN_TIMEOUT_MS);
             await closing;
+            await httpClosing;
           })(),
           new Promise((r) => setTimeout(r, 5000).unref()),
         ]);
@@ -260,11 +288,17 @@ export function createCache(config: Config, clock: Clock): Cache {
   );
 }
 
-/** memcached's MEMCACHED_PORT_FILENAME: "TCP INET: <port>" (and "JSON INET: <port>"), written atomically. */
-function writePortFile(port: number | null, jsonPort: number | null): void {
+/**
+ * memcached's MEMCACHED_PORT_FILENAME: "TCP INET: <port>", and "JSON INET: <port>" and
+ * "HTTP INET: <port>" for the other fronts, written atomically.
+ */
+function writePortFile(port: number | null, jsonPort: number | null, httpPort: number | null): void {
   const file = process.env.MEMCACHED_PORT_FILENAME;
-  if (!file || (port === null && jsonPort === null)) return;
+  if (!file || (port === null && jsonPort === null && httpPort === null)) return;
   const tmp = `${file}.lck`;
-  fs.writeFileSync(tmp, (port === null ? '' : `TCP INET: ${port}\n`) + (jsonPort === null ? '' : `JSON INET: ${jsonPort}\n`));
+  let text = port === null ? '' : `TCP INET: ${port}\n`;
+  if (jsonPort !== null) text += `JSON INET: ${jsonPort}\n`;
+  if (httpPort !== null) text += `HTTP INET: ${httpPort}\n`;
+  fs.writeFileSync(tmp, text);
   fs.renameSync(tmp, file);
 }

@@ -82,6 +82,7 @@ const EFFECT: Record<string, [argv: string[], check: (c: Config) => void]> = {
   'journal-file': [['--journal-file', '/var/tmp/j'], (c) => expect(c.journalFile).toBe('/var/tmp/j')],
   'journal-fsync': [['--journal-fsync', 'always', '--journal-file', '/j'], (c) => expect(c.journalFsync).toBe('always')],
   'json-port': [['--json-port', '-1'], (c) => expect(c.jsonPort).toBe(-1)],
+  'http-port': [['--http-port', '8080'], (c) => expect(c.httpPort).toBe(8080)],
   pidfile: [['-P', '/run/x.pid'], () => {}],
   'enable-coredumps': [['-r'], () => {}],
   'lock-memory': [['-k'], () => {}],
@@ -114,6 +115,7 @@ const INVALID: Record<string, string[][]> = {
   'journal-file': [['--journal-file', ''], ['--journal-file', '/x', '-e', '/x']],
   'journal-fsync': [['--journal-fsync', 'sometimes', '--journal-file', '/j']],
   'json-port': [['--json-port', '-2'], ['--json-port', '65536'], ['--json-port', 'x']],
+  'http-port': [['--http-port', 'abc'], ['--http-port', '65536'], ['--http-port', '-2'], ['--http-port']],
   'napi-ids': [['-N', 'x']],
 };
 
@@ -357,7 +359,7 @@ describe('settingsStats', () => {
     }
   });
 
-  const SHOWN_WHEN_ON = new Set(['journal_file', 'journal_fsync', 'json_port']);
+  const SHOWN_WHEN_ON = new Set(['journal_file', 'journal_fsync', 'json_port', 'http_port']);
   it('changes the keys the table names when the option is given', () => {
     const base = stats(defaultConfig());
     for (const o of OPTIONS) {

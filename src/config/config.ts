@@ -92,6 +92,8 @@ export interface Config {
   tlsKeyFile: string | null;
   /** CA certificates for client verification, PEM (memcached -o ssl_ca_cert). */
   tlsCaFile: string | null;
+  /** HTTP front port (REST blobs, /set /get, /metrics); 0 = off, -1 picks a free port. */
+  httpPort: number;
 }
 
 export const MB = 1024 * 1024;
@@ -141,5 +143,6 @@ export function defaultConfig(): Config {
     tlsCertFile: null,
     tlsKeyFile: null,
     tlsCaFile: null,
+    httpPort: 0,
   };
 }

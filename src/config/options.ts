@@ -372,6 +372,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     support: 'yes', statsKeys: ['json_port'], example: ['--json-port', '4242'],
     apply: (c, v) => { c.jsonPort = parseInteger(str(v), -1, 65535); },
   },
+  {
+    long: 'http-port', short: [], kind: 'value', arg: 'PORT', defaultText: '0, off',
+    description:
+      'Serve HTTP on PORT as well, on the -l addresses (HTTPS with -Z): a REST blob store under /store/<key>, GET /set?<key>=<value> and /get?key=<key>, /metrics (Prometheus, memcached_exporter names), /healthz and /stats. ' +
+      '-1 picks a free port (written as "HTTP INET: <port>" to MEMCACHED_PORT_FILENAME). It obeys -c, -o idle_timeout, -I and, with -Y, asks for HTTP Basic auth with the same credentials.',
+    support: 'yes', statsKeys: ['http_port'], example: ['--http-port', '8080'],
+    apply: (c, v) => { c.httpPort = parseInteger(str(v), -1, 65535); },
+  },
   // ---- memcached options that cannot be honoured here ----
   {
     long: 'daemon', short: ['d'], kind: 'flag',

@@ -100,6 +100,8 @@ const FIELDS: readonly Field[] = [
   ['journal_file', (c) => c.journalFile],
   ['journal_fsync', (c) => (c.journalFile === null ? null : c.journalFsync)],
   ['json_port', (c) => (c.jsonPort === 0 ? null : String(c.jsonPort))],
+  // memcached has no HTTP front: shown only when it is on
+  ['http_port', (c) => (c.httpPort === 0 ? null : String(c.httpPort))],
 ];
 
 /** The names `stats settings` prints, in order. */

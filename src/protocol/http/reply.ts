@@ -1,0 +1,63 @@
+// Answers: a short text body for every error, the counters, and the durability rule (a 2xx
+// to a change goes out only once the change is on disk when the journal says so).
+import type { IncomingMessage, ServerResponse, OutgoingHttpHeaders } from 'node:http';
+import type { HttpContext } from './context.js';
+
+/** Bodies still to come up to this size are read through after an early answer; beyond, the connection closes. */
+const DRAIN_MAX = 16 * 1024 * 1024;
+
+/** Send `status` with `text` (a line, `\n` added) or an empty body. */
+export function reply(ctx: HttpContext, res: ServerResponse, status: number, text: string, headers: OutgoingHttpHeaders = {}): void {
+  ctx.counters.count(status);
+  const body = text === '' ? '' : `${text}\n`;
+  res.writeHead(status, {
+    ...headers,
+    ...(body === '' ? {} : { 'Content-Type': 'text/plain; charset=utf-8' }),
+    'Content-Length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+/**
+ * An answer sent before the request's body was read (413, 409, 412, 401, 503): small
+ * bodies are read through so the connection stays usable; a big or unbounded one closes it
+ * after the answer, so the client is not made to upload what will be thrown away.
+ */
+export function earlyReply(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, status: number, text: string, headers: OutgoingHttpHeaders = {}): void {
+  if (!req.complete) {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (!(declared <= DRAIN_MAX)) headers = { ...headers, Connection: 'close' };
+  }
+  reply(ctx, res, status, text, headers);
+}
+
+/**
+ * Run `change` (which returns the answer to give), then answer: at once, or, when a
+ * durability gate is set and the change was recorded, only once it is on disk (503 if it
+ * never will be).
+ */
+export function afterChange(ctx: HttpContext, res: ServerResponse, change: () => () => void): void {
+  const gate = ctx.durability;
+  const before = gate === null ? 0 : gate.appended;
+  const send = change();
+  if (gate === null || gate.appended === before) {
+    send();
+    return;
+  }
+  gate.whenDurable(gate.appended, (error) => {
+    if (res.destroyed) return;
+    if (error !== null) {
+      reply(ctx, res, 503, `the change could not be made durable: ${error}`, { 'Retry-After': '1' });
+      return;
+    }
+    send();
+  });
+}
+
+/** 503 for a change while the journal cannot write; reads go on. */
+export function refusesWrites(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): boolean {
+  const reason = ctx.cache.writeRefusal;
+  if (reason === null) return false;
+  earlyReply(ctx, req, res, 503, `${reason}; writes are refused until it works again`, { 'Retry-After': '1' });
+  return true;
+}

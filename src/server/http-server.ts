@@ -1,0 +1,135 @@
+// The HTTP listener (HTTPS with -Z): binds --http-port on the -l addresses, counts its
+// connections against -c, closes connections idle past -o idle_timeout, and hands every
+// request to the handler the protocol layer built (src/protocol/http/router.ts).
+import http from 'node:http';
+import https from 'node:https';
+import type net from 'node:net';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../log.js';
+import type { HttpCounters } from '../protocol/http/context.js';
+import type { HttpHandler } from '../protocol/http/router.js';
+import { tlsContextOptions } from './tls.js';
+
+const TOO_MANY = 'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 26\r\n\r\nToo many open connections\n';
+
+export class HttpServer {
+  readonly #handler: HttpHandler;
+  readonly #config: Config;
+  readonly #log: Logger;
+  readonly #counters: HttpCounters;
+  readonly #servers: http.Server[] = [];
+  readonly #sockets = new Set<net.Socket>();
+  /** Per connection: the requests parsed behind the one being handled (pipelining). */
+  readonly #waiting = new WeakMap<net.Socket, Array<[http.IncomingMessage, http.ServerResponse]>>();
+
+  constructor(handler: HttpHandler, config: Config, log: Logger, counters: HttpCounters) {
+    this.#handler = handler;
+    this.#config = config;
+    this.#log = log;
+    this.#counters = counters;
+  }
+
+  /** Bind on every -l address; returns the port (the one picked when --http-port is -1). */
+  async listen(): Promise<number> {
+    let port = this.#config.httpPort === -1 ? 0 : this.#config.httpPort;
+    for (const host of this.#config.listen) {
+      const server = this.#create();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host, port, backlog: this.#config.backlog }, () => {
+          server.off('error', reject);
+          server.on('error', (err) => this.#log.warn(`http listener error: ${err.message}`));
+          resolve();
+        });
+      });
+      this.#servers.push(server);
+      const addr = server.address();
+      if (addr !== null && typeof addr === 'object') port = addr.port;
+    }
+    return port;
+  }
+
+  #create(): http.Server {
+    const cfg = this.#config;
+    const options: http.ServerOptions = {
+      // a big upload over a slow link may take long; stalls are the idle timeout's business
+      requestTimeout: 0,
+      noDelay: true,
+    };
+    const dispatch = (req: http.IncomingMessage, res: http.ServerResponse): void => this.#dispatch(req, res);
+    const server = cfg.tls ? https.createServer({ ...options, ...tlsContextOptions(cfg) }, dispatch) : http.createServer(options, dispatch);
+    // Expect: 100-continue goes to the handler, which sends 100 only when it will read the body
+    server.on('checkContinue', dispatch);
+    if (cfg.idleTimeout > 0) server.setTimeout(cfg.idleTimeout * 1000, (socket: net.Socket) => socket.destroy());
+    server.on('connection', (socket: net.Socket) => this.#accept(socket));
+    if (cfg.tls) server.on('tlsClientError', (err) => this.#log.debug(`HTTPS handshake failed: ${err.message}`));
+    return server;
+  }
+
+  /**
+   * node parses pipelined requests before the body of the one ahead has been delivered, so
+   * one connection's requests are handled one at a time, each after the previous answer is
+   * sent: a GET behind a PUT sees the PUT's blob. Requests waiting are paused by node once
+   * their buffers fill, so this holds no unbounded input.
+   */
+  #dispatch(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const socket = req.socket;
+    const queue = this.#waiting.get(socket);
+    if (queue !== undefined) {
+      queue.push([req, res]);
+      return;
+    }
+    this.#waiting.set(socket, []);
+    this.#run(socket, req, res);
+  }
+
+  #run(socket: net.Socket, req: http.IncomingMessage, res: http.ServerResponse): void {
+    let done = false;
+    const next = (): void => {
+      if (done) return;
+      done = true;
+      const queue = this.#waiting.get(socket);
+      const following = queue?.shift();
+      if (following === undefined) {
+        this.#waiting.delete(socket);
+        return;
+      }
+      this.#run(socket, following[0], following[1]);
+    };
+    res.once('finish', next);
+    res.once('close', next);
+    this.#handler(req, res);
+  }
+
+  #accept(socket: net.Socket): void {
+    const c = this.#counters;
+    c.totalConnections++;
+    if (c.currConnections >= this.#config.maxConnections) {
+      c.rejectedConnections++;
+      socket.on('error', () => {});
+      if (this.#config.tls) socket.destroy();
+      else socket.end(TOO_MANY);
+      return;
+    }
+    c.currConnections++;
+    this.#sockets.add(socket);
+    socket.once('close', () => {
+      c.currConnections--;
+      this.#sockets.delete(socket);
+    });
+  }
+
+  /** Stop accepting; let requests in flight finish for up to `timeoutMs`, then close the rest. */
+  async close(timeoutMs: number): Promise<void> {
+    const closed = Promise.all(this.#servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    for (const s of this.#servers) s.closeIdleConnections();
+    const timer = setTimeout(() => {
+      for (const s of this.#servers) s.closeAllConnections();
+      for (const socket of this.#sockets) socket.destroy();
+    }, timeoutMs);
+    timer.unref();
+    await closed;
+    clearTimeout(timer);
+    this.#servers.length = 0;
+  }
+}

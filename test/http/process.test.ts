@@ -1,0 +1,128 @@
+// The HTTP front of the real daemon process (bin/memcached-ts.js): the port file's HTTP line,
+// cross-front visibility, a restart that keeps blobs through the snapshot, and kill -9 with
+// --journal-fsync always keeping every blob whose 2xx arrived.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Client, tempDir } from '../snapshot/helpers.js';
+import { seededRandom } from '../support/random.js';
+import { ask } from './client.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+interface Daemon {
+  child: ChildProcess;
+  tcp: number;
+  http: number;
+  exited: Promise<number | null>;
+  stderr: () => string;
+}
+
+async function spawnDaemon(args: string[], dir: string): Promise<Daemon> {
+  const portFile = path.join(dir, `ports-${Math.random().toString(36).slice(2)}`);
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/memcached-ts.js'), '-p', '-1', '--http-port', '-1', '-U', '0', ...args], {
+    env: { ...process.env, MEMCACHED_PORT_FILENAME: portFile },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const deadline = Date.now() + 15000;
+  while (!fs.existsSync(portFile)) {
+    if (child.exitCode !== null) throw new Error(`daemon exited early: ${err}`);
+    if (Date.now() > deadline) throw new Error(`daemon did not start: ${err}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const text = fs.readFileSync(portFile, 'utf8');
+  const tcp = Number(/^TCP INET: (\d+)$/m.exec(text)?.[1]);
+  const httpPort = Number(/^HTTP INET: (\d+)$/m.exec(text)?.[1]);
+  return { child, tcp, http: httpPort, exited, stderr: () => err };
+}
+
+function blob(i: number, size: number): Buffer {
+  const rnd = seededRandom(i);
+  const b = Buffer.allocUnsafe(size);
+  for (let j = 0; j < size; j++) b[j] = Math.floor(rnd() * 256);
+  return b;
+}
+
+describe('the HTTP front of the daemon process', () => {
+  it('writes HTTP INET to the port file; the text port sees blobs PUT over HTTP and HTTP sees text sets', async () => {
+    const d = await spawnDaemon([], tempDir());
+    try {
+      expect(d.http).toBeGreaterThan(0);
+      expect(d.http).not.toBe(d.tcp);
+      expect((await ask(d.http, { method: 'PUT', path: '/store/dir/a.bin', body: 'from http', headers: { 'X-Memcached-Flags': '3' } })).status).toBe(201);
+      const c = await Client.connect(d.tcp);
+      expect(await c.call('get dir/a.bin\r\n')).toBe('VALUE dir/a.bin 3 9\r\nfrom http\r\nEND\r\n');
+      expect(await c.call('set t 0 0 9\r\nfrom text\r\n')).toBe('STORED\r\n');
+      expect((await ask(d.http, { path: '/get?key=t' })).body.toString()).toBe('from text');
+      expect(await c.call('stats settings\r\n')).toMatch(/STAT http_port -1\r\n/);
+      c.close();
+    } finally {
+      d.child.kill('SIGTERM');
+      await d.exited;
+    }
+  });
+
+  it('a restart keeps blobs through the snapshot, byte for byte (5 MiB included)', async () => {
+    const dir = tempDir();
+    const snap = path.join(dir, 'snap');
+    const args = ['--snapshot-file', snap, '-I', '8m', '-m', '128'];
+    const d1 = await spawnDaemon(args, dir);
+    const blobs = [blob(1, 100), blob(2, 300_000), blob(3, 5 * 1024 * 1024)];
+    for (const [i, b] of blobs.entries()) expect((await ask(d1.http, { method: 'PUT', path: `/store/keep/${i}`, body: b })).status).toBe(201);
+    d1.child.kill('SIGTERM');
+    expect(await d1.exited).toBe(0);
+    const d2 = await spawnDaemon(args, dir);
+    try {
+      for (const [i, b] of blobs.entries()) expect((await ask(d2.http, { path: `/store/keep/${i}` })).body.equals(b), `blob ${i}`).toBe(true);
+    } finally {
+      d2.child.kill('SIGTERM');
+      await d2.exited;
+    }
+  });
+
+  it('kill -9 with --journal-fsync always keeps every blob whose 2xx arrived', async () => {
+    const dir = tempDir();
+    const args = ['--journal-file', path.join(dir, 'journal'), '--journal-fsync', 'always', '--snapshot-file', path.join(dir, 'snap')];
+    const d1 = await spawnDaemon(args, dir);
+    const acked = new Map<string, number>();
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    let stop = false;
+    const writers = Array.from({ length: 8 }, async (_, w) => {
+      for (let n = 0; !stop; n++) {
+        const key = `w${w}/k${n % 20}`;
+        try {
+          const r = await ask(d1.http, { method: 'PUT', path: `/store/${key}`, body: `${n}:${'v'.repeat(n % 500)}`, agent });
+          if (r.status === 201 || r.status === 204) acked.set(key, n);
+        } catch {
+          return; // the daemon is gone
+        }
+      }
+    });
+    await new Promise((r) => setTimeout(r, 700));
+    d1.child.kill('SIGKILL');
+    stop = true;
+    await Promise.all(writers);
+    await d1.exited;
+    agent.destroy();
+    expect(acked.size).toBeGreaterThan(50);
+    const d2 = await spawnDaemon(args, dir);
+    try {
+      let lost = 0;
+      for (const [key, n] of acked) {
+        const r = await ask(d2.http, { path: `/store/${key}` });
+        const got = r.status === 200 ? Number(r.body.toString().split(':')[0]) : -1;
+        // the last acknowledged version, or a later one whose reply the kill cut off
+        if (got < n) lost++;
+      }
+      expect(lost).toBe(0);
+    } finally {
+      d2.child.kill('SIGTERM');
+      await d2.exited;
+    }
+  });
+});
