@@ -8,6 +8,7 @@ import { MoveResult } from '../../src/cache/page-mover.js';
 import { Outcome } from '../../src/cache/api.js';
 import { Cache } from '../../src/cache/cache.js';
 import { storeValue } from '../support/cache-ops.js';
+import { randomInt, seededRandom } from '../support/random.js';
 import { cacheOptions as opts } from '../helpers/fakes.js';
 
 const MB = 1024 * 1024;
@@ -190,11 +191,8 @@ describe('page mover', () => {
   });
 
   it('random stores, deletes and page moves never return wrong bytes (seeded)', () => {
-    let seed = 12345;
-    const rnd = (n: number): number => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return (seed >>> 8) % n;
-    };
+    const rand = seededRandom(12345);
+    const rnd = (n: number): number => randomInt(rand, n);
     const c = new Cache(opts({ memoryLimit: 6 * MB, itemSizeMax: 2 * MB }), new ManualClock());
     const model = new Map<string, string>();
     // first two sizes only, so their classes fill several pages; then every size
