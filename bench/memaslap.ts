@@ -15,10 +15,8 @@ import { ServerProcess, splitCommand } from './lib/server.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const HOST = '127.0.0.1';
 const MC_USER = process.getuid?.() === 0 ? ' -u root' : '';
-const SERVERS: Array<[string, string]> = [
-  ['memcached', `memcached${MC_USER} -t 1 -U 0 -l ${HOST} -p {port} -m {mem}`],
-  ['memcached-ts', `node bin/memcached-ts.js -p {port} -U 0 -l ${HOST} -m {mem}`],
-];
+const DEFAULT_REF = `memcached${MC_USER} -t 1 -U 0 -l ${HOST} -p {port} -m {mem}`;
+const DEFAULT_OURS = `node bin/memcached-ts.js -p {port} -U 0 -l ${HOST} -m {mem}`;
 
 const { values: a } = parseArgs({
   options: {
@@ -27,8 +25,17 @@ const { values: a } = parseArgs({
     concurrency: { type: 'string', default: '50' },
     'value-size': { type: 'string', default: '100' },
     out: { type: 'string', default: 'bench/RESULTS-memaslap.md' },
+    // another reference (e.g. an earlier build: `node /path/to/old/bin/memcached-ts.js -p {port} ...`)
+    'ref-cmd': { type: 'string', default: DEFAULT_REF },
+    'ref-label': { type: 'string', default: 'memcached' },
+    'ours-cmd': { type: 'string', default: DEFAULT_OURS },
+    'ours-label': { type: 'string', default: 'memcached-ts' },
   },
 });
+const SERVERS: Array<[string, string]> = [
+  [a['ref-label']!, a['ref-cmd']!],
+  [a['ours-label']!, a['ours-cmd']!],
+];
 const reps = Number(a.reps);
 const seconds = Number(a.seconds);
 const conc = Number(a.concurrency);
@@ -149,7 +156,7 @@ async function main(): Promise<void> {
     '|---|---|--:|--:|--:|--:|--:|',
     ...rows,
     '',
-    'memcached-ts / memcached:',
+    `${SERVERS[1]![0]} / ${SERVERS[0]![0]}:`,
     '',
     '| workload | what | ops/s | ops per server CPU-s |',
     '|---|---|--:|--:|',
