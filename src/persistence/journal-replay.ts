@@ -98,7 +98,8 @@ export function openJournal(cache: Cache, file: string, o: OpenOptions): OpenedJ
     }
   }
   if (seq === 0) seq = 1;
-  cache.restorer.orderLruByTime();
+  // replayed items were linked at their LRU heads in the order they changed, newest first, as
+  // the snapshot's were by access time: no reordering pass (a second sort of every item)
   let f: JournalFile;
   if (size === 0) {
     f = newJournalFile(o.fs, file, { useCas: o.useCas, itemSizeMax: o.itemSizeMax, firstSeq: seq });
