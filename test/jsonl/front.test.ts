@@ -8,7 +8,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/cache/clock.js';
 import { defaultConfig, type Config } from '../../src/config/config.js';
 import { startDaemon, type Daemon } from '../../src/daemon.js';
-import { captureLog, Client, tempDir } from '../snapshot/helpers.js';
+import { realJournalFs } from '../../src/persistence/journal-fs.js';
+import { openJournal } from '../../src/persistence/journal-replay.js';
+import { captureLog, Client, newCache, peek, tempDir } from '../snapshot/helpers.js';
 import { json, JsonlClient, OK, Ok, oneShot } from './client.js';
 
 let daemon: Daemon | null = null;
@@ -321,5 +323,87 @@ describe('JSON-lines front: server rules', () => {
     await b.closed;
     clock.advance(10);
     await a.closed;
+  });
+});
+
+describe('JSON-lines front: COMMIT that cannot finish', () => {
+  const MB = 1024 * 1024;
+
+  it('puts back what a COMMIT changed when a store fails part way (-M, small -m), in the cache and in the journal', async () => {
+    const dir = tempDir();
+    const journalFile = path.join(dir, 'journal');
+    const { json: port, text: tport } = await start({ memoryLimit: 2 * MB, noEvict: true, itemSizeMax: MB, journalFile, journalFsync: 'always' });
+    const c = await client(port);
+    const t = await text(tport);
+    // small keys first (their slab class gets a page), then 400 KB values until -M refuses
+    expect(await c.sendRaw('PUT a old-a\nPUT d old-d\nPUT e 7\n', 3)).toEqual([Ok(), Ok(), Ok()]);
+    const big = (i: number) => String.fromCharCode(97 + i).repeat(400 * 1000);
+    let full = -1;
+    for (let i = 0; i < 10 && full < 0; i++) {
+      const r = await c.send(`PUT big${i} ${big(i)}`);
+      if (r.status !== 'Ok') {
+        expect(r.mesg).toMatch(/out of memory/);
+        full = i;
+      }
+    }
+    expect(full).toBeGreaterThan(0);
+    // a COMMIT whose last write cannot be stored: every earlier write of it is undone
+    const r = await c.sendRaw(`START\nPUT a new-a\nDEL d\nPUT b new-b\nINCR e\nSTART\nPUT big0 ${big(9)}\nPUT c ${big(8)}\nCOMMIT\nCOMMIT\n`, 10);
+    expect(r.slice(0, 9).every((x) => x.status === 'Ok')).toBe(true);
+    expect(r[9]).toEqual(expect.objectContaining({ status: 'Error', mesg: expect.stringMatching(/out of memory.*nothing was applied/) }));
+    expect(c.unasked).toEqual([]);
+    const expected: Record<string, string | null> = { a: 'old-a', b: null, c: null, d: 'old-d', e: '7', big0: big(0) };
+    for (let i = 1; i < full; i++) expected[`big${i}`] = big(i);
+    for (const [k, v] of Object.entries(expected)) expect(await c.send(`GET ${k}`), k).toEqual(Ok(v));
+    expect(await t.call('get a d e\r\n')).toBe('VALUE a 0 5\r\nold-a\r\nVALUE d 0 5\r\nold-d\r\nVALUE e 0 1\r\n7\r\nEND\r\n');
+    expect(await c.send('START')).toEqual(Ok()); // the failed transaction is gone: a new one starts
+    expect(await c.send('ROLLBACK')).toEqual(Ok());
+    for (const x of open.splice(0)) x.close();
+    await daemon!.stop('test');
+    daemon = null;
+    // the journal written meanwhile replays to the same state (the batch with its undo)
+    const cache = newCache(new ManualClock(), 8);
+    const o = openJournal(cache, journalFile, { log: captureLog(), fs: realJournalFs, useCas: true, itemSizeMax: MB });
+    o.file.close();
+    expect(o.result.movedAside).toEqual([]);
+    expect(o.result.droppedBytes).toBe(0);
+    for (const [k, v] of Object.entries(expected)) expect(peek(cache, k)?.value.toString() ?? null, `${k} replayed`).toBe(v);
+  });
+});
+
+describe('JSON-lines front: conflicts with CAS off (-C)', () => {
+  it('compares contents: a write through the memcached text port fails the outermost COMMIT', async () => {
+    const { json: port, text: tport } = await start({ useCas: false });
+    const a = await client(port);
+    const t = await text(tport);
+    expect(await t.call('set r 0 0 1\r\n1\r\n')).toBe('STORED\r\n');
+    // a key read at an inner level (rolled back) and changed through the text port
+    expect(await a.sendRaw('START\nPUT w 1\nSTART\nGET r\nROLLBACK\n', 5)).toEqual([Ok(), Ok(), Ok(), Ok('1'), Ok()]);
+    expect(await t.call('set r 0 0 1\r\n2\r\n')).toBe('STORED\r\n');
+    expect(await a.send('COMMIT')).toEqual(expect.objectContaining({ status: 'Error', mesg: expect.stringContaining('conflict') }));
+    expect(await a.send('GET w')).toEqual(Ok(null));
+    // only the flags changed (same bytes): still a change
+    await a.sendRaw('START\nGET r\nPUT w 1\n', 3);
+    expect(await t.call('set r 5 0 1\r\n2\r\n')).toBe('STORED\r\n');
+    expect(await a.send('COMMIT')).toEqual(expect.objectContaining({ mesg: expect.stringContaining('conflict') }));
+    // a written key appended to; a written key deleted; a key absent when read and added
+    for (const [setup, change] of [
+      ['PUT x 1', 'append x 0 0 1\r\n2\r\n'],
+      ['PUT y 1', 'delete y\r\n'],
+      ['', 'add z 0 0 1\r\n3\r\n'],
+    ] as const) {
+      if (setup !== '') await a.send(setup);
+      const key = setup === '' ? 'z' : setup[4]!;
+      await a.sendRaw(`START\nSTART\nINCR ${key}\nCOMMIT\n`, 4);
+      expect(await t.call(change)).toMatch(/^(STORED|DELETED)\r\n$/);
+      expect(await a.send('COMMIT'), change).toEqual(expect.objectContaining({ mesg: expect.stringContaining('conflict') }));
+    }
+    expect(await t.call('get x y z w\r\n')).toBe('VALUE x 0 2\r\n12\r\nVALUE z 0 1\r\n3\r\nEND\r\n');
+    // a rewrite with the same contents is no change with -C; untouched keys do not matter
+    await a.sendRaw('START\nINCR r\n', 2);
+    expect(await t.call('set r 5 0 1\r\n2\r\nset other 0 0 1\r\n1\r\n')).toBe('STORED\r\nSTORED\r\n');
+    expect(await a.send('COMMIT')).toEqual(Ok());
+    expect(await t.call('get r\r\n')).toBe('VALUE r 5 1\r\n3\r\nEND\r\n');
+    expect(await t.call('stats\r\n')).toMatch(/STAT jsonl_tx_committed 1\r\n[^]*STAT jsonl_tx_conflicts 5\r\n/);
   });
 });
