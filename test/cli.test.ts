@@ -8,7 +8,7 @@ import { settingsStats } from '../src/config/settings-stats.js';
 import { helpLabel, renderHelp } from '../src/cli/help.js';
 import { renderManPage } from '../src/cli/man-page.js';
 import { parseArgs, type ParseResult } from '../src/cli/parse-args.js';
-import { VERSION } from '../src/version.js';
+import { PACKAGE_VERSION, VERSION } from '../src/version.js';
 
 const startDaemon = vi.fn();
 vi.mock('../src/daemon.js', () => ({ startDaemon: (...a: unknown[]) => startDaemon(...a) }));
@@ -285,7 +285,11 @@ describe('bad command lines', () => {
 
 describe('-h, -V, -i', () => {
   it('-V prints the version', () => {
-    expect(parseArgs(['-V'])).toEqual({ kind: 'exit', code: 0, stdout: `memcached-ts ${VERSION}\n` });
+    expect(parseArgs(['-V'])).toEqual({ kind: 'exit', code: 0, stdout: `memcached-ts ${PACKAGE_VERSION} (memcached ${VERSION})\n` });
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(PACKAGE_VERSION).toBe(pkg.version);
+    // the npm `memcached` client takes /\d+\.\d+\.\d+$/ from the VERSION line and throws without it
+    expect(VERSION).toMatch(/^\d+\.\d+\.\d+$/);
     expect(parseArgs(['--version'])).toMatchObject({ kind: 'exit', code: 0 });
   });
 

@@ -7,7 +7,7 @@ import {
   optionNames,
   type OptionSpec,
 } from '../config/options.js';
-import { VERSION } from '../version.js';
+import { PACKAGE_VERSION } from '../version.js';
 
 /** Escapes text for roff: backslashes, and a leading dot or quote that would be a request. */
 function esc(text: string): string {
@@ -34,7 +34,7 @@ export function renderManPage(): string {
   const compat = OPTIONS.filter((o) => o.support === 'ignored' || o.support === 'refused');
   const lines: string[] = [
     '.\\" Generated from src/config/options.ts by `npm run man`; do not edit.',
-    `.TH MEMCACHED-TS 1 "" "memcached-ts ${VERSION}" "User Commands"`,
+    `.TH MEMCACHED-TS 1 "" "memcached-ts ${PACKAGE_VERSION}" "User Commands"`,
     '.SH NAME',
     'memcached-ts \\- a memcached-compatible cache daemon written in TypeScript',
     '.SH SYNOPSIS',

@@ -3,7 +3,7 @@
 import yargs from 'yargs';
 import { defaultConfig, type Config } from '../config/config.js';
 import { OPTIONS, UsageError, validateConfig, type ApplyContext, type OptionSpec } from '../config/options.js';
-import { VERSION } from '../version.js';
+import { PACKAGE_VERSION, VERSION } from '../version.js';
 import { renderHelp } from './help.js';
 
 export type ParseResult =
@@ -132,7 +132,7 @@ export function parseArgs(argv: readonly string[]): ParseResult {
     throw err;
   }
   if (parsed['help'] === true) return { kind: 'exit', code: 0, stdout: renderHelp() };
-  if (parsed['version'] === true) return { kind: 'exit', code: 0, stdout: `${PROGRAM} ${VERSION}\n` };
+  if (parsed['version'] === true) return { kind: 'exit', code: 0, stdout: `${PROGRAM} ${PACKAGE_VERSION} (memcached ${VERSION})\n` };
   if (parsed['license'] === true) return { kind: 'exit', code: 0, stdout: LICENSE_TEXT };
 
   const config = defaultConfig();

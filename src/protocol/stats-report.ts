@@ -3,7 +3,7 @@
 import { NONE } from '../cache/item.js';
 import type { CacheApi as Cache } from '../cache/api.js';
 import type { Config } from '../config/config.js';
-import { VERSION } from '../version.js';
+import { RUNTIME_ID, VERSION } from '../version.js';
 import type { ServerInfo } from './types.js';
 
 export type StatLines = Array<[string, string]>;
@@ -22,7 +22,7 @@ export function generalStats(cache: Cache, config: Config, server: ServerInfo): 
     ['uptime', String(Math.max(0, now - server.startedAt))],
     ['time', String(now)],
     ['version', VERSION],
-    ['libevent', `node-${process.versions.node}`],
+    ['libevent', RUNTIME_ID],
     ['pointer_size', '64'],
     ['rusage_user', rusage(ru.userCPUTime)],
     ['rusage_system', rusage(ru.systemCPUTime)],

@@ -9,10 +9,6 @@ export interface Difference {
 }
 
 export const DIFFERENCES = {
-  'version-string': {
-    summary: 'VERSION reports 1.6.18-memcached-ts instead of 1.6.18',
-    handling: 'normalised',
-  },
   'cas-values': {
     summary: 'CAS numbers come from a different counter; only their equality pattern is compared',
     handling: 'normalised',

@@ -16,7 +16,8 @@ const STAT_LINE = /^STAT (\S+) .*$/;
  * Walks the reply line by line, skipping over value data blocks (so data is never rewritten), and:
  * - maps each distinct non-zero CAS in a `VALUE` line to c1, c2… in order of first appearance
  *   (0 is kept: with -C both servers must send 0);
- * - replaces the text after `VERSION ` with `<version>`;
+ * - replaces the text after `VERSION ` with `<version>` (both report 1.6.18, but the reference
+ *   memcached installed may be another 1.6 release);
  * - with `statValues`, replaces STAT values with `*`;
  * - with `collapseRepeats`, keeps one line of each run of identical lines.
  */
