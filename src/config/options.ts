@@ -200,7 +200,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     long: 'threads', short: ['t'], kind: 'value', arg: 'NUM', defaultText: '4',
-    description: 'Number of worker threads. Accepted and reported in stats, but ignored: memcached-ts runs one event loop.',
+    description: 'Number of worker threads. Accepted and shown as num_threads in stats settings, but ignored: memcached-ts serves every request on one event loop, so `stats` reports threads 1.',
     support: 'yes', statsKeys: ['num_threads', 'num_threads_per_udp'], example: ['-t', '8'],
     apply: (c, v) => { c.threads = parseInteger(str(v), 1, 1024); },
   },

@@ -72,7 +72,8 @@ export function generalStats(cache: Cache, config: Config, server: ServerInfo): 
     ['accepting_conns', server.acceptingConns ? '1' : '0'],
     ['listen_disabled_num', String(server.listenDisabledNum)],
     ['time_in_listen_disabled_us', '0'],
-    ['threads', String(config.threads)],
+    // the threads that serve requests: one event loop, whatever -t says (stats settings keeps -t)
+    ['threads', '1'],
     ['conn_yields', String(server.connYields)],
     ['hash_power_level', String(cache.table.power)],
     ['hash_bytes', String(cache.table.bytes)],

@@ -90,6 +90,11 @@ describe('text protocol session', () => {
     expect(h.closed).toBe(false);
   });
 
+  it('stats says one thread serves, whatever -t says (stats settings keeps -t: test/cli.test.ts)', () => {
+    const h = textHarness({ threads: 8 });
+    expect(h.send('stats\r\n')).toContain('STAT threads 1\r\n');
+  });
+
   it('closes on an HTTP request line', () => {
     const h = textHarness();
     expect(h.send('GET / HTTP/1.1\r\n')).toBe('');
