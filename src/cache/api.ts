@@ -136,6 +136,7 @@ export interface CacheApi extends ItemReader {
   countMissReason(miss: Miss): void;
   countMetaGet(id: ItemId, touched: boolean): void;
   countRefusedFlush(): void;
+  countBadChunk(): void;
   countMeta(): void;
   countAuth(failed: boolean): void;
   resetStats(): void;

@@ -229,22 +229,20 @@ export class Cache implements CacheApi {
     return id;
   }
 
-  /** gat/gats: fetch and set a new exptime (CAS unchanged). */
+  /**
+   * gat/gats: fetch and set a new exptime (CAS unchanged). memcached 1.6.18 counts these as
+   * touches only: cmd_touch and touch_hits/touch_misses, none of the get_* counters.
+   */
   getAndTouch(key: Uint8Array, off: number, len: number, exptime: number): ItemId {
     const s = this.stats;
     s.cmd_touch++;
-    s.cmd_get++;
     const id = this.#find(key, off, len, hashKey(key, off, len));
     if (this.prefixes.enabled) this.prefixes.recordGet(key, off, len, id !== NONE);
     if (id === NONE) {
       s.touch_misses++;
-      s.get_misses++;
-      if (this.#exp.miss === Miss.Expired) s.get_expired++;
-      else if (this.#exp.miss === Miss.Flushed) s.get_flushed++;
       return NONE;
     }
     s.touch_hits++;
-    s.get_hits++;
     this.classStats[this.#mem.slabClass(id)]!.touch_hits++;
     this.#mem.setExptime(id, this.#exp.absoluteExptime(exptime));
     this.#links.touchAccess(id);
@@ -500,6 +498,13 @@ export class Cache implements CacheApi {
   countAuth(failed: boolean): void {
     this.stats.auth_cmds++;
     if (failed) this.stats.auth_errors++;
+  }
+  /**
+   * A store whose value arrived without its "\r\n" (CLIENT_ERROR bad data chunk): memcached
+   * had allocated the item and counts it in cmd_set; nothing is stored.
+   */
+  countBadChunk(): void {
+    this.stats.cmd_set++;
   }
   /** `slabs reassign`: move one page of class `src` (-1: any) to `dst`. */
   reassign(src: number, dst: number): MoveResult {

@@ -85,14 +85,17 @@ export class Storage {
   #store(r: StoreRequest, hash: number, st: OpStatus): Outcome {
     const { mode, key, kOff, kLen, flags, value, vOff, vLen, cas } = r;
     const s = this.#links.stats;
-    s.cmd_set++;
     if (this.#prefixes.enabled) this.#prefixes.recordSet(key, kOff, kLen);
+    // cmd_set counts, as memcached's set_cmds, the stores whose item could be allocated (it
+    // allocates before it reads the value): not one too large or out of memory, but one that
+    // then ends NOT_STORED, EXISTS or NOT_FOUND (memcached-ts checks those before allocating)
     if (memcachedItemSize(kLen, vLen, this.options.useCas, flags) > this.options.itemSizeMax) {
       s.store_too_large++;
       // memcached drops the old value of a failed set so stale data does not linger
       if (mode === StoreMode.Set) this.#drop(key, kOff, kLen, hash);
       return Outcome.TooLarge;
     }
+    s.cmd_set++;
     const old = this.#exp.find(key, kOff, kLen, hash);
     // memcached compares a CAS for cas, append and prepend; set/replace/add ignore it
     const compare = mode === StoreMode.Cas || (cas !== 0 && (mode === StoreMode.Append || mode === StoreMode.Prepend));
@@ -144,6 +147,7 @@ export class Storage {
     const id = this.#alloc.alloc(kLen, total, true);
     if (id === NONE) {
       if (oldLen > 0 || mode === StoreMode.Append || mode === StoreMode.Prepend) return Outcome.NotStored;
+      s.cmd_set--;
       s.store_no_memory++;
       // as for a set too large: memcached drops the old value rather than keep stale data
       if (mode === StoreMode.Set) this.#drop(key, kOff, kLen, hash);

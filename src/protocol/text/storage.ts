@@ -92,6 +92,7 @@ function update(s: TextState, buf: Buffer, t: Tokens, next: number, mode: StoreM
     return NEED_MORE;
   }
   if (buf[next + vlen] !== 13 || buf[next + vlen + 1] !== 10) {
+    cache.countBadChunk();
     s.reply(R.BAD_CHUNK);
     return next + total;
   }

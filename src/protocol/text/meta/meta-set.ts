@@ -82,6 +82,7 @@ export const ms: Handler = (s, buf, t, next) => {
     return NEED_MORE;
   }
   if (buf[next + vlen] !== 13 || buf[next + vlen + 1] !== 10) {
+    cache.countBadChunk();
     error(s, ERR_CHUNK);
     return next + total;
   }
