@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { Client, tempDir } from '../snapshot/helpers.js';
 import { seededRandom } from '../support/random.js';
@@ -20,9 +21,11 @@ interface Daemon {
   stderr: () => string;
 }
 
-async function spawnDaemon(args: string[], dir: string): Promise<Daemon> {
+/** Run the daemon as `[...wrap, node, bin, ...args]` (e.g. inside `unshare`). */
+async function spawnDaemon(args: string[], dir: string, wrap: string[] = []): Promise<Daemon> {
   const portFile = path.join(dir, `ports-${Math.random().toString(36).slice(2)}`);
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/memcached-ts.js'), '-p', '-1', '--http-port', '-1', '-U', '0', ...args], {
+  const command = [...wrap, process.execPath, path.join(ROOT, 'bin/memcached-ts.js'), '-p', '-1', '--http-port', '-1', '-U', '0', ...args];
+  const child = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, MEMCACHED_PORT_FILENAME: portFile },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -123,6 +126,55 @@ describe('the HTTP front of the daemon process', () => {
     } finally {
       d2.child.kill('SIGTERM');
       await d2.exited;
+    }
+  });
+});
+
+/** A private mount namespace with a tmpfs can be made here (root, or a kernel that allows it). */
+function canMountTmpfs(): boolean {
+  const dir = tempDir();
+  const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'mount', '-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'ignore' });
+  return r.status === 0;
+}
+
+describe('the HTTP front of the daemon process on a full disk', () => {
+  // the journal on a 256 KiB tmpfs mounted in a mount namespace of the daemon's own: the disk
+  // really fills, with the daemon's own write() and fdatasync()
+  it.skipIf(!canMountTmpfs())('a PUT the journal cannot write gets no 2xx; then 503 with the reason, GETs work, and writes resume once the disk grows', async () => {
+    const dir = tempDir();
+    const disk = path.join(dir, 'disk');
+    fs.mkdirSync(disk);
+    const wrap = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', `mount -t tmpfs -o size=256k tmpfs "$0" && exec "$@"`, disk];
+    const d = await spawnDaemon(['--journal-file', path.join(disk, 'journal'), '--journal-fsync', 'always'], dir, wrap);
+    try {
+      const acked: number[] = [];
+      let failed = -1;
+      for (let i = 0; i < 20 && failed < 0; i++) {
+        const r = await ask(d.http, { method: 'PUT', path: `/store/full/${i}`, body: blob(i, 40_000) }).catch(() => null);
+        if (r === null) {
+          failed = i; // closed without an answer
+          continue;
+        }
+        expect(r.status, `PUT ${i}`).toBe(201);
+        acked.push(i);
+      }
+      expect(failed).toBeGreaterThan(0);
+      const refused = await ask(d.http, { method: 'PUT', path: '/store/full/next', body: 'x' });
+      expect(refused.status).toBe(503);
+      expect(refused.body.toString()).toMatch(/ENOSPC/);
+      for (const i of acked) expect((await ask(d.http, { path: `/store/full/${i}` })).body.equals(blob(i, 40_000)), `GET ${i}`).toBe(true);
+      // the disk grows (from inside the daemon's mount namespace): writes are taken again
+      execFileSync('nsenter', ['-t', String(d.child.pid), '-m', 'mount', '-o', 'remount,size=8m', disk]);
+      let status = 0;
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+        status = (await ask(d.http, { method: 'PUT', path: '/store/full/after', body: 'healed' })).status;
+        if (status !== 503) break;
+      }
+      expect(status).toBe(201);
+      expect((await ask(d.http, { path: '/store/full/after' })).body.toString()).toBe('healed');
+    } finally {
+      d.child.kill('SIGTERM');
+      await d.exited;
     }
   });
 });
