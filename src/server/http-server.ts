@@ -1,5 +1,5 @@
 // The HTTP listener (HTTPS with -Z): binds --http-port on the -l addresses, counts its
-// connections against -c, closes connections idle past -o idle_timeout, and hands every
+// connections against -c (one limit with the memcached port's), closes connections idle past -o idle_timeout, and hands every
 // request to the handler the protocol layer built (src/protocol/http/router.ts).
 import http from 'node:http';
 import https from 'node:https';
@@ -10,6 +10,13 @@ import type { HttpCounters } from '../protocol/http/context.js';
 import type { HttpHandler } from '../protocol/http/router.js';
 import { tlsContextOptions } from './tls.js';
 
+/** Where the process's connection limit (-c) is kept: ServerCore, shared with the memcached port. */
+export interface ConnectionLimit {
+  /** True (and the connection counted) if one more connection fits under -c. */
+  admitConnection(): boolean;
+  releaseConnection(): void;
+}
+
 const TOO_MANY = 'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 26\r\n\r\nToo many open connections\n';
 
 export class HttpServer {
@@ -17,13 +24,15 @@ export class HttpServer {
   readonly #config: Config;
   readonly #log: Logger;
   readonly #counters: HttpCounters;
+  readonly #limit: ConnectionLimit;
   readonly #servers: http.Server[] = [];
   readonly #sockets = new Set<net.Socket>();
   /** Per connection: the requests parsed behind the one being handled (pipelining). */
   readonly #waiting = new WeakMap<net.Socket, Array<[http.IncomingMessage, http.ServerResponse]>>();
 
-  constructor(handler: HttpHandler, config: Config, log: Logger, counters: HttpCounters) {
+  constructor(handler: HttpHandler, config: Config, log: Logger, counters: HttpCounters, limit: ConnectionLimit) {
     this.#handler = handler;
+    this.#limit = limit;
     this.#config = config;
     this.#log = log;
     this.#counters = counters;
@@ -104,7 +113,7 @@ export class HttpServer {
   #accept(socket: net.Socket): void {
     const c = this.#counters;
     c.totalConnections++;
-    if (c.currConnections >= this.#config.maxConnections) {
+    if (!this.#limit.admitConnection()) {
       c.rejectedConnections++;
       socket.on('error', () => {});
       if (this.#config.tls) socket.destroy();
@@ -114,6 +123,7 @@ export class HttpServer {
     c.currConnections++;
     this.#sockets.add(socket);
     socket.once('close', () => {
+      this.#limit.releaseConnection();
       c.currConnections--;
       this.#sockets.delete(socket);
     });
