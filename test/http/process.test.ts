@@ -4,6 +4,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import tls from 'node:tls';
+import crypto from 'node:crypto';
 import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -126,6 +129,53 @@ describe('the HTTP front of the daemon process', () => {
     } finally {
       d2.child.kill('SIGTERM');
       await d2.exited;
+    }
+  });
+});
+
+describe('HTTPS from the daemon process', () => {
+  it('-Z serves HTTPS with the -o ssl_chain_cert/ssl_key certificate; past -c a connection is closed', async () => {
+    const dir = tempDir();
+    const cert = path.join(dir, 'cert.pem');
+    const key = path.join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    const d = await spawnDaemon(['-Z', '-o', `ssl_chain_cert=${cert},ssl_key=${key}`, '-c', '2'], dir);
+    try {
+      const agent = new https.Agent({ keepAlive: true, maxSockets: 2 });
+      expect((await ask(d.http, { method: 'PUT', path: '/store/tls/a', body: blob(7, 100_000), tls: true, agent })).status).toBe(201);
+      // two keep-alive HTTPS connections fill -c 2: a third is closed (no answer can go out before
+      // the TLS handshake, and the handshake is not done for a connection past the limit)
+      const both = await Promise.all([ask(d.http, { path: '/store/tls/a', tls: true, agent }), ask(d.http, { path: '/healthz', tls: true, agent })]);
+      expect(both[0].body.equals(blob(7, 100_000))).toBe(true);
+      expect(both[1].status).toBe(200);
+      await expect(ask(d.http, { path: '/healthz', tls: true })).rejects.toThrow();
+      // the memcached port (TLS too with -Z) counts toward the same -c
+      const text = await new Promise<string>((resolve) => {
+        let got = '';
+        const s = tls.connect({ host: '127.0.0.1', port: d.tcp, rejectUnauthorized: false });
+        s.on('data', (b: Buffer) => (got += b.toString()));
+        s.on('error', () => {});
+        s.on('close', () => resolve(got));
+      });
+      expect(text).toBe('ERROR Too many open connections\r\n');
+      agent.destroy();
+      let status = 0;
+      for (const deadline = Date.now() + 5000; status !== 200 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+        status = await ask(d.http, { path: '/healthz', tls: true }).then((r) => r.status, () => 0);
+      }
+      expect(status).toBe(200);
+      // the certificate served is the one generated here
+      const served = await new Promise<string>((resolve, reject) => {
+        const s = tls.connect({ host: '127.0.0.1', port: d.http, rejectUnauthorized: false }, () => {
+          resolve(s.getPeerX509Certificate()!.fingerprint256);
+          s.destroy();
+        });
+        s.on('error', reject);
+      });
+      expect(served).toBe(new crypto.X509Certificate(fs.readFileSync(cert)).fingerprint256);
+    } finally {
+      d.child.kill('SIGTERM');
+      await d.exited;
     }
   });
 });
