@@ -17,6 +17,16 @@ export interface ConnectionLimit {
   releaseConnection(): void;
 }
 
+/**
+ * A connection closed after an answer (Connection: close) is half-closed, and destroyed once the
+ * client closes too, or after this long (nginx's lingering_time): destroying it at once, with an
+ * upload still arriving, makes the kernel send a reset that erases the answer from the client's
+ * buffers if it has not read it yet (RFC 9112 section 9.6), and many clients read the answer
+ * only after sending the whole body. Meanwhile node's parser reads the rest of the body and
+ * throws it away.
+ */
+const LINGER_MS = 30_000;
+
 const TOO_MANY = 'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 26\r\n\r\nToo many open connections\n';
 
 export class HttpServer {
@@ -122,6 +132,8 @@ export class HttpServer {
     }
     c.currConnections++;
     this.#sockets.add(socket);
+    // node calls destroySoon when a response that closes the connection is finished
+    socket.destroySoon = () => lingeringClose(socket);
     socket.once('close', () => {
       this.#limit.releaseConnection();
       c.currConnections--;
@@ -142,4 +154,18 @@ export class HttpServer {
     clearTimeout(timer);
     this.#servers.length = 0;
   }
+}
+
+/** Half-close `socket` now (after the answer); destroy it once the client has closed its side too, or after LINGER_MS. */
+function lingeringClose(socket: net.Socket): void {
+  if (socket.destroyed) return;
+  socket.end();
+  const done = (): void => {
+    clearTimeout(timer);
+    socket.destroy();
+  };
+  const timer = setTimeout(done, LINGER_MS);
+  timer.unref();
+  socket.once('end', done);
+  socket.once('close', done);
 }
