@@ -73,6 +73,8 @@ export class HttpServer {
     const options: http.ServerOptions = {
       // a big upload over a slow link may take long; stalls are the idle timeout's business
       requestTimeout: 0,
+      // an idle keep-alive connection closes at -o idle_timeout (node's default of 5 s without it)
+      ...(cfg.idleTimeout > 0 ? { keepAliveTimeout: cfg.idleTimeout * 1000 } : {}),
       noDelay: true,
     };
     const dispatch = (req: http.IncomingMessage, res: http.ServerResponse): void => this.#dispatch(req, res);

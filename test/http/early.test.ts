@@ -119,3 +119,25 @@ describe('early answers reach a client that is still uploading', () => {
     expect((await ask(port, { path: '/store/taken' })).body.toString()).toBe('first');
   });
 });
+
+describe('idle keep-alive connections', () => {
+  it('close at -o idle_timeout (1 s here), not at node\'s default of 5 s', async () => {
+    const { port } = await start({ idleTimeout: 1 });
+    const s = net.connect(port, '127.0.0.1');
+    s.on('error', () => {});
+    let got = '';
+    const closed = new Promise<number>((resolve) => s.on('close', () => resolve(Date.now())));
+    const answered = new Promise<number>((resolve) => {
+      s.on('data', (d: Buffer) => {
+        got += d.toString('latin1');
+        if (got.endsWith('\r\n\r\nok\n')) resolve(Date.now());
+      });
+    });
+    s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    const t0 = await answered;
+    const idle = (await closed) - t0;
+    expect(got).toMatch(/^HTTP\/1\.1 200 .*Connection: keep-alive/s);
+    expect(idle).toBeGreaterThanOrEqual(900);
+    expect(idle).toBeLessThan(4900);
+  });
+});
