@@ -141,3 +141,31 @@ describe('idle keep-alive connections', () => {
     expect(idle).toBeLessThan(4900);
   });
 });
+
+describe('slow readers of a big GET', () => {
+  it('twelve clients that do not read a 24 MiB blob pin one copy of it, not twelve', async () => {
+    const { port } = await start({ itemSizeMax: 32 * MB, memoryLimit: 128 * MB });
+    const big = Buffer.alloc(24 * MB, 0x5a);
+    expect((await ask(port, { method: 'PUT', path: '/store/big', body: big })).status).toBe(201);
+    expect((await ask(port, { path: '/store/big' })).body.equals(big)).toBe(true);
+    const before = process.memoryUsage().arrayBuffers;
+    const readers = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        new Promise<net.Socket>((resolve) => {
+          const s = net.connect(port, '127.0.0.1');
+          s.on('error', () => {});
+          // read the status line, then stop reading: the rest stays on the server's side
+          s.once('data', (d: Buffer) => {
+            expect(d.toString('latin1')).toMatch(/^HTTP\/1\.1 200 /);
+            s.pause();
+            resolve(s);
+          });
+          s.write('GET /store/big HTTP/1.1\r\nHost: x\r\n\r\n');
+        }),
+      ),
+    );
+    const pinned = process.memoryUsage().arrayBuffers - before;
+    for (const s of readers) s.destroy();
+    expect(pinned).toBeLessThan(4 * 24 * MB);
+  });
+});
