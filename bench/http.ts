@@ -1,11 +1,14 @@
 // HTTP front benchmark: requests/s and p99 latency of GET and PUT of 100 B and 1 MiB blobs
-// against memcached-ts --http-port, and against a bare node:http server serving a Map (the
-// floor: what node:http itself costs). Both run as child processes; the load comes from this
-// process over keep-alive connections with a fixed number of requests in flight.
+// against memcached-ts --http-port, against a bare node:http server serving a Map (the floor:
+// what node:http itself costs), and, as context, the same workload as get/set on the same
+// daemon's memcached text port (a small text client here). All run as child processes; the
+// load comes from this process over persistent connections with a fixed number of requests
+// in flight (one per connection).
 //   npm run build && node dist/bench/http.js [--duration 5] [--concurrency 16]
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +47,9 @@ function floorServer(): void {
   });
 }
 
-async function startServer(kind: 'floor' | 'memcached-ts'): Promise<{ port: number; child: ChildProcess }> {
+type Kind = 'floor' | 'memcached-ts' | 'text';
+
+async function startServer(kind: Kind): Promise<{ port: number; child: ChildProcess }> {
   if (kind === 'floor') {
     const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--floor'], { stdio: ['ignore', 'pipe', 'inherit'] });
     const port = await new Promise<number>((resolve) => {
@@ -61,7 +66,8 @@ async function startServer(kind: 'floor' | 'memcached-ts'): Promise<{ port: numb
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   while (!fs.existsSync(portFile)) await new Promise((r) => setTimeout(r, 10));
-  const port = Number(/HTTP INET: (\d+)/.exec(fs.readFileSync(portFile, 'utf8'))?.[1]);
+  const ports = fs.readFileSync(portFile, 'utf8');
+  const port = Number((kind === 'text' ? /TCP INET: (\d+)/ : /HTTP INET: (\d+)/).exec(ports)?.[1]);
   return { port, child };
 }
 
@@ -74,6 +80,90 @@ function request(agent: http.Agent, port: number, method: string, p: string, bod
     req.on('error', reject);
     req.end(body ?? undefined);
   });
+}
+
+/** One memcached text connection, one request at a time: `set` waits for STORED, `get` for END. */
+class TextClient {
+  readonly #s: net.Socket;
+  #chunks: Buffer[] = [];
+  #have = 0;
+  #want: (got: Buffer[], have: number) => boolean = () => false;
+  #done: (() => void) | null = null;
+
+  private constructor(s: net.Socket) {
+    this.#s = s;
+    s.on('data', (d: Buffer) => {
+      this.#chunks.push(d);
+      this.#have += d.length;
+      if (this.#done !== null && this.#want(this.#chunks, this.#have)) {
+        const done = this.#done;
+        this.#done = null;
+        this.#chunks = [];
+        this.#have = 0;
+        done();
+      }
+    });
+  }
+
+  static open(port: number): Promise<TextClient> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => resolve(new TextClient(s)));
+      s.setNoDelay(true);
+      s.once('error', reject);
+    });
+  }
+
+  #call(bytes: Buffer[], want: (got: Buffer[], have: number) => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      this.#want = want;
+      this.#done = resolve;
+      for (const b of bytes) this.#s.write(b);
+    });
+  }
+
+  set(key: string, value: Buffer): Promise<void> {
+    return this.#call([Buffer.from(`set ${key} 0 0 ${value.length}\r\n`), value, Buffer.from('\r\n')], (got, have) => have >= 8);
+  }
+
+  /** Resolves once `VALUE <key> 0 <n>\r\n` + n bytes + `\r\nEND\r\n` has arrived. */
+  get(key: string, size: number): Promise<void> {
+    const total = `VALUE ${key} 0 ${size}\r\n`.length + size + 7;
+    return this.#call([Buffer.from(`get ${key}\r\n`)], (_got, have) => have >= total);
+  }
+
+  close(): void {
+    this.#s.destroy();
+  }
+}
+
+async function loadText(port: number, method: 'GET' | 'PUT', size: number, seconds: number, concurrency: number): Promise<Result> {
+  const clients = await Promise.all(Array.from({ length: concurrency }, () => TextClient.open(port)));
+  const value = Buffer.alloc(size, 0x61);
+  const keys = 100;
+  for (let k = 0; k < keys; k++) await clients[0]!.set(`b${size}-${k}`, value);
+  const latencies: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  let n = 0;
+  const worker = async (c: TextClient): Promise<void> => {
+    while (performance.now() < end) {
+      const key = `b${size}-${n++ % keys}`;
+      const t0 = performance.now();
+      if (method === 'PUT') await c.set(key, value);
+      else await c.get(key, size);
+      latencies.push(performance.now() - t0);
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(clients.map(worker));
+  const elapsed = (performance.now() - t0) / 1000;
+  for (const c of clients) c.close();
+  return summary(latencies, elapsed);
+}
+
+function summary(latencies: number[], elapsed: number): Result {
+  latencies.sort((a, b) => a - b);
+  const q = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
+  return { rps: latencies.length / elapsed, p50: q(0.5), p99: q(0.99) };
 }
 
 interface Result {
@@ -104,9 +194,7 @@ async function load(port: number, method: 'GET' | 'PUT', size: number, seconds: 
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsed = (performance.now() - t0) / 1000;
   agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const q = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
-  return { rps: latencies.length / elapsed, p50: q(0.5), p99: q(0.99) };
+  return summary(latencies, elapsed);
 }
 
 async function main(): Promise<void> {
@@ -117,11 +205,12 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   for (const size of [100, 1024 * 1024]) {
     for (const method of ['GET', 'PUT'] as const) {
-      for (const kind of ['floor', 'memcached-ts'] as const) {
+      for (const kind of ['floor', 'memcached-ts', 'text'] as const) {
         const { port, child } = await startServer(kind);
         try {
-          const r = await load(port, method, size, seconds, concurrency);
-          const row = `| ${method} | ${size === 100 ? '100 B' : '1 MiB'} | ${kind === 'floor' ? 'node:http + Map (floor)' : 'memcached-ts'} | ${Math.round(r.rps)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`;
+          const r = kind === 'text' ? await loadText(port, method, size, seconds, concurrency) : await load(port, method, size, seconds, concurrency);
+          const name = kind === 'floor' ? 'node:http + Map (floor)' : kind === 'text' ? `memcached-ts text port (${method === 'GET' ? 'get' : 'set'})` : 'memcached-ts';
+          const row = `| ${method} | ${size === 100 ? '100 B' : '1 MiB'} | ${name} | ${Math.round(r.rps)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`;
           rows.push(row);
           console.log(row);
         } finally {

@@ -126,6 +126,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
           config,
           log,
           httpCounters,
+          core,
         );
   const httpPort = httpServer === null ? null : await httpServer.listen();
   const jsonPort = jsonStats === null ? null : await core.listenExtra(config.jsonPort, [jsonlProtocol(jsonStats)]);

@@ -1,5 +1,5 @@
 // The HTTP listener (HTTPS with -Z): binds --http-port on the -l addresses, counts its
-// connections against -c, closes connections idle past -o idle_timeout, and hands every
+// connections against -c (one limit with the memcached port's), closes connections idle past -o idle_timeout, and hands every
 // request to the handler the protocol layer built (src/protocol/http/router.ts).
 import http from 'node:http';
 import https from 'node:https';
@@ -10,6 +10,23 @@ import type { HttpCounters } from '../protocol/http/context.js';
 import type { HttpHandler } from '../protocol/http/router.js';
 import { tlsContextOptions } from './tls.js';
 
+/** Where the process's connection limit (-c) is kept: ServerCore, shared with the memcached port. */
+export interface ConnectionLimit {
+  /** True (and the connection counted) if one more connection fits under -c. */
+  admitConnection(): boolean;
+  releaseConnection(): void;
+}
+
+/**
+ * A connection closed after an answer (Connection: close) is half-closed, and destroyed once the
+ * client closes too, or after this long (nginx's lingering_time): destroying it at once, with an
+ * upload still arriving, makes the kernel send a reset that erases the answer from the client's
+ * buffers if it has not read it yet (RFC 9112 section 9.6), and many clients read the answer
+ * only after sending the whole body. Meanwhile node's parser reads the rest of the body and
+ * throws it away.
+ */
+const LINGER_MS = 30_000;
+
 const TOO_MANY = 'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 26\r\n\r\nToo many open connections\n';
 
 export class HttpServer {
@@ -17,13 +34,15 @@ export class HttpServer {
   readonly #config: Config;
   readonly #log: Logger;
   readonly #counters: HttpCounters;
+  readonly #limit: ConnectionLimit;
   readonly #servers: http.Server[] = [];
   readonly #sockets = new Set<net.Socket>();
   /** Per connection: the requests parsed behind the one being handled (pipelining). */
   readonly #waiting = new WeakMap<net.Socket, Array<[http.IncomingMessage, http.ServerResponse]>>();
 
-  constructor(handler: HttpHandler, config: Config, log: Logger, counters: HttpCounters) {
+  constructor(handler: HttpHandler, config: Config, log: Logger, counters: HttpCounters, limit: ConnectionLimit) {
     this.#handler = handler;
+    this.#limit = limit;
     this.#config = config;
     this.#log = log;
     this.#counters = counters;
@@ -54,6 +73,8 @@ export class HttpServer {
     const options: http.ServerOptions = {
       // a big upload over a slow link may take long; stalls are the idle timeout's business
       requestTimeout: 0,
+      // an idle keep-alive connection closes at -o idle_timeout (node's default of 5 s without it)
+      ...(cfg.idleTimeout > 0 ? { keepAliveTimeout: cfg.idleTimeout * 1000 } : {}),
       noDelay: true,
     };
     const dispatch = (req: http.IncomingMessage, res: http.ServerResponse): void => this.#dispatch(req, res);
@@ -104,7 +125,7 @@ export class HttpServer {
   #accept(socket: net.Socket): void {
     const c = this.#counters;
     c.totalConnections++;
-    if (c.currConnections >= this.#config.maxConnections) {
+    if (!this.#limit.admitConnection()) {
       c.rejectedConnections++;
       socket.on('error', () => {});
       if (this.#config.tls) socket.destroy();
@@ -113,7 +134,10 @@ export class HttpServer {
     }
     c.currConnections++;
     this.#sockets.add(socket);
+    // node calls destroySoon when a response that closes the connection is finished
+    socket.destroySoon = () => lingeringClose(socket);
     socket.once('close', () => {
+      this.#limit.releaseConnection();
       c.currConnections--;
       this.#sockets.delete(socket);
     });
@@ -132,4 +156,18 @@ export class HttpServer {
     clearTimeout(timer);
     this.#servers.length = 0;
   }
+}
+
+/** Half-close `socket` now (after the answer); destroy it once the client has closed its side too, or after LINGER_MS. */
+function lingeringClose(socket: net.Socket): void {
+  if (socket.destroyed) return;
+  socket.end();
+  const done = (): void => {
+    clearTimeout(timer);
+    socket.destroy();
+  };
+  const timer = setTimeout(done, LINGER_MS);
+  timer.unref();
+  socket.once('end', done);
+  socket.once('close', done);
 }

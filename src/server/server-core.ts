@@ -57,6 +57,8 @@ export class ServerCore implements ConnectionHost {
   /** Connections closed or turned away since start; only ever grows (no `stats reset`). */
   closedConnections = 0;
   readonly #servers: net.Server[] = [];
+  /** Open connections of fronts with listeners of their own (HTTP): -c limits them and these together. */
+  #otherConnections = 0;
   #nextId = 0;
   #idleTimer: NodeJS.Timeout | null = null;
 
@@ -166,7 +168,7 @@ export class ServerCore implements ConnectionHost {
       return;
     }
     this.totalConnections++;
-    if (this.connections.size >= this.config.maxConnections) {
+    if (this.connections.size + this.#otherConnections >= this.config.maxConnections) {
       this.rejectedConnections++;
       this.closedConnections++;
       socket.on('error', () => {});
@@ -175,6 +177,20 @@ export class ServerCore implements ConnectionHost {
     }
     const conn = new Connection(++this.#nextId, socket, this, protocols);
     this.connections.add(conn);
+  }
+
+  /**
+   * -c is the process's limit, as memcached's maxconns: a front with a listener of its own
+   * asks here for each new connection; true means it is counted until `releaseConnection`.
+   */
+  admitConnection(): boolean {
+    if (this.connections.size + this.#otherConnections >= this.config.maxConnections) return false;
+    this.#otherConnections++;
+    return true;
+  }
+
+  releaseConnection(): void {
+    this.#otherConnections--;
   }
 
   forget(conn: Connection): void {

@@ -10,7 +10,19 @@ import { ManualClock } from '../../src/cache/clock.js';
 import { defaultConfig, type Config } from '../../src/config/config.js';
 import { startDaemon, type Daemon } from '../../src/daemon.js';
 import { captureLog, Client, tempDir } from '../snapshot/helpers.js';
+import { RawConnection } from '../support/raw-client.js';
 import { ask, parsePrometheus, raw } from './client.js';
+
+/** A memcached connection once -c has room for it (a closed connection is released when its close event has run). */
+async function untilConnected(port: number): Promise<Client> {
+  for (const deadline = Date.now() + 5000; ; await new Promise((r) => setTimeout(r, 20))) {
+    const c = await Client.connect(port);
+    const got = await Promise.race([c.call('version\r\n', ['\r\n']), new Promise<string>((r) => setTimeout(() => r(''), 2000))]);
+    if (got.startsWith('VERSION ')) return c;
+    c.close();
+    if (Date.now() > deadline) throw new Error(`no room under -c: ${got}`);
+  }
+}
 
 let daemon: Daemon | null = null;
 afterEach(async () => {
@@ -210,5 +222,34 @@ describe('Basic auth, HTTPS, -c', () => {
     agent.destroy();
     await new Promise((r) => setTimeout(r, 50));
     expect((await ask(port, { path: '/healthz' })).status).toBe(200);
+  });
+
+  it('-c is one limit for the process: memcached and HTTP connections count together', async () => {
+    const { d, port } = await start({ maxConnections: 2 });
+    // two memcached connections fill it: HTTP gets 503
+    const a = await Client.connect(d.tcpPort!);
+    const b = await Client.connect(d.tcpPort!);
+    expect(await a.call('version\r\n', ['\r\n'])).toMatch(/^VERSION /);
+    expect(await b.call('version\r\n', ['\r\n'])).toMatch(/^VERSION /);
+    expect(await raw(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')).toMatch(/^HTTP\/1\.1 503 .*Too many open connections/s);
+    // one memcached connection and one HTTP keep-alive connection fill it too
+    b.close();
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    // (the closed connection leaves the count once the server has seen the close)
+    let status = 0;
+    for (const deadline = Date.now() + 5000; status !== 200 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+      status = (await ask(port, { path: '/healthz', agent })).status;
+    }
+    expect(status).toBe(200);
+    const third = await RawConnection.open(d.tcpPort!);
+    expect((await third.readAll()).toString()).toBe('ERROR Too many open connections\r\n');
+    third.close();
+    expect(await raw(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')).toMatch(/^HTTP\/1\.1 503 /);
+    // the HTTP connection closes: its place is free for the memcached port
+    agent.destroy();
+    const fourth = await untilConnected(d.tcpPort!);
+    expect(await fourth.call('version\r\n', ['\r\n'])).toMatch(/^VERSION /);
+    fourth.close();
+    a.close();
   });
 });

@@ -4,7 +4,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import tls from 'node:tls';
+import crypto from 'node:crypto';
 import path from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { Client, tempDir } from '../snapshot/helpers.js';
 import { seededRandom } from '../support/random.js';
@@ -20,9 +24,11 @@ interface Daemon {
   stderr: () => string;
 }
 
-async function spawnDaemon(args: string[], dir: string): Promise<Daemon> {
+/** Run the daemon as `[...wrap, node, bin, ...args]` (e.g. inside `unshare`). */
+async function spawnDaemon(args: string[], dir: string, wrap: string[] = []): Promise<Daemon> {
   const portFile = path.join(dir, `ports-${Math.random().toString(36).slice(2)}`);
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/memcached-ts.js'), '-p', '-1', '--http-port', '-1', '-U', '0', ...args], {
+  const command = [...wrap, process.execPath, path.join(ROOT, 'bin/memcached-ts.js'), '-p', '-1', '--http-port', '-1', '-U', '0', ...args];
+  const child = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, MEMCACHED_PORT_FILENAME: portFile },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -123,6 +129,102 @@ describe('the HTTP front of the daemon process', () => {
     } finally {
       d2.child.kill('SIGTERM');
       await d2.exited;
+    }
+  });
+});
+
+describe('HTTPS from the daemon process', () => {
+  it('-Z serves HTTPS with the -o ssl_chain_cert/ssl_key certificate; past -c a connection is closed', async () => {
+    const dir = tempDir();
+    const cert = path.join(dir, 'cert.pem');
+    const key = path.join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    const d = await spawnDaemon(['-Z', '-o', `ssl_chain_cert=${cert},ssl_key=${key}`, '-c', '2'], dir);
+    try {
+      const agent = new https.Agent({ keepAlive: true, maxSockets: 2 });
+      expect((await ask(d.http, { method: 'PUT', path: '/store/tls/a', body: blob(7, 100_000), tls: true, agent })).status).toBe(201);
+      // two keep-alive HTTPS connections fill -c 2: a third is closed (no answer can go out before
+      // the TLS handshake, and the handshake is not done for a connection past the limit)
+      const both = await Promise.all([ask(d.http, { path: '/store/tls/a', tls: true, agent }), ask(d.http, { path: '/healthz', tls: true, agent })]);
+      expect(both[0].body.equals(blob(7, 100_000))).toBe(true);
+      expect(both[1].status).toBe(200);
+      await expect(ask(d.http, { path: '/healthz', tls: true })).rejects.toThrow();
+      // the memcached port (TLS too with -Z) counts toward the same -c
+      const text = await new Promise<string>((resolve) => {
+        let got = '';
+        const s = tls.connect({ host: '127.0.0.1', port: d.tcp, rejectUnauthorized: false });
+        s.on('data', (b: Buffer) => (got += b.toString()));
+        s.on('error', () => {});
+        s.on('close', () => resolve(got));
+      });
+      expect(text).toBe('ERROR Too many open connections\r\n');
+      agent.destroy();
+      let status = 0;
+      for (const deadline = Date.now() + 5000; status !== 200 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+        status = await ask(d.http, { path: '/healthz', tls: true }).then((r) => r.status, () => 0);
+      }
+      expect(status).toBe(200);
+      // the certificate served is the one generated here
+      const served = await new Promise<string>((resolve, reject) => {
+        const s = tls.connect({ host: '127.0.0.1', port: d.http, rejectUnauthorized: false }, () => {
+          resolve(s.getPeerX509Certificate()!.fingerprint256);
+          s.destroy();
+        });
+        s.on('error', reject);
+      });
+      expect(served).toBe(new crypto.X509Certificate(fs.readFileSync(cert)).fingerprint256);
+    } finally {
+      d.child.kill('SIGTERM');
+      await d.exited;
+    }
+  });
+});
+
+/** A private mount namespace with a tmpfs can be made here (root, or a kernel that allows it). */
+function canMountTmpfs(): boolean {
+  const dir = tempDir();
+  const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'mount', '-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'ignore' });
+  return r.status === 0;
+}
+
+describe('the HTTP front of the daemon process on a full disk', () => {
+  // the journal on a 256 KiB tmpfs mounted in a mount namespace of the daemon's own: the disk
+  // really fills, with the daemon's own write() and fdatasync()
+  it.skipIf(!canMountTmpfs())('a PUT the journal cannot write gets no 2xx; then 503 with the reason, GETs work, and writes resume once the disk grows', async () => {
+    const dir = tempDir();
+    const disk = path.join(dir, 'disk');
+    fs.mkdirSync(disk);
+    const wrap = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', `mount -t tmpfs -o size=256k tmpfs "$0" && exec "$@"`, disk];
+    const d = await spawnDaemon(['--journal-file', path.join(disk, 'journal'), '--journal-fsync', 'always'], dir, wrap);
+    try {
+      const acked: number[] = [];
+      let failed = -1;
+      for (let i = 0; i < 20 && failed < 0; i++) {
+        const r = await ask(d.http, { method: 'PUT', path: `/store/full/${i}`, body: blob(i, 40_000) }).catch(() => null);
+        if (r === null) {
+          failed = i; // closed without an answer
+          continue;
+        }
+        expect(r.status, `PUT ${i}`).toBe(201);
+        acked.push(i);
+      }
+      expect(failed).toBeGreaterThan(0);
+      const refused = await ask(d.http, { method: 'PUT', path: '/store/full/next', body: 'x' });
+      expect(refused.status).toBe(503);
+      expect(refused.body.toString()).toMatch(/ENOSPC/);
+      for (const i of acked) expect((await ask(d.http, { path: `/store/full/${i}` })).body.equals(blob(i, 40_000)), `GET ${i}`).toBe(true);
+      // the disk grows (from inside the daemon's mount namespace): writes are taken again
+      execFileSync('nsenter', ['-t', String(d.child.pid), '-m', 'mount', '-o', 'remount,size=8m', disk]);
+      let status = 0;
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+        status = (await ask(d.http, { method: 'PUT', path: '/store/full/after', body: 'healed' })).status;
+        if (status !== 503) break;
+      }
+      expect(status).toBe(201);
+      expect((await ask(d.http, { path: '/store/full/after' })).body.toString()).toBe('healed');
+    } finally {
+      d.child.kill('SIGTERM');
+      await d.exited;
     }
   });
 });

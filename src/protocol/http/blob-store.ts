@@ -44,9 +44,9 @@ function read(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, key: 
     res.end();
     return;
   }
-  // the ItemId is valid until the next change, so the value is copied out now (the one copy)
-  const value = Buffer.allocUnsafe(size);
-  cache.copyValue(id, value, 0);
+  // the ItemId is valid until the next change, so the value is copied out now (the one copy),
+  // shared by every GET of the same item while any still holds it
+  const value = valueOf(cache, id, size);
   const range = parseRange(req.headers, size, etag);
   if (range === 'unsatisfiable') {
     return reply(ctx, res, 416, 'range not satisfiable', { ...headers, 'Content-Range': `bytes */${size}` });
@@ -63,6 +63,31 @@ function read(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, key: 
   ctx.counters.count(status);
   res.writeHead(status, headers);
   res.end(body);
+}
+
+/**
+ * A GET's copy of a value, handed to the socket, lives until its client has read it: shared by
+ * the item's CAS (unique per version of an item), many slow readers of one blob pin one copy,
+ * not one each. Without CAS (-C) every GET copies; so do small values.
+ */
+const copies = new Map<number, WeakRef<Buffer>>();
+/** Smaller values are copied for each GET: a socket takes them at once, and sharing costs more than it saves. */
+const SHARE_MIN = 256 * 1024;
+const forget = new FinalizationRegistry<number>((cas) => {
+  if (copies.get(cas)?.deref() === undefined) copies.delete(cas);
+});
+
+function valueOf(cache: HttpContext['cache'], id: number, size: number): Buffer {
+  const cas = cache.options.useCas && size >= SHARE_MIN ? cache.itemCas(id) : 0;
+  const held = cas === 0 ? undefined : copies.get(cas)?.deref();
+  if (held !== undefined && held.length === size) return held;
+  const value = Buffer.allocUnsafe(size);
+  cache.copyValue(id, value, 0);
+  if (cas !== 0) {
+    copies.set(cas, new WeakRef(value));
+    forget.register(value, cas);
+  }
+  return value;
 }
 
 function matches(cond: EtagCondition, cas: number, hasEtag: boolean): boolean {

@@ -10,6 +10,8 @@ export class HttpCounters {
   currConnections = 0;
   totalConnections = 0;
   rejectedConnections = 0;
+  /** Changes whose journal write failed: the connection was closed without an answer. */
+  unanswered = 0;
   /** Answers by status code. */
   readonly responses = new Map<number, number>();
 

@@ -27,6 +27,7 @@ export function handleStats(ctx: HttpContext, res: ServerResponse): void {
       curr_connections: c.currConnections,
       total_connections: c.totalConnections,
       rejected_connections: c.rejectedConnections,
+      unanswered_changes: c.unanswered,
       responses: Object.fromEntries(c.responses),
     },
   });

@@ -33,8 +33,13 @@ export function earlyReply(ctx: HttpContext, req: IncomingMessage, res: ServerRe
 
 /**
  * Run `change` (which returns the answer to give), then answer: at once, or, when a
- * durability gate is set and the change was recorded, only once it is on disk (503 if it
- * never will be).
+ * durability gate is set and the change was recorded, only once it is on disk.
+ *
+ * If the journal fails to write it, the change is already in memory and the journal keeps the
+ * record to write again once the disk works, so neither "done" (2xx) nor "not done" (503)
+ * would be true: the connection closes without an answer, as the memcached port does, which
+ * HTTP clients read as "outcome unknown" (RFC 9110 section 9.2.2: they may retry a PUT or
+ * DELETE, which are idempotent).
  */
 export function afterChange(ctx: HttpContext, res: ServerResponse, change: () => () => void): void {
   const gate = ctx.durability;
@@ -47,7 +52,9 @@ export function afterChange(ctx: HttpContext, res: ServerResponse, change: () =>
   gate.whenDurable(gate.appended, (error) => {
     if (res.destroyed) return;
     if (error !== null) {
-      reply(ctx, res, 503, `the change could not be made durable: ${error}`, { 'Retry-After': '1' });
+      ctx.log.warn(`HTTP connection closed without an answer: ${error}`);
+      ctx.counters.unanswered++;
+      res.destroy();
       return;
     }
     send();
