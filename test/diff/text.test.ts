@@ -112,6 +112,13 @@ function render(c: TextCase, o: Outcome, around?: number): string {
  * this process rather than the commands (bytes, items, connections, times) are left out.
  */
 const COUNTER = /^(cmd_\w+|get_\w+|delete_\w+|incr_\w+|decr_\w+|cas_\w+|touch_\w+|auth_\w+|store_\w+)$/;
+/**
+ * Left out: whether a read meets an expired or flushed item (get_expired, get_flushed) or
+ * finds it already gone depends in memcached on its LRU maintainer thread, which reclaims
+ * such items in the background at its own pace (seen: a case passed whole and failed with
+ * 2 ms gaps between its pieces).
+ */
+const TIMING_DEPENDENT = new Set(['get_expired', 'get_flushed']);
 
 async function counters(port: number): Promise<Map<string, number>> {
   const conn = await RawConnection.open(port);
@@ -120,7 +127,7 @@ async function counters(port: number): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     for (const line of r.bytes.toString('latin1').split('\r\n')) {
       const m = /^STAT (\S+) (\d+)$/.exec(line);
-      if (m && COUNTER.test(m[1]!)) out.set(m[1]!, Number(m[2]));
+      if (m && COUNTER.test(m[1]!) && !TIMING_DEPENDENT.has(m[1]!)) out.set(m[1]!, Number(m[2]));
     }
     return out;
   } finally {
