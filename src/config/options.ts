@@ -563,6 +563,15 @@ export const REFUSED_EXTENDED_PREFIXES: ReadonlyArray<readonly [prefix: string, 
   ['proxy_', 'the memcached proxy is not supported'],
 ];
 
+/**
+ * A refused prefix as help and man list it: `ssl_*`, with the names of that prefix that the
+ * table accepts as exceptions (`ssl_* (except ssl_chain_cert, ...)`), since those parse.
+ */
+export function refusedExtendedLabel(prefix: string): string {
+  const accepted = EXTENDED_OPTIONS.filter((x) => x.name.startsWith(prefix)).map((x) => x.name);
+  return accepted.length === 0 ? `${prefix}*` : `${prefix}* (except ${accepted.join(', ')})`;
+}
+
 function applyExtended(config: Config, list: string, ctx: ApplyContext): void {
   if (list === '') return; // memcached accepts an empty -o
   for (const item of list.split(',')) {
