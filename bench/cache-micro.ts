@@ -3,7 +3,7 @@
 //   node dist/bench/cache-micro.js [--keys N] [--rounds R] [--round-ms MS] [--value-size B]
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/cli.js';
 import { systemClock } from '../src/cache/clock.js';
 import { NONE } from '../src/cache/item.js';
 import { OpStatus, Outcome, StoreRequest } from '../src/cache/api.js';
@@ -14,14 +14,20 @@ import { Rng } from './lib/rng.js';
 
 const MB = 1024 * 1024;
 
-const { values: a } = parseArgs({
-  options: {
-    keys: { type: 'string', default: '1000000' },
-    rounds: { type: 'string', default: '5' },
-    'round-ms': { type: 'string', default: '1000' },
-    'value-size': { type: 'string', default: '100' },
-    mem: { type: 'string', default: '1024' },
-  },
+const USAGE = `usage: node dist/bench/cache-micro.js [options]
+In-process get/set of the Cache API, no network, in ops/s.
+  --keys N          distinct keys (default 1000000)
+  --rounds R        measured rounds (default 5)
+  --round-ms MS     length of a round (default 1000)
+  --value-size B    value bytes (default 100)
+  --mem MB          the cache's -m (default 1024)`;
+
+const a = benchArgs(USAGE, {
+  keys: { type: 'string', default: '1000000' },
+  rounds: { type: 'string', default: '5' },
+  'round-ms': { type: 'string', default: '1000' },
+  'value-size': { type: 'string', default: '100' },
+  mem: { type: 'string', default: '1024' },
 });
 const keys = Number(a.keys);
 const rounds = Number(a.rounds);

@@ -4,7 +4,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/cli.js';
 import { Keyspace } from './lib/keyspace.js';
 import { mixedSource, preload, runLoad, type LoadResult } from './lib/loadgen.js';
 import { ServerProcess, splitCommand } from './lib/server.js';
@@ -18,15 +18,22 @@ const SERVERS: Record<string, string> = {
   memcached: `memcached${MC_USER} -t 1 -U 0 -l ${HOST} -p -1 -m {mem}`,
 };
 
-const { values: a } = parseArgs({
-  options: {
-    sizes: { type: 'string', default: '10000,5000000' },
-    reps: { type: 'string', default: '3' },
-    conns: { type: 'string', default: '20' },
-    duration: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '2' },
-    server: { type: 'string', default: 'memcached-ts' },
-  },
+const USAGE = `usage: node dist/bench/gc.js [options]
+Tail latency of gets under steady load with a small and a large resident cache.
+  --sizes N,N       resident items per phase (default 10000,5000000)
+  --reps N          runs per size (default 3)
+  --conns N         client connections (default 20)
+  --duration S      measured seconds per run (default 10)
+  --warmup S        unmeasured seconds before that (default 2)
+  --server NAME     memcached-ts or memcached (default memcached-ts)`;
+
+const a = benchArgs(USAGE, {
+  sizes: { type: 'string', default: '10000,5000000' },
+  reps: { type: 'string', default: '3' },
+  conns: { type: 'string', default: '20' },
+  duration: { type: 'string', default: '10' },
+  warmup: { type: 'string', default: '2' },
+  server: { type: 'string', default: 'memcached-ts' },
 });
 const sizes = a.sizes!.split(',').map(Number);
 const reps = Number(a.reps);

@@ -12,7 +12,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/cli.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -197,8 +197,14 @@ async function load(port: number, method: 'GET' | 'PUT', size: number, seconds: 
   return summary(latencies, elapsed);
 }
 
+const USAGE = `usage: node dist/bench/http.js [options]
+HTTP front against a bare node:http server and the text port of the same daemon.
+  --duration S      seconds per measurement (default 5)
+  --concurrency N   connections, one request in flight each (default 16)
+  --floor           serve the node:http floor server instead (used by the benchmark itself)`;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { floor: { type: 'boolean' }, duration: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '16' } } });
+  const values = benchArgs(USAGE, { floor: { type: 'boolean' }, duration: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '16' } });
   if (values.floor) return floorServer();
   const seconds = Number(values.duration);
   const concurrency = Number(values.concurrency);

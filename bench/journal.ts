@@ -10,20 +10,26 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/cli.js';
 import { ServerProcess, splitCommand } from './lib/server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const HOST = '127.0.0.1';
 
-const { values: a } = parseArgs({
-  options: {
-    reps: { type: 'string', default: '3' },
-    seconds: { type: 'string', default: '6' },
-    items: { type: 'string', default: '1000000' },
-    dir: { type: 'string' },
-    out: { type: 'string', default: 'bench/RESULTS-journal.md' },
-  },
+const USAGE = `usage: node dist/bench/journal.js [options]
+What the journal costs (memaslap load with each --journal-fsync), and the restart time.
+  --reps N          runs per setting, alternating (default 3)
+  --seconds S       measured seconds per run (default 6)
+  --items N         items for the restart measurement (default 1000000)
+  --dir DIR         where the journals and snapshots go (default a new temporary directory)
+  --out FILE        the markdown report (default bench/RESULTS-journal.md; "-" = stdout only)`;
+
+const a = benchArgs(USAGE, {
+  reps: { type: 'string', default: '3' },
+  seconds: { type: 'string', default: '6' },
+  items: { type: 'string', default: '1000000' },
+  dir: { type: 'string' },
+  out: { type: 'string', default: 'bench/RESULTS-journal.md' },
 });
 const reps = Number(a.reps);
 const seconds = Number(a.seconds);

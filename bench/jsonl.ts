@@ -7,6 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchArgs } from './lib/cli.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -65,7 +66,12 @@ async function run(port: number, front: Front, conns: number): Promise<{ rps: nu
   return { rps: lat.length / SECONDS, p99: lat[Math.floor(lat.length * 0.99)] ?? 0 };
 }
 
+const USAGE = `usage: node dist/bench/jsonl.js
+JSON-lines front against the text port of the same daemon (SET/GET, 1 and 50 connections).
+It takes no options.`;
+
 async function main(): Promise<void> {
+  benchArgs(USAGE, {});
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jsonl-bench-'));
   const portFile = path.join(dir, 'ports');
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/memcached-ts.js'), '-p', '-1', '--json-port', '-1', '-l', '127.0.0.1'], {

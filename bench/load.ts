@@ -1,41 +1,34 @@
 // Standalone load generator against one running server, for ad-hoc runs:
 //   node dist/bench/load.js --port 11211 --conns 50 --get-ratio 0.9 --value-size 100 --duration 10
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/cli.js';
 import { Keyspace, parseSizeRange } from './lib/keyspace.js';
 import { mixedSource, preload, runLoad } from './lib/loadgen.js';
 import { parseKeyDist } from './lib/rng.js';
 import { TextDriver } from './lib/text-protocol.js';
 import { ProgressBar } from './lib/progress.js';
 
-const { values: a } = parseArgs({
-  options: {
-    host: { type: 'string', default: '127.0.0.1' },
-    port: { type: 'string', default: '11211' },
-    conns: { type: 'string', default: '50' },
-    depth: { type: 'string', default: '1' },
-    'multi-get': { type: 'string', default: '1' },
-    'get-ratio': { type: 'string', default: '0.9' },
-    keys: { type: 'string', default: '100000' },
-    'key-size': { type: 'string', default: '10-16' },
-    'value-size': { type: 'string', default: '100' },
-    'key-dist': { type: 'string', default: 'uniform' },
-    warmup: { type: 'string', default: '1' },
-    duration: { type: 'string', default: '5' },
-    seed: { type: 'string', default: '1' },
-    'verify-every': { type: 'string', default: '16' },
-    'no-preload': { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
-  },
-});
+const USAGE =
+  'usage: node dist/bench/load.js [--host H] [--port P] [--conns N] [--depth D] [--multi-get W]\n' +
+  '  [--get-ratio R] [--keys N] [--key-size 10-16] [--value-size 100|1m|100-1000]\n' +
+  '  [--key-dist uniform|zipf:0.99] [--warmup S] [--duration S] [--seed N] [--verify-every N] [--no-preload]';
 
-if (a.help) {
-  process.stdout.write(
-    'usage: node dist/bench/load.js [--host H] [--port P] [--conns N] [--depth D] [--multi-get W]\n' +
-      '  [--get-ratio R] [--keys N] [--key-size 10-16] [--value-size 100|1m|100-1000]\n' +
-      '  [--key-dist uniform|zipf:0.99] [--warmup S] [--duration S] [--seed N] [--verify-every N] [--no-preload]\n',
-  );
-  process.exit(0);
-}
+const a = benchArgs(USAGE, {
+  host: { type: 'string', default: '127.0.0.1' },
+  port: { type: 'string', default: '11211' },
+  conns: { type: 'string', default: '50' },
+  depth: { type: 'string', default: '1' },
+  'multi-get': { type: 'string', default: '1' },
+  'get-ratio': { type: 'string', default: '0.9' },
+  keys: { type: 'string', default: '100000' },
+  'key-size': { type: 'string', default: '10-16' },
+  'value-size': { type: 'string', default: '100' },
+  'key-dist': { type: 'string', default: 'uniform' },
+  warmup: { type: 'string', default: '1' },
+  duration: { type: 'string', default: '5' },
+  seed: { type: 'string', default: '1' },
+  'verify-every': { type: 'string', default: '16' },
+  'no-preload': { type: 'boolean', default: false },
+});
 
 const host = a.host!;
 const port = Number(a.port);

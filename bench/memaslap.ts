@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/cli.js';
 import { ServerProcess, splitCommand } from './lib/server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -18,19 +18,31 @@ const MC_USER = process.getuid?.() === 0 ? ' -u root' : '';
 const DEFAULT_REF = `memcached${MC_USER} -t 1 -U 0 -l ${HOST} -p {port} -m {mem}`;
 const DEFAULT_OURS = `node bin/memcached-ts.js -p {port} -U 0 -l ${HOST} -m {mem}`;
 
-const { values: a } = parseArgs({
-  options: {
-    reps: { type: 'string', default: '3' },
-    seconds: { type: 'string', default: '8' },
-    concurrency: { type: 'string', default: '50' },
-    'value-size': { type: 'string', default: '100' },
-    out: { type: 'string', default: 'bench/RESULTS-memaslap.md' },
-    // another reference (e.g. an earlier build: `node /path/to/old/bin/memcached-ts.js -p {port} ...`)
-    'ref-cmd': { type: 'string', default: DEFAULT_REF },
-    'ref-label': { type: 'string', default: 'memcached' },
-    'ours-cmd': { type: 'string', default: DEFAULT_OURS },
-    'ours-label': { type: 'string', default: 'memcached-ts' },
-  },
+const USAGE = `usage: node dist/bench/memaslap.js [options]
+memaslap (C, one thread) against memcached and memcached-ts, alternating, fresh servers per run.
+  --reps N          runs per server (default 3)
+  --seconds S       seconds per run (default 8)
+  --concurrency N   memaslap connections (default 50)
+  --value-size B    value bytes (default 100)
+  --out FILE        the markdown report (default bench/RESULTS-memaslap.md; "-" = stdout only)
+  --ref-cmd CMD     the reference server (default: ${DEFAULT_REF})
+  --ref-label NAME  its name in the report (default memcached)
+  --ours-cmd CMD    the server under test (default: ${DEFAULT_OURS})
+  --ours-label NAME its name in the report (default memcached-ts)
+{port} in a command becomes a free port. --ref-cmd may name another build, e.g.
+"node /path/to/old/bin/memcached-ts.js -p {port} ...".`;
+
+const a = benchArgs(USAGE, {
+  reps: { type: 'string', default: '3' },
+  seconds: { type: 'string', default: '8' },
+  concurrency: { type: 'string', default: '50' },
+  'value-size': { type: 'string', default: '100' },
+  out: { type: 'string', default: 'bench/RESULTS-memaslap.md' },
+  // another reference (e.g. an earlier build: `node /path/to/old/bin/memcached-ts.js -p {port} ...`)
+  'ref-cmd': { type: 'string', default: DEFAULT_REF },
+  'ref-label': { type: 'string', default: 'memcached' },
+  'ours-cmd': { type: 'string', default: DEFAULT_OURS },
+  'ours-label': { type: 'string', default: 'memcached-ts' },
 });
 const SERVERS: Array<[string, string]> = [
   [a['ref-label']!, a['ref-cmd']!],

@@ -7,7 +7,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/cli.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Keyspace } from './lib/keyspace.js';
 import { preload } from './lib/loadgen.js';
@@ -25,13 +25,18 @@ const SERVERS = {
 } as const;
 type ServerName = keyof typeof SERVERS;
 
-const { values: a } = parseArgs({
-  options: {
-    reps: { type: 'string', default: '3' },
-    items: { type: 'string', default: '1000000' },
-    'stream-gib': { type: 'string', default: '1' },
-    only: { type: 'string' },
-  },
+const USAGE = `usage: node dist/bench/memory.js [options]
+RSS per item and the fixed overhead under a small -m, against memcached.
+  --reps N          runs per server (default 3)
+  --items N         items for the per-item figure (default 1000000)
+  --stream-gib G    GiB of distinct values streamed through -m 64 (default 1)
+  --only WHICH      per-item or budget (default both)`;
+
+const a = benchArgs(USAGE, {
+  reps: { type: 'string', default: '3' },
+  items: { type: 'string', default: '1000000' },
+  'stream-gib': { type: 'string', default: '1' },
+  only: { type: 'string' },
 });
 const reps = Number(a.reps);
 

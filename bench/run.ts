@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs, defaultReportFile } from './lib/cli.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Keyspace, describeSize } from './lib/keyspace.js';
 import { mixedSource, preload, runLoad, type LoadResult } from './lib/loadgen.js';
@@ -55,7 +55,9 @@ const HELP = `usage: npm run bench -- [options]
   --pin / --no-pin        pin load generator and server to separate CPUs (default: pin if >= 2 CPUs)
   --client-cpu N          CPU for the load generator when pinning (default 0)
   --server-cpu N          CPU for the servers when pinning (default 1)
-  --out FILE              write the markdown report here (default bench/RESULTS.md; "-" = don't)
+  --out FILE              also write the markdown report to FILE ("-" = don't). Default: a full run
+                          (no --quick, --workloads or --target) writes bench/RESULTS.md; any other
+                          run only prints the report
   --json FILE             also write raw results as JSON
   --list                  list workloads and exit
 Commands: {port} is replaced by a free port, {mem} by the workload's -m in MB. Without {port}
@@ -63,40 +65,32 @@ the runner reads "TCP INET: <port>" from the file named by MEMCACHED_PORT_FILENA
 "node" is replaced by this node binary; commands must exec the server (no npx/sh wrappers),
 since CPU and RSS are read from /proc/<pid>.`;
 
-const { values: a } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    workloads: { type: 'string' },
-    reps: { type: 'string' },
-    duration: { type: 'string' },
-    warmup: { type: 'string' },
-    seed: { type: 'string', default: '42' },
-    'max-other-cpu': { type: 'string', default: '25' },
-    retries: { type: 'string', default: '2' },
-    'verify-every': { type: 'string', default: '16' },
-    'mem-items': { type: 'string' },
-    'memcached-cmd': { type: 'string' },
-    'ours-cmd': { type: 'string' },
-    'ours-label': { type: 'string' },
-    protocol: { type: 'string', default: 'text' },
-    'binary-get': { type: 'string', default: 'getkq' },
-    peers: { type: 'boolean', default: false },
-    target: { type: 'string' },
-    pin: { type: 'boolean' },
-    'no-pin': { type: 'boolean' },
-    'client-cpu': { type: 'string', default: '0' },
-    'server-cpu': { type: 'string', default: '1' },
-    out: { type: 'string', default: 'bench/RESULTS.md' },
-    json: { type: 'string' },
-    list: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
-  },
+const a = benchArgs(HELP, {
+  quick: { type: 'boolean', default: false },
+  workloads: { type: 'string' },
+  reps: { type: 'string' },
+  duration: { type: 'string' },
+  warmup: { type: 'string' },
+  seed: { type: 'string', default: '42' },
+  'max-other-cpu': { type: 'string', default: '25' },
+  retries: { type: 'string', default: '2' },
+  'verify-every': { type: 'string', default: '16' },
+  'mem-items': { type: 'string' },
+  'memcached-cmd': { type: 'string' },
+  'ours-cmd': { type: 'string' },
+  'ours-label': { type: 'string' },
+  protocol: { type: 'string', default: 'text' },
+  'binary-get': { type: 'string', default: 'getkq' },
+  peers: { type: 'boolean', default: false },
+  target: { type: 'string' },
+  pin: { type: 'boolean' },
+  'no-pin': { type: 'boolean' },
+  'client-cpu': { type: 'string', default: '0' },
+  'server-cpu': { type: 'string', default: '1' },
+  out: { type: 'string' },
+  json: { type: 'string' },
+  list: { type: 'boolean', default: false },
 });
-
-if (a.help) {
-  process.stdout.write(HELP + '\n');
-  process.exit(0);
-}
 if (a.list) {
   for (const w of WORKLOADS) process.stdout.write(`${w.id.padEnd(6)}${w.name.padEnd(15)} ${w.what}\n`);
   process.exit(0);
@@ -712,10 +706,13 @@ async function main(): Promise<void> {
   ].join('\n');
   const text = report(results, meta);
   process.stdout.write('\n' + text);
-  if (a.out && a.out !== '-') {
-    const file = path.resolve(ROOT, a.out);
+  const out = a.out ?? defaultReportFile({ quick, workloads: a.workloads, target: a.target });
+  if (out !== '-') {
+    const file = path.resolve(ROOT, out);
     fs.writeFileSync(file, `# Benchmark results\n\nProduced by \`bench/run.ts\`; method in [README.md](README.md).\n\n${text}`);
     process.stderr.write(`\nreport written to ${path.relative(process.cwd(), file) || file}\n`);
+  } else if (a.out === undefined) {
+    process.stderr.write('\nreport not written: only a full run writes bench/RESULTS.md; --out FILE keeps this one\n');
   }
   if (a.json) {
     fs.writeFileSync(path.resolve(ROOT, a.json), JSON.stringify({ command, started, targets, pin, results }, null, 2));

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { systemClock } from '../src/cache/clock.js';
+import { benchArgs } from './lib/cli.js';
 import { OpStatus, StoreRequest } from '../src/cache/api.js';
 import { Cache } from '../src/cache/cache.js';
 import { defaultConfig, MB } from '../src/config/config.js';
@@ -225,19 +226,27 @@ async function underLoad(gib: number, dir: string, runs: number): Promise<void> 
   await d.stop('bench');
 }
 
+const USAGE = `usage: node dist/bench/snapshot-speed.js [options]
+Snapshot write/load speed, and latency and event-loop stalls while a snapshot runs under load.
+  --gib G             size of the large cache in GiB (default 1)
+  --runs N            measurements per figure; the median is reported (default 3)
+  --skip-load-test    only the write/load figures
+  --only-load-test    only the figures under load`;
+
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const opt = (name: string, dflt: number): number => {
-    const i = args.indexOf(name);
-    return i >= 0 ? Number(args[i + 1]) || dflt : dflt;
-  };
-  const gib = opt('--gib', 1);
-  const runs = opt('--runs', 3);
+  const a = benchArgs(USAGE, {
+    gib: { type: 'string', default: '1' },
+    runs: { type: 'string', default: '3' },
+    'skip-load-test': { type: 'boolean', default: false },
+    'only-load-test': { type: 'boolean', default: false },
+  });
+  const gib = Number(a.gib) || 1;
+  const runs = Number(a.runs) || 3;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcts-snapbench-'));
   console.log(`node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}, dir ${dir}`);
   console.log(`dd (1 GiB, conv=fdatasync): ${ddSpeed(dir)}`);
 
-  if (!args.includes('--only-load-test')) {
+  if (!a['only-load-test']) {
     const small = cacheOf(512);
     fill(small, 1_000_000, () => 100);
     await timedWriteLoad('1M x 100 B', small, path.join(dir, 'small.snap'), 512, runs);
@@ -256,7 +265,7 @@ async function main(): Promise<void> {
     }
     await timedWriteLoad(`${gib} GiB cache (100..2000 B values)`, big, path.join(dir, 'big.snap'), memoryMb, runs);
   }
-  if (!args.includes('--skip-load-test')) await underLoad(gib, dir, runs);
+  if (!a['skip-load-test']) await underLoad(gib, dir, runs);
   console.log(`load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -9,19 +9,24 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchArgs } from './lib/cli.js';
 
 interface Args {
   seconds: number;
   server: string;
 }
 
+const USAGE = `usage: node dist/bench/soak.js [options]
+Soak a memcached-ts process with hostile and verified clients, then check it recovered.
+  --seconds S       length of the soak, 5-3600 (default 30)
+  --server CMD      the server command (default "node bin/memcached-ts.js")`;
+
 function parse(argv: string[]): Args {
-  const a: Args = { seconds: 30, server: `${process.execPath} bin/memcached-ts.js` };
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--seconds') a.seconds = Math.max(5, Math.min(3600, Number(argv[++i])));
-    else if (argv[i] === '--server') a.server = argv[++i] ?? a.server;
-  }
-  return a;
+  const v = benchArgs(USAGE, { seconds: { type: 'string', default: '30' }, server: { type: 'string' } }, argv);
+  return {
+    seconds: Math.max(5, Math.min(3600, Number(v.seconds))),
+    server: v.server ?? `${process.execPath} bin/memcached-ts.js`,
+  };
 }
 
 function rssKiB(pid: number): number {

@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { defaultConfig, MB, type Config } from '../src/config/config.js';
-import { EXTENDED_OPTIONS, OPTIONS } from '../src/config/options.js';
+import { EXTENDED_OPTIONS, OPTIONS, REFUSED_EXTENDED_PREFIXES } from '../src/config/options.js';
 import { settingsStats } from '../src/config/settings-stats.js';
-import { helpLabel, renderHelp } from '../src/cli/help.js';
+import { helpLabel, renderHelp, wrap } from '../src/cli/help.js';
 import { renderManPage } from '../src/cli/man-page.js';
 import { parseArgs, type ParseResult } from '../src/cli/parse-args.js';
 import { PACKAGE_VERSION, VERSION } from '../src/version.js';
@@ -301,6 +301,69 @@ describe('-h, -V, -i', () => {
     for (const o of OPTIONS) expect(help, o.long).toContain(helpLabel(o));
     for (const x of EXTENDED_OPTIONS) expect(help, x.name).toContain(x.name);
     for (const line of help.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+  });
+
+  it('--help separates every label from its description, and wraps every line at 80', () => {
+    const help = renderHelp();
+    const labels = [
+      ...OPTIONS.map(helpLabel),
+      ...EXTENDED_OPTIONS.filter((x) => x.support === 'yes').map((x) => (x.value === 'none' ? x.name : `${x.name}=${x.value.toUpperCase()}`)),
+      'ignored with a warning',
+      'refused',
+    ];
+    const lines = help.split('\n');
+    for (const label of labels) {
+      const line = lines.find((l) => l.startsWith(`  ${label} `) || l === `  ${label}`);
+      expect(line, label).toBeDefined();
+      // either the label alone (the description below it) or two spaces or more, then the description
+      expect(line!.slice(2 + label.length), label).toMatch(/^(| {2,}\S.*)$/);
+    }
+    // the regression: "slab_automove_ratio=NUMBERThe automover..."
+    expect(help).not.toMatch(/[A-Z]{2}[A-Z][a-z]/);
+    for (const line of lines) {
+      expect(line.length, line).toBeLessThanOrEqual(80);
+      // a description line starts at column 28, an entry at 2, a heading at 0
+      expect(line, line).toMatch(/^(|\S.*|  \S.*| {28}\S.*)$/);
+    }
+  });
+
+  it('wraps text at the width, cutting a word longer than a line', () => {
+    expect(wrap('aa bb cc', 5)).toEqual(['aa bb', 'cc']);
+    expect(wrap('x ' + 'y'.repeat(12), 5)).toEqual(['x', 'yyyyy', 'yyyyy', 'yy']);
+    expect(wrap('  lead  and  trail  ', 80)).toEqual(['lead and trail']);
+  });
+
+  it('--help lists each option with the support status the parser gives it', () => {
+    const help = renderHelp();
+    const valueFor = (x: (typeof EXTENDED_OPTIONS)[number]): string =>
+      x.value === 'none' ? x.name : `${x.name}=${{ integer: '1', number: '0.5', size: '1m', text: '/x' }[x.value]}`;
+    /** One entry of the help: its first line and the description lines under it. */
+    const section = (title: string): string => {
+      const from = help.indexOf(`\n${title}`) + 1;
+      const next = /\n(?! {28})/g;
+      next.lastIndex = from;
+      return help.slice(from, next.exec(help)!.index);
+    };
+    const refused = section('  refused ').replace(/\s+/g, ' ');
+    const ignored = section('  ignored with a warning').replace(/\s+/g, ' ');
+    for (const x of EXTENDED_OPTIONS) {
+      const argv = x.name.startsWith('ssl_') ? ['-Z', '-o', `ssl_chain_cert=/c,ssl_key=/k,${valueFor(x)}`] : ['-o', valueFor(x)];
+      const r = run(argv);
+      expect(r.warnings.length > 0, x.name).toBe(x.support === 'ignored');
+      expect(ignored.includes(` ${x.name},`) || ignored.endsWith(` ${x.name}`), x.name).toBe(x.support === 'ignored');
+      // an accepted name under a refused prefix is listed as an exception to it
+      for (const [prefix] of REFUSED_EXTENDED_PREFIXES) {
+        if (x.name.startsWith(prefix)) expect(refused, x.name).toMatch(new RegExp(`${prefix}\\* \\(except [^)]*\\b${x.name}\\b`));
+      }
+    }
+    for (const [prefix] of REFUSED_EXTENDED_PREFIXES) {
+      expect(refused).toContain(`${prefix}*`);
+      expect(parseArgs(['-o', `${prefix}not_an_option=1`]), prefix).toMatchObject({ kind: 'exit', code: 64 });
+    }
+    // the memcached options that cannot be honoured say which they are, as the parser treats them
+    for (const o of OPTIONS.filter((o) => o.support === 'refused' || o.support === 'ignored')) {
+      expect(o.description, o.long).toMatch(o.support === 'refused' ? /^Refused: / : /^Ignored with a warning: /);
+    }
   });
 
   it('-i prints the license', () => {

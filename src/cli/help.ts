@@ -4,16 +4,28 @@ import {
   OPTIONS,
   REFUSED_EXTENDED_PREFIXES,
   optionNames,
+  refusedExtendedLabel,
   type OptionSpec,
 } from '../config/options.js';
 
 const WIDTH = 80;
+/** Column where descriptions start. */
 const INDENT = 28;
+/** Least space between a label and its description on the same line. */
+const GAP = 2;
 
-function wrap(text: string, width: number): string[] {
+/** Words of text in lines of at most `width` characters; a longer word is cut. */
+export function wrap(text: string, width: number): string[] {
   const lines: string[] = [];
   let line = '';
-  for (const word of text.split(/\s+/)) {
+  const words = text.split(/\s+/).filter((w) => w !== '');
+  for (let word of words) {
+    while (word.length > width) {
+      if (line !== '') lines.push(line);
+      lines.push(word.slice(0, width));
+      word = word.slice(width);
+      line = '';
+    }
     if (line !== '' && line.length + 1 + word.length > width) {
       lines.push(line);
       line = word;
@@ -34,7 +46,8 @@ function entry(label: string, description: string): string {
   const body = wrap(description, WIDTH - INDENT);
   const out: string[] = [];
   const first = body.shift() ?? '';
-  if (label.length + 2 <= INDENT) {
+  // a label that leaves less than GAP spaces before the description gets a line of its own
+  if (2 + label.length + GAP <= INDENT) {
     out.push(`  ${label.padEnd(INDENT - 2)}${first}`);
   } else {
     out.push(`  ${label}`);
@@ -70,7 +83,7 @@ export function renderHelp(): string {
       'ignored with a warning',
       EXTENDED_OPTIONS.filter((x) => x.support === 'ignored').map((x) => x.name).join(', '),
     ),
-    entry('refused', REFUSED_EXTENDED_PREFIXES.map(([p]) => `${p}*`).join(', ')),
+    entry('refused', REFUSED_EXTENDED_PREFIXES.map(([p]) => refusedExtendedLabel(p)).join(', ')),
     '',
     ...wrap('Exit status: 0 after a clean shutdown, 64 for a bad command line, 71 if the daemon cannot start.', WIDTH),
   ];

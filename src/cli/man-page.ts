@@ -4,6 +4,7 @@ import {
   EXTENDED_OPTIONS,
   OPTIONS,
   REFUSED_EXTENDED_PREFIXES,
+  refusedExtendedLabel,
   optionNames,
   type OptionSpec,
 } from '../config/options.js';
@@ -76,7 +77,7 @@ export function renderManPage(): string {
     EXTENDED_OPTIONS.filter((x) => x.support === 'ignored').map((x) => `\\fB${x.name}\\fR`).join(', '),
     '.PP',
     esc('These are refused, and so is any name not listed here:'),
-    ...REFUSED_EXTENDED_PREFIXES.flatMap(([prefix, reason]) => ['.TP', `\\fB${prefix}*\\fR`, esc(`${reason}.`)]),
+    ...REFUSED_EXTENDED_PREFIXES.flatMap(([prefix, reason]) => ['.TP', `\\fB${esc(refusedExtendedLabel(prefix))}\\fR`, esc(`${reason}.`)]),
     '.SH SECURITY',
     esc(
       'memcached-ts has no UDP listener, and -U accepts only 0. In February and March 2018, ' +

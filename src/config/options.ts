@@ -292,7 +292,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     long: 'auth-file', short: ['Y'], kind: 'value', arg: 'FILE',
     description:
       'Credentials file, one user:password per line (the password is the rest of the line and may contain ":"; a trailing CR is ignored; the file is read again at each login). ' +
-      'Alone it enables ascii authentication, as memcached: the first command must be "set <any> <any> <any> <n>" with "user password" as its value (and implies -B ascii); with -S it is the password list for binary SASL PLAIN.',
+      'Alone it enables ascii authentication, as memcached: the first command must be "set <any> <any> <any> <n>" with "user password" as its value (and implies -B ascii); with -S it is the password list for binary SASL PLAIN. ' +
+      'Unlike memcached, the third failed login on a connection is answered and the connection closed (stats auth_errors counts every failure).',
     support: 'yes', statsKeys: ['auth_enabled_ascii'], example: ['-Y', '/etc/memcached-ts.auth'],
     apply: (c, v) => {
       if (str(v) === '') throw new UsageError('empty file name');
@@ -561,6 +562,15 @@ export const REFUSED_EXTENDED_PREFIXES: ReadonlyArray<readonly [prefix: string, 
   ['ssl_', 'only ssl_chain_cert, ssl_key and ssl_ca_cert are supported'],
   ['proxy_', 'the memcached proxy is not supported'],
 ];
+
+/**
+ * A refused prefix as help and man list it: `ssl_*`, with the names of that prefix that the
+ * table accepts as exceptions (`ssl_* (except ssl_chain_cert, ...)`), since those parse.
+ */
+export function refusedExtendedLabel(prefix: string): string {
+  const accepted = EXTENDED_OPTIONS.filter((x) => x.name.startsWith(prefix)).map((x) => x.name);
+  return accepted.length === 0 ? `${prefix}*` : `${prefix}* (except ${accepted.join(', ')})`;
+}
 
 function applyExtended(config: Config, list: string, ctx: ApplyContext): void {
   if (list === '') return; // memcached accepts an empty -o

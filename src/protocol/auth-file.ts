@@ -4,6 +4,13 @@
 import fs from 'node:fs';
 import { timingSafeEqual } from 'node:crypto';
 
+/**
+ * Failed logins a connection may make: the failure that reaches this number is answered and
+ * the connection closed, so guessing passwords costs a new connection every few tries
+ * (memcached never closes; its auth_cmds/auth_errors count the same as ours).
+ */
+export const AUTH_FAILURE_LIMIT = 3;
+
 /** Whether `user`/`pass` appear in the credentials file; an unreadable file matches nobody. */
 export function checkCredentials(authFile: string, user: Uint8Array, pass: Uint8Array): boolean {
   let text: Buffer;

@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import type { ConnInfo, Protocol, ServerInfo } from '../protocol/types.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { acceptIntoSharedBuffer } from './shared-read.js';
+import { isUnspecifiedAddress } from './unspecified-address.js';
 
 const TOO_MANY = Buffer.from('ERROR Too many open connections\r\n', 'latin1');
 
@@ -30,7 +31,7 @@ export interface ServerHooks {
 /** The startup warning for listening on every interface with no authentication, or null. */
 export function openListenWarning(cfg: Config): string | null {
   if (cfg.unixSocket !== null || cfg.port === 0 || cfg.authFile !== null) return null;
-  const open = cfg.listen.filter((h) => h === '0.0.0.0' || h === '::' || h === '*' || h === '');
+  const open = cfg.listen.filter(isUnspecifiedAddress);
   if (open.length === 0) return null;
   return `WARNING: listening on all interfaces (${open.join(',')}) without authentication: anyone who can reach this port can read and change the cache; bind with -l 127.0.0.1, firewall it, or use -Y / -S`;
 }

@@ -11,6 +11,8 @@ import { startDaemonProcess } from '../support/daemon-process.js';
 import type { RunningServer } from '../support/port-file-server.js';
 import { Collector, connect } from '../support/raw-client.js';
 import { startCore } from './core-server.js';
+import { AUTH_FAILURE_LIMIT } from '../../src/protocol/auth-file.js';
+import { parsePackets, request } from '../binary/wire.js';
 
 const HAVE_MEMCACHED = referenceAvailable('test/reliability/auth-tls.test.ts (-Y: answers as memcached)');
 
@@ -44,6 +46,8 @@ const CASES: string[][] = [
   ['set a 0 0 4294967296\r\n', 'a\r\n'],
   ['x'.repeat(3000)],
 ];
+
+const ordinal = (n: number): string => `${n}${n === 1 ? 'st' : n === 2 ? 'nd' : n === 3 ? 'rd' : 'th'}`;
 
 async function run(port: number, steps: string[]): Promise<string> {
   const c = new Collector(await connect(port));
@@ -89,6 +93,71 @@ describe('-Y: text protocol authentication', () => {
     expect(out).toMatch(/^CLIENT_ERROR authentication failure\r\nSTORED\r\nSTAT /);
     expect(out).toMatch(/STAT auth_cmds 2\r\n/);
     expect(out).toMatch(/STAT auth_errors 1\r\n/);
+  });
+
+  it(`closes the connection at the ${ordinal(AUTH_FAILURE_LIMIT)} wrong password, and counts every failure`, async () => {
+    expect(AUTH_FAILURE_LIMIT).toBe(3);
+    const server = await startCore({ authFile, bindingProtocol: 'ascii' });
+    const wrong = 'set a 0 0 6\r\nbob px\r\n';
+    const failure = 'CLIENT_ERROR authentication failure\r\n';
+    try {
+      // one at a time: the first two are answered and the connection stays open
+      expect(await run(server.port, [wrong, wrong, wrong, 'version\r\n'])).toBe(failure.repeat(3) + '<closed>');
+      // two wrong, then the right one: still below the limit
+      expect(await run(server.port, [wrong, wrong, 'set a 0 0 6\r\nbob pw\r\n', 'version\r\n'])).toMatch(
+        new RegExp(`^${failure.repeat(2)}STORED\r\nVERSION \\S+\r\n$`),
+      );
+      // 2,000 guesses in one write get three answers, then the close
+      const c = new Collector(await connect(server.port));
+      c.socket.write(wrong.repeat(2000));
+      await c.until((x) => x.closed, 5000);
+      expect(c.text()).toBe(failure.repeat(3));
+      expect(server.core.cache.stats.auth_cmds).toBe(3 + 3 + 3);
+      expect(server.core.cache.stats.auth_errors).toBe(3 + 2 + 3);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('-S: binary SASL failures', () => {
+  const plain = (u: string, p: string): Buffer => Buffer.from(`\0${u}\0${p}`);
+  const auth = (u: string, p: string): Buffer => request({ opcode: 0x21, key: 'PLAIN', value: plain(u, p) });
+  /** Version is allowed before authentication: its answer proves the connection is open. */
+  const version = request({ opcode: 0x0b });
+  const statuses = (c: Collector): number[] => parsePackets(Buffer.concat(c.chunks)).packets.map((p) => p.status);
+  /** Write, then wait for `n` more packets in all, or the close; returns every status so far. */
+  async function send(c: Collector, b: Buffer, n: number): Promise<number[]> {
+    c.socket.write(b);
+    await c.until((x) => x.closed || statuses(x).length >= n, 5000);
+    if (!c.closed) await new Promise((r) => setTimeout(r, 20));
+    return statuses(c);
+  }
+
+  it(`closes the connection at the ${ordinal(AUTH_FAILURE_LIMIT)} failed exchange, and counts every failure`, async () => {
+    const server = await startCore({ authFile, sasl: true, bindingProtocol: 'binary' });
+    try {
+      // one at a time: two failures are answered and the connection stays open
+      const a = new Collector(await connect(server.port));
+      expect(await send(a, Buffer.concat([auth('bob', 'px'), version]), 2)).toEqual([0x20, 0]);
+      expect(await send(a, Buffer.concat([auth('bob', 'px'), version]), 4)).toEqual([0x20, 0, 0x20, 0]);
+      expect(await send(a, Buffer.concat([auth('bob', 'px'), version]), 6)).toEqual([0x20, 0, 0x20, 0, 0x20]);
+      expect(await a.closedWithin()).toBe(true);
+      // two failures, then the right password: still below the limit
+      const b = new Collector(await connect(server.port));
+      expect(await send(b, Buffer.concat([auth('alice', 'nope'), auth('bob', 'px'), auth('alice', 'secret'), request({ opcode: 0x0a })]), 4)).toEqual([0x20, 0x20, 0, 0]);
+      expect(b.closed).toBe(false);
+      b.socket.destroy();
+      // 2,000 pipelined guesses get three answers, then the close
+      const c = new Collector(await connect(server.port));
+      c.socket.write(Buffer.concat(Array.from({ length: 2000 }, () => auth('bob', 'px'))));
+      expect(await c.closedWithin()).toBe(true);
+      expect(statuses(c)).toEqual([0x20, 0x20, 0x20]);
+      expect(server.core.cache.stats.auth_cmds).toBe(3 + 3 + 3);
+      expect(server.core.cache.stats.auth_errors).toBe(3 + 2 + 3);
+    } finally {
+      await server.close();
+    }
   });
 });
 

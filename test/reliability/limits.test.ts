@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { OUTPUT_HIGH_WATER } from '../../src/protocol/output.js';
 import { Connection } from '../../src/server/connection.js';
 import { openListenWarning } from '../../src/server/server-core.js';
+import { isUnspecifiedAddress } from '../../src/server/unspecified-address.js';
 import { defaultConfig } from '../../src/config/config.js';
 import { VERSION } from '../../src/version.js';
 import { referenceAvailable, startReferenceServer } from '../support/reference-server.js';
@@ -258,5 +259,18 @@ describe('listening on every interface', () => {
     expect(openListenWarning({ ...c, listen: ['::'] })).toMatch(/all interfaces/);
     expect(openListenWarning({ ...c, authFile: '/etc/auth' })).toBeNull();
     expect(openListenWarning(defaultConfig())).toBeNull();
+  });
+
+  it('warns for every spelling of the unspecified address', () => {
+    const c = { ...defaultConfig(), listen: ['127.0.0.1'] };
+    for (const any of ['0', '0.0.0.0', '0.0', '00', '0x0', '::', '::0', '0::0', '0:0:0:0:0:0:0:0',
+      '0000::0000', '::0.0.0.0', '[::]', '[::0]', '*', '']) {
+      expect(isUnspecifiedAddress(any), any).toBe(true);
+      expect(openListenWarning({ ...c, listen: ['127.0.0.1', any] }), any).toMatch(/all interfaces/);
+    }
+    for (const one of ['127.0.0.1', '::1', '0.0.0.1', '10.0.0.0', '1::', '::ffff:0.0.0.1', 'localhost', '[::1]', '0:0']) {
+      expect(isUnspecifiedAddress(one), one).toBe(false);
+    }
+    expect(openListenWarning({ ...c, listen: ['::1', '127.0.0.1'] })).toBeNull();
   });
 });

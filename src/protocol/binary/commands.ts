@@ -5,6 +5,7 @@ import { NONE, OpStatus, Outcome, StoreMode, StoreRequest, ArithRequest } from '
 import { CLOSE, NEED_MORE } from '../types.js';
 import { readU32, readU64Big, writeU32, writeU64Big } from './header.js';
 import { HEADER_LEN, Op, Status } from './opcodes.js';
+import { AUTH_FAILURE_LIMIT } from '../auth-file.js';
 import { checkPlain, isPlain, MAX_SASL_MECH_LEN, SASL_MECHS } from './sasl.js';
 import type { BinaryState } from './state.js';
 import { stat } from './stats.js';
@@ -367,6 +368,8 @@ function saslAuth(s: BinaryState, buf: Buffer, pos: number, end: number): number
     s.success(0, AUTHENTICATED);
   } else {
     s.error(Status.AuthError);
+    // memcached keeps the connection; here a few failures cost a reconnect (auth-file.ts)
+    if (++s.authFailures >= AUTH_FAILURE_LIMIT) return CLOSE;
   }
   return after + vlen;
 }

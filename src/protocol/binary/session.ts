@@ -27,6 +27,8 @@ export class BinarySession implements Session, BinaryState {
   authenticated = false;
   /** SASL: a PLAIN exchange was started without an initial response and awaits a step. */
   saslAwaitingStep = false;
+  /** SASL auth/step exchanges that failed on this connection (AUTH_FAILURE_LIMIT closes it). */
+  authFailures = 0;
   /** Body bytes of a refused request still to be discarded (memcached's conn_swallow). */
   #swallow = 0;
 

@@ -22,6 +22,8 @@ export interface BinaryState {
   authenticated: boolean;
   /** SASL: a PLAIN exchange was started without an initial response and awaits a step. */
   saslAwaitingStep: boolean;
+  /** SASL exchanges that failed on this connection (AUTH_FAILURE_LIMIT of them close it). */
+  authFailures: number;
   /** Discard the next n bytes of input (a refused body). */
   swallow(n: number): void;
   /** Start a reply: the response header for the current request, with room for the body. */

@@ -2,7 +2,8 @@
 // until a client authenticates, its only useful command is `set <any> <any> <any> <n>`
 // followed by n bytes of `user pass` and CRLF. Everything else gets
 // `CLIENT_ERROR unauthenticated`. Credentials come from the same file as binary SASL.
-import { checkCredentials } from '../auth-file.js';
+// Unlike memcached, the AUTH_FAILURE_LIMIT-th wrong password closes the connection.
+import { AUTH_FAILURE_LIMIT, checkCredentials } from '../auth-file.js';
 import { CLOSE } from '../types.js';
 import { LINE_LIMIT, type TextState } from './handler.js';
 import { R } from './replies.js';
@@ -25,6 +26,8 @@ export class AsciiAuth {
   authenticated = false;
   /** Bytes of `user pass\r\n` awaited after the set line; -1 while waiting for the line. */
   #need = -1;
+  /** Wrong credentials so far; AUTH_FAILURE_LIMIT of them close the connection. */
+  #failures = 0;
 
   constructor(authFile: string) {
     this.#authFile = authFile;
@@ -87,6 +90,7 @@ export class AsciiAuth {
         s.out.raw(R.STORED);
       } else {
         s.out.raw(FAILURE);
+        if (++this.#failures >= AUTH_FAILURE_LIMIT) return CLOSE;
       }
     }
     return pos;
