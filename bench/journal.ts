@@ -3,7 +3,6 @@
 // fresh server and journal per run; then the restart time with 1,000,000 items from a
 // snapshot plus a journal. Results go to bench/RESULTS-journal.md.
 //   node dist/bench/journal.js [--reps 3] [--seconds 6] [--items 1000000] [--out FILE]
-import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -11,6 +10,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { benchArgs } from './lib/cli.js';
+import { findMemaslap, memaslapField, runMemaslap } from './lib/memaslap.js';
 import { ServerProcess, splitCommand } from './lib/server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -57,30 +57,11 @@ const WORKLOADS: Workload[] = [
   { id: 'w', what: '50% get / 50% set, 100 B values', setShare: 0.5 },
 ];
 
-function memaslapBin(): string {
-  for (const name of ['memcaslap', 'memaslap']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'pipe' });
-      return name;
-    } catch {
-      /* the next name */
-    }
-  }
-  throw new Error('memaslap not found: apt-get install -y libmemcached-tools (Debian names it memcaslap)');
-}
-
 function memaslap(bin: string, port: number, cfgFile: string): Promise<string> {
-  const args = ['-s', `${HOST}:${port}`, '-T', '1', '-c', '50', '-t', `${seconds}s`, '-F', cfgFile];
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString('latin1')));
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${bin} exited ${code}: ${out.slice(-400)}`))));
-  });
+  return runMemaslap(bin, ['-s', `${HOST}:${port}`, '-T', '1', '-c', '50', '-t', `${seconds}s`, '-F', cfgFile], seconds + 30);
 }
 
-const field = (out: string, name: string): number => Number(new RegExp(`${name}:?\\s+(\\d+)`).exec(out)?.[1] ?? NaN);
+const field = memaslapField;
 const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 const num = (x: number): string => Math.round(x).toLocaleString('en-US');
 
@@ -178,7 +159,7 @@ async function restartTime(base: string): Promise<string[]> {
 }
 
 async function main(): Promise<void> {
-  const bin = memaslapBin();
+  const bin = findMemaslap();
   const base = a.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mcts-journal-bench-'));
   const started = new Date();
   const tput = await throughput(bin, base);

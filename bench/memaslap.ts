@@ -4,12 +4,13 @@
 // its CPU, which the suite's Node load generator cannot; so this shows the servers' cost per
 // request when they, not the client, are the bottleneck.
 //   node dist/bench/memaslap.js [--reps 3] [--seconds 8] [--concurrency 50] [--out FILE]
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchArgs } from './lib/cli.js';
+import { findMemaslap, memaslapField, runMemaslap } from './lib/memaslap.js';
 import { ServerProcess, splitCommand } from './lib/server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -64,18 +65,6 @@ const WORKLOADS: Workload[] = [
   { id: 'd', what: 'the same with gets of 16 keys (-d 16)', args: ['-d', '16'] },
 ];
 
-function findMemaslap(): string {
-  for (const name of ['memcaslap', 'memaslap']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'pipe' });
-      return name;
-    } catch {
-      /* try the next name */
-    }
-  }
-  throw new Error('memaslap not found: apt-get install -y libmemcached-tools (Debian names it memcaslap)');
-}
-
 interface Run {
   tps: number;
   ops: number;
@@ -86,21 +75,10 @@ interface Run {
 
 function memaslap(bin: string, port: number, extra: string[]): Promise<string> {
   const args = ['-s', `${HOST}:${port}`, '-T', '1', '-c', String(conc), '-t', `${seconds}s`, '-X', String(valueSize), '-v', '0.05', ...extra];
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString('latin1')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), (seconds + 30) * 1000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`${bin} exited ${code}: ${out.slice(-500)}`));
-    });
-  });
+  return runMemaslap(bin, args, seconds + 30);
 }
 
-const field = (out: string, name: string): number => Number(new RegExp(`${name}:?\\s+(\\d+)`).exec(out)?.[1] ?? NaN);
+const field = memaslapField;
 
 async function runOne(bin: string, cmd: string, label: string, w: Workload): Promise<Run> {
   const srv = await ServerProcess.start({ argv: splitCommand(cmd), cwd: ROOT }, { label, memMB: 1024, extraArgs: [], cpu: null, host: HOST });

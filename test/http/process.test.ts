@@ -1,7 +1,7 @@
 // The HTTP front of the real daemon process (bin/memcached-ts.js): the port file's HTTP line,
 // cross-front visibility, a restart that keeps blobs through the snapshot, and kill -9 with
 // --journal-fsync always keeping every blob whose 2xx arrived.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -10,11 +10,10 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { Client, tempDir } from '../snapshot/helpers.js';
+import { Client, startProcess, tempDir } from '../snapshot/helpers.js';
 import { seededRandom } from '../support/random.js';
 import { ask } from './client.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 
 interface Daemon {
   child: ChildProcess;
@@ -24,27 +23,10 @@ interface Daemon {
   stderr: () => string;
 }
 
-/** Run the daemon as `[...wrap, node, bin, ...args]` (e.g. inside `unshare`). */
+/** The daemon with its HTTP port on (`[...wrap, node, bin, ...args]`, e.g. inside `unshare`). */
 async function spawnDaemon(args: string[], dir: string, wrap: string[] = []): Promise<Daemon> {
-  const portFile = path.join(dir, `ports-${Math.random().toString(36).slice(2)}`);
-  const command = [...wrap, process.execPath, path.join(ROOT, 'bin/memcached-ts.js'), '-p', '-1', '--http-port', '-1', '-U', '0', ...args];
-  const child = spawn(command[0]!, command.slice(1), {
-    env: { ...process.env, MEMCACHED_PORT_FILENAME: portFile },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const deadline = Date.now() + 15000;
-  while (!fs.existsSync(portFile)) {
-    if (child.exitCode !== null) throw new Error(`daemon exited early: ${err}`);
-    if (Date.now() > deadline) throw new Error(`daemon did not start: ${err}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  const text = fs.readFileSync(portFile, 'utf8');
-  const tcp = Number(/^TCP INET: (\d+)$/m.exec(text)?.[1]);
-  const httpPort = Number(/^HTTP INET: (\d+)$/m.exec(text)?.[1]);
-  return { child, tcp, http: httpPort, exited, stderr: () => err };
+  const p = await startProcess(['--http-port', '-1', '-U', '0', ...args], dir, wrap);
+  return { child: p.child, tcp: p.port, http: Number(/^HTTP INET: (\d+)$/m.exec(p.ports)?.[1]), exited: p.exited, stderr: p.stderr };
 }
 
 function blob(i: number, size: number): Buffer {

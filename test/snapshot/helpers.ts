@@ -127,13 +127,17 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 export interface Proc {
   child: ChildProcess;
   port: number;
+  /** The port file as the daemon wrote it (TCP INET, HTTP INET, JSON INET lines). */
+  ports: string;
   stderr: () => string;
   exited: Promise<number | null>;
 }
 
-export async function startProcess(args: string[], dir: string): Promise<Proc> {
+/** Run `[...wrap, node, bin/memcached-ts.js, -p -1, ...args]` (wrap: e.g. an `unshare` command line). */
+export async function startProcess(args: string[], dir: string, wrap: string[] = []): Promise<Proc> {
   const portFile = path.join(dir, `port-${Math.random().toString(36).slice(2)}`);
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/memcached-ts.js'), '-p', '-1', ...args], {
+  const command = [...wrap, process.execPath, path.join(ROOT, 'bin/memcached-ts.js'), '-p', '-1', ...args];
+  const child = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, MEMCACHED_PORT_FILENAME: portFile },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -146,6 +150,7 @@ export async function startProcess(args: string[], dir: string): Promise<Proc> {
     if (Date.now() > deadline) throw new Error(`daemon did not start: ${err}`);
     await new Promise((r) => setTimeout(r, 10));
   }
-  const port = Number(/TCP INET: (\d+)/.exec(fs.readFileSync(portFile, 'utf8'))?.[1]);
-  return { child, port, stderr: () => err, exited };
+  const ports = fs.readFileSync(portFile, 'utf8');
+  const port = Number(/TCP INET: (\d+)/.exec(ports)?.[1]);
+  return { child, port, ports, stderr: () => err, exited };
 }
