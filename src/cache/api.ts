@@ -106,6 +106,11 @@ export interface CacheApi extends ItemReader {
   copyKeyToView(id: ItemId, dst: DataView, off: number): number;
   copyValueToView(id: ItemId, dst: DataView, off: number): number;
   itemsOfClass(cls: number): Iterable<ItemId>;
+  /**
+   * `id` is still a linked item of class `cls`: for an id kept across event-loop turns, whose
+   * item may have been freed, moved, or its chunk reused since (any id is safe to ask about).
+   */
+  isLinkedItemOfClass(id: ItemId, cls: number): boolean;
   absoluteExptime(exptime: number): number;
   isExpired(id: ItemId, now: number): boolean;
   isFlushed(id: ItemId, now: number): boolean;

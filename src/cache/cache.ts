@@ -7,6 +7,7 @@ import type { CacheApi, ArithRequest, MetaDeleteRequest, OpStatus, StoreRequest 
 import { CasSequence } from './cas-sequence.js';
 import { ChangeHook, ChangeKind, type ChangeListener } from './change.js';
 import type { Clock } from './clock.js';
+import { isLinkedItemOfClass } from './crawler.js';
 import { Expiry } from './expiry.js';
 import type { HashTable } from './hash-table.js';
 import { hashKey } from './hash.js';
@@ -188,6 +189,9 @@ export class Cache implements CacheApi {
   }
   *itemsOfClass(cls: number): Generator<ItemId> {
     yield* this.#links.itemsOfClass(cls);
+  }
+  isLinkedItemOfClass(id: ItemId, cls: number): boolean {
+    return isLinkedItemOfClass(this, id, cls);
   }
 
   // ---- lookups ----------------------------------------------------------------------------------

@@ -211,10 +211,10 @@ export class LruCrawler {
 
 /**
  * True when `id` is a linked item of class `cls`: the index holds it under its own key. The
- * crawler checks a cursor it kept across event-loop turns this way, because the item may
- * have been freed, or its chunk reused, in between.
+ * crawler checks a cursor it kept across event-loop turns this way (and a dump the ids it
+ * took at its start), because the item may have been freed, or its chunk reused, in between.
  */
-function isLinkedItemOfClass(cache: Cache, id: ItemId, cls: number): boolean {
+export function isLinkedItemOfClass(cache: Cache, id: ItemId, cls: number): boolean {
   const mem = cache.items;
   const page = mem.pages[id >>> PAGE_SHIFT];
   if (page === undefined) return false;
