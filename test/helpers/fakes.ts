@@ -61,14 +61,16 @@ export class Feeder {
     const want = (): number => this.session.wantBytes;
     const out = this.ctx.out;
     const replies: Buffer[] = [];
+    this.ctx.requestBudget = Number.POSITIVE_INFINITY;
     let r = this.#input.feed(Buffer.from(chunk), consume, want);
-    // as the connection does: when the session yielded on a full output, take the batch
-    // and go on with the requests already held
+    // as the connection does: when the session yielded on a full output or used up its turn
+    // (a dump sent in slices), take the batch and go on with the requests already held
     for (;;) {
-      const yielded = r !== CLOSE && out.full && this.#input.length > 0;
+      const yielded = r !== CLOSE && (out.full || this.ctx.requestBudget <= 0) && this.#input.length > 0;
       const taken = out.take();
       if (taken) replies.push(Buffer.from(taken));
       if (!yielded) break;
+      this.ctx.requestBudget = Number.POSITIVE_INFINITY;
       r = this.#input.resume(consume, want);
     }
     if (r === CLOSE) this.closed = true;

@@ -5,6 +5,7 @@
 // command line shares.
 import type { Output } from '../output.js';
 import type { SessionContext } from '../types.js';
+import type { TextDump } from './dump.js';
 import type { Tokens } from './tokens.js';
 
 /** What a text command handler sees of its session (session.ts's TextSession). */
@@ -21,6 +22,8 @@ export interface TextState {
   watching: boolean;
   /** A get that yielded goes on from this offset past its line's first token (0: none). */
   resumeAt: number;
+  /** A metadump or cachedump sent in slices (dump.ts): its handler is called again until done. */
+  dump: TextDump | null;
   /** memcached's set_noreply_maybe(): the last token is `noreply`. */
   checkNoreply(buf: Buffer): boolean;
   /** Send a fixed reply unless the command asked for noreply. */

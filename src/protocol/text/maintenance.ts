@@ -2,6 +2,7 @@
 // tune memcached's segmented LRU are validated and acknowledged as memcached does; here they
 // change nothing (one LRU per class). Replies follow proto_text.c of 1.6.18.
 import { parseInt32, parseU64 } from '../../cache/numbers.js';
+import { continueDump, TextDump } from './dump.js';
 import type { Handler } from './handler.js';
 import { R } from './replies.js';
 
@@ -32,17 +33,6 @@ export const lru: Handler = (s, buf, t, next) => {
   return next;
 };
 
-/** memcached's uriencode(): everything but letters, digits and -._~ as %XX. */
-function uriEncode(key: Buffer, len: number): string {
-  let out = '';
-  for (let i = 0; i < len; i++) {
-    const c = key[i]!;
-    const plain = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2d || c === 0x2e || c === 0x5f || c === 0x7e;
-    out += plain ? String.fromCharCode(c) : `%${c.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
-
 export const lruCrawler: Handler = (s, buf, t, next) => {
   const { cache, config } = s.ctx;
   if (t.ntokens === 4 && t.is(buf, 1, 'crawl')) {
@@ -57,6 +47,8 @@ export const lruCrawler: Handler = (s, buf, t, next) => {
     return next;
   }
   if (t.ntokens === 4 && t.is(buf, 1, 'metadump')) {
+    // the same line again: the dump it began goes on
+    if (s.dump !== null) return continueDump(s, next);
     if (config.dumpDisabled) {
       s.out.ascii('ERROR metadump not allowed\r\n');
       return next;
@@ -73,21 +65,8 @@ export const lruCrawler: Handler = (s, buf, t, next) => {
       s.out.ascii('BADCLASS invalid class id\r\n');
       return next;
     }
-    const key = Buffer.allocUnsafe(250);
-    const now = cache.clock.now();
-    for (const cls of ids) {
-      for (const id of cache.itemsOfClass(cls)) {
-        if (cache.isExpired(id, now) || cache.isFlushed(id, now)) continue;
-        const klen = cache.copyKey(id, key, 0);
-        const exp = cache.itemExptime(id);
-        const fetched = (cache.itemIflags(id) & 2) !== 0 ? 'yes' : 'no';
-        s.out.ascii(
-          `key=${uriEncode(key, klen)} exp=${exp === 0 ? -1 : exp} la=${cache.itemTime(id)} cas=${cache.itemCas(id)} fetch=${fetched} cls=${cls} size=${cache.itemSize(id)}\n`,
-        );
-      }
-    }
-    s.out.raw(R.END);
-    return next;
+    s.dump = TextDump.metadump(cache, ids);
+    return continueDump(s, next);
   }
   if (t.ntokens === 4 && (t.is(buf, 1, 'tocrawl') || t.is(buf, 1, 'sleep'))) {
     const v = parseU64(buf, t.start[2]!, t.len[2]!);

@@ -6,6 +6,7 @@ import { bytesStartWith, CLOSE, MULTIGET_LINE_LIMIT, NEED_MORE, type Session, ty
 import { R } from './replies.js';
 import { Tokens } from './tokens.js';
 import { AsciiAuth } from './auth.js';
+import type { TextDump } from './dump.js';
 import { LINE_LIMIT, YIELD, type Handler, type TextState } from './handler.js';
 import { VERBS } from './verbs.js';
 
@@ -25,6 +26,8 @@ export class TextSession implements Session, TextState {
   watching = false;
   /** A get that yielded goes on from this offset past its line's first token (0: none). */
   resumeAt = 0;
+  /** A metadump or cachedump sent in slices (dump.ts): its handler is called again until done. */
+  dump: TextDump | null = null;
 
   /** -Y without -S: the client must authenticate first (see auth.ts). */
   readonly auth: AsciiAuth | null;
@@ -72,6 +75,11 @@ export class TextSession implements Session, TextState {
       if (this.watching) return end;
     }
     return pos;
+  }
+
+  closed(): void {
+    // the ids a dump under way had taken
+    this.dump = null;
   }
 
   /** A line with no newline yet may keep growing only if it is a get/gets (memcached). */

@@ -9,6 +9,7 @@ import {
   slabsStats,
   type StatLines,
 } from '../stats-report.js';
+import { continueDump, TextDump } from './dump.js';
 import type { Handler, TextState } from './handler.js';
 import { R } from './replies.js';
 
@@ -45,8 +46,7 @@ export const stats: Handler = (s, buf, t, next) => {
       sendStats(s, server.settingsStats());
       return next;
     case 'cachedump':
-      cachedump(s, buf, t.ntokens, t.start, t.len);
-      return next;
+      return cachedump(s, buf, t.ntokens, t.start, t.len, next);
     case 'conns':
       sendStats(s, connsStats(server));
       return next;
@@ -65,42 +65,31 @@ export const stats: Handler = (s, buf, t, next) => {
   }
 };
 
-/** `stats cachedump <class> <limit>`: ITEM lines from the head of a class's LRU. */
-function cachedump(s: TextState, buf: Buffer, ntokens: number, start: Int32Array, len: Int32Array): void {
+/**
+ * `stats cachedump <class> <limit>`: ITEM lines from the head of a class's LRU, at most
+ * `limit` (0: no limit) and 2 MiB as memcached's item_cachedump(), sent in slices (dump.ts).
+ */
+function cachedump(s: TextState, buf: Buffer, ntokens: number, start: Int32Array, len: Int32Array, next: number): number {
+  // the same line again: the dump it began goes on
+  if (s.dump !== null) return continueDump(s, next);
   if (s.ctx.config.dumpDisabled) {
     s.out.raw(R.CACHEDUMP_DISABLED);
-    return;
+    return next;
   }
   if (ntokens < 5) {
     s.out.raw(R.BAD_LINE);
-    return;
+    return next;
   }
   const id = parseU64(buf, start[2]!, len[2]!);
   const limit = parseU64(buf, start[3]!, len[3]!);
   if (id === null || limit === null) {
     s.out.raw(R.BAD_FORMAT);
-    return;
+    return next;
   }
   if (id >= 64n) {
     s.out.raw(R.ILLEGAL_SLAB);
-    return;
+    return next;
   }
-  const cache = s.ctx.cache;
-  const cls = Number(id);
-  const max = Number(limit & 0xffffffffn);
-  let shown = 0;
-  let bytes = 0;
-  const key = Buffer.allocUnsafe(250);
-  if (cls < cache.slabs.geometry.sizes.length) {
-    for (const item of cache.itemsOfClass(cls)) {
-      if (max !== 0 && shown >= max) break;
-      const klen = cache.copyKey(item, key, 0);
-      const line = `ITEM ${key.toString('latin1', 0, klen)} [${cache.itemValueLength(item)} b; ${cache.itemExptime(item)} s]\r\n`;
-      if (bytes + line.length + 6 > 2 * 1024 * 1024) break;
-      s.out.ascii(line);
-      bytes += line.length;
-      shown++;
-    }
-  }
-  s.out.raw(R.END);
+  s.dump = TextDump.cachedump(s.ctx.cache, Number(id), Number(limit & 0xffffffffn));
+  return continueDump(s, next);
 }
