@@ -7,7 +7,6 @@ import type { CacheApi, ArithRequest, MetaDeleteRequest, OpStatus, StoreRequest 
 import { CasSequence } from './cas-sequence.js';
 import { ChangeHook, ChangeKind, type ChangeListener } from './change.js';
 import type { Clock } from './clock.js';
-import { isLinkedItemOfClass } from './crawler.js';
 import { Expiry } from './expiry.js';
 import type { HashTable } from './hash-table.js';
 import { hashKey } from './hash.js';
@@ -191,7 +190,7 @@ export class Cache implements CacheApi {
     yield* this.#links.itemsOfClass(cls);
   }
   isLinkedItemOfClass(id: ItemId, cls: number): boolean {
-    return isLinkedItemOfClass(this, id, cls);
+    return this.#links.isLinkedItemOfClass(id, cls);
   }
 
   // ---- lookups ----------------------------------------------------------------------------------

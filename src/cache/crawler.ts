@@ -3,7 +3,7 @@
 // a thread).
 import { performance } from 'node:perf_hooks';
 import type { Cache } from './cache.js';
-import { F_META, HEADER_BYTES, IF_FETCHED, IF_LINKED, NONE, OFF_MASK, PAGE_SHIFT, type ItemId } from './item.js';
+import { IF_FETCHED, NONE, type ItemId } from './item.js';
 
 export interface CrawlerOptions {
   /** Longest a slice may run before yielding to the event loop, in milliseconds. */
@@ -95,7 +95,7 @@ export class LruCrawler {
       if (verify) {
         verify = false;
         const moved =
-          !isLinkedItemOfClass(cache, id, cls) ||
+          !cache.links.isLinkedItemOfClass(id, cls) ||
           cache.items.hash(id) !== this.#cursorHash ||
           cache.itemCas(id) !== this.#cursorCas ||
           (lru.head[cls] === id && !this.#cursorWasHead);
@@ -207,23 +207,6 @@ export class LruCrawler {
     this.#timeout = null;
     this.#immediate = null;
   }
-}
-
-/**
- * True when `id` is a linked item of class `cls`: the index holds it under its own key. The
- * crawler checks a cursor it kept across event-loop turns this way (and a dump the ids it
- * took at its start), because the item may have been freed, or its chunk reused, in between.
- */
-export function isLinkedItemOfClass(cache: Cache, id: ItemId, cls: number): boolean {
-  const mem = cache.items;
-  const page = mem.pages[id >>> PAGE_SHIFT];
-  if (page === undefined) return false;
-  const meta = mem.u32(id, F_META);
-  if ((meta >>> 16 & IF_LINKED) === 0 || (meta >>> 8 & 0xff) !== cls) return false;
-  const klen = meta & 0xff;
-  const at = ((id & OFF_MASK) << 3) + HEADER_BYTES;
-  if (klen === 0 || at + klen > page.length) return false;
-  return cache.table.find(page, at, klen, mem.hash(id)) === id;
 }
 
 /**

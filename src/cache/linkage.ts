@@ -124,6 +124,23 @@ export class Linkage {
     this.lru.bump(id, this.#mem.slabClass(id));
   }
 
+  /**
+   * True when `id` is a linked item of class `cls`: the index holds it under its own key. The
+   * crawler checks a cursor it kept across event-loop turns this way (and a dump the ids it
+   * took at its start), because the item may have been freed, or its chunk reused, in between.
+   */
+  isLinkedItemOfClass(id: ItemId, cls: number): boolean {
+    const mem = this.#mem;
+    const page = mem.pages[id >>> PAGE_SHIFT];
+    if (page === undefined) return false;
+    const meta = mem.u32(id, F_META);
+    if (((meta >>> 16) & IF_LINKED) === 0 || ((meta >>> 8) & 0xff) !== cls) return false;
+    const klen = meta & 0xff;
+    const at = ((id & OFF_MASK) << 3) + HEADER_BYTES;
+    if (klen === 0 || at + klen > page.length) return false;
+    return this.table.find(page, at, klen, mem.hash(id)) === id;
+  }
+
   /** Walk every linked item of a class from LRU head to tail. */
   *itemsOfClass(cls: number): Generator<ItemId> {
     let id = this.lru.head[cls]!;

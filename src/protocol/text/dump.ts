@@ -13,7 +13,7 @@
 // added in between is not listed twice, because the list of ids does not change.
 import { performance } from 'node:perf_hooks';
 import type { CacheApi, ItemId } from '../../cache/api.js';
-import { YIELD, type TextState } from './handler.js';
+import { YIELD, type DumpInProgress, type TextState } from './handler.js';
 import { R } from './replies.js';
 
 /** Reply bytes one slice writes before it yields (the socket takes them in one write). */
@@ -28,7 +28,7 @@ const CACHEDUMP_MEMLIMIT = 2 * 1024 * 1024;
 const CACHEDUMP_MIN_LINE = 19;
 
 /** A dump under way on one connection: which classes are left and where it is in the current one. */
-export class TextDump {
+export class TextDump implements DumpInProgress {
   readonly #cache: CacheApi;
   readonly #classes: readonly number[];
   /** `stats cachedump`: lines at most (0: no limit); metadump: -1. */

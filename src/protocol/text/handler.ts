@@ -5,7 +5,6 @@
 // command line shares.
 import type { Output } from '../output.js';
 import type { SessionContext } from '../types.js';
-import type { TextDump } from './dump.js';
 import type { Tokens } from './tokens.js';
 
 /** What a text command handler sees of its session (session.ts's TextSession). */
@@ -23,7 +22,7 @@ export interface TextState {
   /** A get that yielded goes on from this offset past its line's first token (0: none). */
   resumeAt: number;
   /** A metadump or cachedump sent in slices (dump.ts): its handler is called again until done. */
-  dump: TextDump | null;
+  dump: DumpInProgress | null;
   /** memcached's set_noreply_maybe(): the last token is `noreply`. */
   checkNoreply(buf: Buffer): boolean;
   /** Send a fixed reply unless the command asked for noreply. */
@@ -45,3 +44,9 @@ export const LINE_LIMIT = 2048;
 
 /** C's INT_MAX: memcached parses a value length into an int. */
 export const INT_MAX = 2147483647;
+
+/** A dump in progress, as the session holds it (dump.ts's TextDump implements it). */
+export interface DumpInProgress {
+  /** Send the next slice; true when the dump is done. */
+  slice(s: TextState): boolean;
+}

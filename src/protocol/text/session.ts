@@ -6,8 +6,7 @@ import { bytesStartWith, CLOSE, MULTIGET_LINE_LIMIT, NEED_MORE, type Session, ty
 import { R } from './replies.js';
 import { Tokens } from './tokens.js';
 import { AsciiAuth } from './auth.js';
-import type { TextDump } from './dump.js';
-import { LINE_LIMIT, YIELD, type Handler, type TextState } from './handler.js';
+import { LINE_LIMIT, YIELD, type DumpInProgress, type Handler, type TextState } from './handler.js';
 import { VERBS } from './verbs.js';
 
 const GET = VERBS.get('get');
@@ -27,7 +26,7 @@ export class TextSession implements Session, TextState {
   /** A get that yielded goes on from this offset past its line's first token (0: none). */
   resumeAt = 0;
   /** A metadump or cachedump sent in slices (dump.ts): its handler is called again until done. */
-  dump: TextDump | null = null;
+  dump: DumpInProgress | null = null;
 
   /** -Y without -S: the client must authenticate first (see auth.ts). */
   readonly auth: AsciiAuth | null;
