@@ -106,6 +106,8 @@ export interface CacheApi extends ItemReader {
   copyKeyToView(id: ItemId, dst: DataView, off: number): number;
   copyValueToView(id: ItemId, dst: DataView, off: number): number;
   itemsOfClass(cls: number): Iterable<ItemId>;
+  /** Up to `into.length` ids of a class, LRU head first, without a generator; returns how many. */
+  idsOfClass(cls: number, into: Uint32Array): number;
   /**
    * `id` is still a linked item of class `cls`: for an id kept across event-loop turns, whose
    * item may have been freed, moved, or its chunk reused since (any id is safe to ask about).

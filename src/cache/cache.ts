@@ -186,6 +186,9 @@ export class Cache implements CacheApi {
   fits(kLen: number, vLen: number, flags: number): boolean {
     return memcachedItemSize(kLen, vLen, this.options.useCas, flags) <= this.options.itemSizeMax;
   }
+  idsOfClass(cls: number, into: Uint32Array): number {
+    return this.#links.idsOfClass(cls, into);
+  }
   *itemsOfClass(cls: number): Generator<ItemId> {
     yield* this.#links.itemsOfClass(cls);
   }

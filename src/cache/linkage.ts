@@ -141,6 +141,18 @@ export class Linkage {
     return this.table.find(page, at, klen, mem.hash(id)) === id;
   }
 
+  /** Up to `into.length` ids of class `cls` into `into`, from LRU head to tail; returns how many. */
+  idsOfClass(cls: number, into: Uint32Array): number {
+    const pages32 = this.#mem.pages32;
+    let id = this.lru.head[cls]!;
+    let n = 0;
+    while (id !== NONE && n < into.length) {
+      into[n++] = id;
+      id = pages32[id >>> PAGE_SHIFT]![((id & OFF_MASK) << 1) + F_NEXT]!;
+    }
+    return n;
+  }
+
   /** Walk every linked item of a class from LRU head to tail. */
   *itemsOfClass(cls: number): Generator<ItemId> {
     let id = this.lru.head[cls]!;

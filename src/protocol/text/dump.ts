@@ -103,14 +103,7 @@ export class TextDump implements DumpInProgress {
       if (this.#limit > 0) n = Math.min(n, this.#limit);
     }
     if (this.#ids.length < n) this.#ids = new Uint32Array(n);
-    let i = 0;
-    if (n > 0) {
-      for (const id of cache.itemsOfClass(cls)) {
-        this.#ids[i++] = id;
-        if (i === n) break;
-      }
-    }
-    this.#count = i;
+    this.#count = n > 0 ? cache.idsOfClass(cls, this.#ids.subarray(0, n)) : 0;
     this.#at = 0;
     this.#started = true;
   }
