@@ -187,8 +187,11 @@ export class LruCrawler {
     } while (this.#inPass && elapsed < this.#sliceMs);
     this.#passBusyMs += elapsed;
     if (this.#inPass) {
-      // let I/O callbacks run before the next slice
-      this.#immediate = setImmediate(this.#slice).unref();
+      // let I/O callbacks run before the next slice. Not unref'd: while only unref'd
+      // immediates are pending, the event loop blocks in its poll for I/O or a timer (the
+      // clock's 100 ms tick), so on a quiet server each slice waited up to 100 ms and sweeping
+      // 50,000 flushed items took seconds. A pass ends, so this holds the process up no longer.
+      this.#immediate = setImmediate(this.#slice);
       return;
     }
     // back off while passes find nothing, as memcached's autocrawler does per class
