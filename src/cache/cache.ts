@@ -67,6 +67,11 @@ export class Cache implements CacheApi {
   readonly #meta: MetaCommands;
   readonly #storage: Storage;
   #scratch: Buffer<ArrayBufferLike> = Buffer.allocUnsafe(64);
+  /**
+   * Told of each flush_all after it set the flush point, whichever front end sent it: the LRU
+   * crawler, which then sweeps the flushed items out once the point is reached.
+   */
+  onFlush: (() => void) | null = null;
 
   constructor(options: CacheOptions, clock: Clock) {
     this.options = options;
@@ -392,6 +397,7 @@ export class Cache implements CacheApi {
     this.stats.cmd_flush++;
     this.#exp.flush(delay);
     if (this.#hook.listener !== null) this.#hook.flushed(delay, this.#exp.oldestLive, this.#exp.oldestCas);
+    this.onFlush?.();
   }
 
   /** A flush_all refused by -F still counts in cmd_flush, as in memcached. */

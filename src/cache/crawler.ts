@@ -22,6 +22,12 @@ export interface CrawlerOptions {
 const MAX_RESTARTS = 3;
 
 /**
+ * How often the time is looked at in the last second before a delayed flush point (the clock
+ * has whole seconds; the system clock ticks every 100 ms).
+ */
+const FLUSH_POLL_MS = 100;
+
+/**
  * Walks every slab class's LRU from tail to head, one pass after another with a back-off in
  * between, like memcached's autocrawler. `step()` does a bounded piece of work synchronously
  * (tests drive it with a ManualClock); `start()` runs steps from timers.
@@ -56,6 +62,9 @@ export class LruCrawler {
   #timeout: NodeJS.Timeout | null = null;
   #immediate: NodeJS.Immediate | null = null;
   #running = false;
+  /** A flush point (cache.oldestLive) not yet reached, or NO_FLUSH. */
+  #flushPoint = NO_FLUSH;
+  #flushTimer: NodeJS.Timeout | null = null;
 
   constructor(cache: Cache, options: CrawlerOptions = {}) {
     this.#cache = cache;
@@ -135,10 +144,15 @@ export class LruCrawler {
     return checked;
   }
 
-  /** Run passes from timers until stop(). The first pass starts after minIntervalMs. */
+  /**
+   * Run passes from timers until stop(). The first pass starts after minIntervalMs. While
+   * running, each flush_all starts a fresh pass as soon as its flush point is reached, so the
+   * flushed items leave curr_items within a pass's time rather than at the next back-off.
+   */
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    this.#cache.onFlush = this.#flushed;
     this.#schedule(this.#minInterval);
   }
 
@@ -150,7 +164,36 @@ export class LruCrawler {
 
   stop(): void {
     this.#running = false;
+    if (this.#cache.onFlush === this.#flushed) this.#cache.onFlush = null;
     this.#clearTimers();
+    this.#clearFlushTimer();
+  }
+
+  /** A flush_all set a new flush point: sweep once it is reached (now, or after its delay). */
+  #flushed = (): void => {
+    this.#flushPoint = this.#cache.oldestLive;
+    this.#flushDue();
+  };
+
+  #flushDue = (): void => {
+    this.#clearFlushTimer();
+    if (!this.#running || this.#flushPoint === NO_FLUSH) return;
+    const wait = this.#flushPoint - this.#cache.clock.now();
+    if (wait > 0) {
+      // look at the clock once a second, and every FLUSH_POLL_MS in the last second (the clock
+      // may be moved by hand, or stepped)
+      this.#flushTimer = setTimeout(this.#flushDue, wait > 1 ? 1000 : FLUSH_POLL_MS).unref();
+      return;
+    }
+    this.#flushPoint = NO_FLUSH;
+    // a pass under way has passed over items that are flushed now: start over from the first class
+    this.#inPass = false;
+    this.#schedule(0);
+  };
+
+  #clearFlushTimer(): void {
+    if (this.#flushTimer !== null) clearTimeout(this.#flushTimer);
+    this.#flushTimer = null;
   }
 
   #beginPass(): void {
@@ -187,8 +230,11 @@ export class LruCrawler {
     } while (this.#inPass && elapsed < this.#sliceMs);
     this.#passBusyMs += elapsed;
     if (this.#inPass) {
-      // let I/O callbacks run before the next slice
-      this.#immediate = setImmediate(this.#slice).unref();
+      // let I/O callbacks run before the next slice. Not unref'd: while only unref'd
+      // immediates are pending, the event loop blocks in its poll for I/O or a timer (the
+      // clock's 100 ms tick), so on a quiet server each slice waited up to 100 ms and sweeping
+      // 50,000 flushed items took seconds. A pass ends, so this holds the process up no longer.
+      this.#immediate = setImmediate(this.#slice);
       return;
     }
     // back off while passes find nothing, as memcached's autocrawler does per class
@@ -208,6 +254,9 @@ export class LruCrawler {
     this.#immediate = null;
   }
 }
+
+/** No flush point waiting to be reached. */
+const NO_FLUSH = 0;
 
 /**
  * The crawler's look at one linked item, as memcached's crawler_expired_eval(): an expired

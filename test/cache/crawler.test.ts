@@ -216,3 +216,94 @@ describe('LruCrawler', () => {
     expect(c.stats.crawler_items_checked).toBe(checked);
   });
 });
+
+/** Waits (real time, for the crawler's timers) until `cond` holds; false after `ms`. */
+async function within(ms: number, cond: () => boolean): Promise<boolean> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return true;
+}
+
+describe('LruCrawler after flush_all', () => {
+  // a minIntervalMs far away: only the flush can have started the sweep
+  const idle = { minIntervalMs: 600_000 };
+
+  it('sweeps flushed items out at once, without waiting for its next pass', async () => {
+    const clock = new ManualClock();
+    const c = new Cache(opts({ memoryLimit: 64 * MB }), clock);
+    for (let i = 0; i < 20_000; i++) set(c, `k${i}`, 20);
+    clock.advance(1);
+    const crawler = new LruCrawler(c, idle);
+    crawler.start();
+    try {
+      c.flushAll(0);
+      expect(await within(2000, () => c.stats.curr_items === 0)).toBe(true);
+      expect(c.stats.crawler_reclaimed).toBe(20_000);
+      expect(c.stats.crawler_starts).toBe(1);
+    } finally {
+      crawler.stop();
+    }
+  });
+
+  it('waits for a delayed flush point, then sweeps', async () => {
+    const clock = new ManualClock();
+    const c = new Cache(opts({ memoryLimit: 64 * MB }), clock);
+    for (let i = 0; i < 1000; i++) set(c, `k${i}`, 20);
+    const crawler = new LruCrawler(c, idle);
+    crawler.start();
+    try {
+      c.flushAll(10);
+      // not before the flush point (memcached's oldest_live, delay - 1 s with CAS on)
+      await new Promise((r) => setTimeout(r, 150));
+      expect(c.stats.curr_items).toBe(1000);
+      expect(c.stats.crawler_starts).toBe(0);
+      clock.advance(8);
+      await new Promise((r) => setTimeout(r, 150));
+      expect(c.stats.curr_items).toBe(1000);
+      clock.advance(1);
+      // the crawler looks at the clock once a second until the last second
+      expect(await within(2500, () => c.stats.curr_items === 0)).toBe(true);
+      set(c, 'after', 20);
+      await new Promise((r) => setTimeout(r, 150));
+      expect(c.stats.curr_items).toBe(1);
+    } finally {
+      crawler.stop();
+    }
+  });
+
+  it('starts over when the flush lands in the middle of a pass', async () => {
+    const clock = new ManualClock();
+    const c = new Cache(opts({ memoryLimit: 64 * MB }), clock);
+    for (let i = 0; i < 1000; i++) set(c, `k${i}`, 20);
+    clock.advance(1);
+    const crawler = new LruCrawler(c, idle);
+    crawler.start();
+    try {
+      // half of the class walked, nothing freed: those items are behind the cursor
+      expect(crawler.step(500)).toBe(500);
+      expect(crawler.crawling).toBe(true);
+      c.flushAll(0);
+      expect(await within(2000, () => c.stats.curr_items === 0)).toBe(true);
+      expect(c.stats.crawler_reclaimed).toBe(1000);
+    } finally {
+      crawler.stop();
+    }
+  });
+
+  it('a stopped crawler no longer hears of flushes', async () => {
+    const clock = new ManualClock();
+    const c = new Cache(opts(), clock);
+    for (let i = 0; i < 100; i++) set(c, `k${i}`, 20);
+    clock.advance(1);
+    const crawler = new LruCrawler(c, idle);
+    crawler.start();
+    crawler.stop();
+    expect(c.onFlush).toBe(null);
+    c.flushAll(0);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(c.stats.crawler_starts).toBe(0);
+  });
+});
