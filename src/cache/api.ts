@@ -66,7 +66,7 @@ export class OpStatus {
   cas = 0;
   /** incr/decr: the new value. */
   number = 0n;
-  /** incr/decr: the item now holding the number, and whether it stayed in place. */
+  /** store, incr/decr: the item now holding the value; incr/decr: whether it stayed in place. */
   id: ItemId = 0;
   inPlace = false;
   /** find: why it missed. */

@@ -3,7 +3,6 @@
 // counting. As memcached 1.6.18's proto_text.c process_m*_command() and do_store_item().
 import type { MetaDeleteRequest, OpStatus, StoreRequest } from './api.js';
 import { ChangeKind, type ChangeHook } from './change.js';
-import { hashKey } from './hash.js';
 import { IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, NONE, type ItemId } from './item.js';
 import type { ItemMemory } from './item-memory.js';
 import type { Linkage } from './linkage.js';
@@ -91,7 +90,6 @@ export class MetaCommands {
    */
   storeMeta(r: StoreRequest, st: OpStatus): Outcome {
     const { key, kOff, kLen, mode, cas } = r;
-    const hash = hashKey(key, kOff, kLen);
     let stale = false;
     let oldExp = 0;
     let oldIflags = 0;
@@ -116,8 +114,7 @@ export class MetaCommands {
       r.mode = mode;
     }
     if (outcome !== Outcome.Stored) return outcome;
-    const id = this.#links.table.find(key, kOff, kLen, hash);
-    if (id === NONE) return outcome;
+    const id = st.id;
     let fl = this.#mem.iflags(id);
     if (stale) {
       this.#mem.setExptime(id, oldExp);

@@ -55,7 +55,7 @@ export class Storage {
   /**
    * set/add/replace/append/prepend/cas, as memcached's do_store_item(): StoreMode.Cas
    * compares `cas`; append/prepend compare it when non-zero; the others ignore it.
-   * `exptime` is as sent on the wire. The new CAS is left in `st.cas` when Stored.
+   * `exptime` is as sent on the wire. When Stored, `st.cas` is the new CAS and `st.id` the item.
    */
   store(r: StoreRequest, st: OpStatus): Outcome {
     const kLen = r.kLen;
@@ -78,7 +78,7 @@ export class Storage {
       }
     }
     const outcome = this.#store(r, hash, st);
-    if (outcome === Outcome.Stored && this.#hook.listener !== null) this.#hook.item(ChangeKind.Item, this.#links.table.find(r.key, r.kOff, kLen, hash));
+    if (outcome === Outcome.Stored && this.#hook.listener !== null) this.#hook.item(ChangeKind.Item, st.id);
     return outcome;
   }
 
@@ -165,6 +165,7 @@ export class Storage {
       mem.writeValueRange(id, 0, value, vOff, vLen);
     }
     st.cas = this.linkNew(id, key, kOff, kLen, hash, old, unlinksAt);
+    st.id = id;
     if (mode === StoreMode.Cas) {
       s.cas_hits++;
       this.#links.classStats[mem.slabClass(id)]!.cas_hits++;
@@ -221,6 +222,7 @@ export class Storage {
     const cas = this.#cas.next();
     mem.setCas(old, cas);
     st.cas = cas;
+    st.id = old;
     if (!recent) this.#links.lru.bump(old, cls);
     const s = this.#links.stats;
     s.total_items++;
