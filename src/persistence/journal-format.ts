@@ -19,8 +19,6 @@ export const JOURNAL_VERSION = 1;
 export const JOURNAL_HEADER_BYTES = 64;
 export const RECORD_HEADER_BYTES = 16;
 export const ENTRY_HEADER_BYTES = 5;
-/** The most one record may hold: a batch of many 1 GiB items is refused by the writer first. */
-export const MAX_RECORD_BYTES = 0x7fffffff;
 
 export const EntryType = { Item: 1, Meta: 2, Delete: 3, Flush: 4 } as const;
 export type EntryType = (typeof EntryType)[keyof typeof EntryType];

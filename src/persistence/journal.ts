@@ -118,9 +118,6 @@ export class Journal implements ChangeListener, DurabilityGate {
   get bytes(): number {
     return this.#pos + this.#len;
   }
-  get failure(): string | null {
-    return this.#failure;
-  }
 
   // ---- appending (synchronous, inside the command that made the change) ----------------------
 

@@ -21,6 +21,14 @@ export const KEY_MAX_LENGTH = 250;
  */
 export const MULTIGET_LINE_LIMIT = 1024 * 1024;
 
+/**
+ * What every front tells a client whose change is refused while the journal cannot write
+ * (`reason` is the cache's writeRefusal); each wraps it in its own error form.
+ */
+export function refusalMessage(reason: string): string {
+  return `${reason}; writes are refused until it works again`;
+}
+
 export interface Session {
   /**
    * Handle every complete request in buf[start, buf.length) and return the offset up to

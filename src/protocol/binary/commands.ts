@@ -2,7 +2,7 @@
 // 1.6.18's dispatch_bin_command() does and mapped onto the Cache API; outcomes become
 // status codes here (proto_bin.c complete_update_bin(), complete_incr_bin(), ...).
 import { NONE, OpStatus, Outcome, StoreMode, StoreRequest, ArithRequest } from '../../cache/api.js';
-import { CLOSE, NEED_MORE } from '../types.js';
+import { CLOSE, NEED_MORE, refusalMessage } from '../types.js';
 import { readU32, readU64Big, writeU32, writeU64Big } from './header.js';
 import { HEADER_LEN, Op, Status } from './opcodes.js';
 import { AUTH_FAILURE_LIMIT } from '../auth-file.js';
@@ -115,7 +115,7 @@ const status = new OpStatus();
 function refused(s: BinaryState): boolean {
   const reason = s.cache.writeRefusal;
   if (reason === null) return false;
-  s.error(Status.TemporaryFailure, Buffer.from(`${reason}; writes are refused until it works again`, 'latin1'));
+  s.error(Status.TemporaryFailure, Buffer.from(refusalMessage(reason), 'latin1'));
   return true;
 }
 

@@ -1,6 +1,7 @@
 // Answers: a short text body for every error, the counters, and the durability rule (a 2xx
 // to a change goes out only once the change is on disk when the journal says so).
 import type { IncomingMessage, ServerResponse, OutgoingHttpHeaders } from 'node:http';
+import { refusalMessage } from '../types.js';
 import type { HttpContext } from './context.js';
 
 /** Bodies still to come up to this size are read through after an early answer; beyond, the connection closes. */
@@ -65,6 +66,6 @@ export function afterChange(ctx: HttpContext, res: ServerResponse, change: () =>
 export function refusesWrites(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): boolean {
   const reason = ctx.cache.writeRefusal;
   if (reason === null) return false;
-  earlyReply(ctx, req, res, 503, `${reason}; writes are refused until it works again`, { 'Retry-After': '1' });
+  earlyReply(ctx, req, res, 503, refusalMessage(reason), { 'Retry-After': '1' });
   return true;
 }

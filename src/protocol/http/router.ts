@@ -7,7 +7,7 @@ import { handleStore } from './blob-store.js';
 import { pathKey } from './keys.js';
 import { renderMetrics } from './metrics.js';
 import { handleHealth, handleStats } from './ops.js';
-import { earlyReply, reply } from './reply.js';
+import { earlyReply } from './reply.js';
 import { handleGet, handleSet } from './simple-api.js';
 
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void;

@@ -20,8 +20,8 @@ import {
   putOpaque,
   putOpaqueAndKey,
   metaLineOk,
-  refusalLine,
 } from './reply.js';
+import { refusalLine } from '../refusal.js';
 
 const f = new MetaFlags();
 const req = new ArithRequest();

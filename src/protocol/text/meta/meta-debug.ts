@@ -45,7 +45,6 @@ export const me: Handler = (s, buf, t, next) => {
   if ((iflags & IF_KEY_BINARY) !== 0) out.ascii(base64Encode(itemKey, 0, klen));
   else out.bytes(itemKey, 0, klen);
   const exp = cache.itemExptime(id);
-  const flags = cache.itemFlags(id);
   // ITEM_ntotal(): the item size plus 4 bytes when client flags are stored
   const size = cache.itemSize(id);
   out.ascii(

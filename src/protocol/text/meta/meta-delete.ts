@@ -13,8 +13,8 @@ import {
   opaqueTooLong,
   putOpaqueAndKey,
   metaLineOk,
-  refusalLine,
 } from './reply.js';
+import { refusalLine } from '../refusal.js';
 
 const f = new MetaFlags();
 const req = new MetaDeleteRequest();

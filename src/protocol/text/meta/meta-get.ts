@@ -17,8 +17,8 @@ import {
   putOpaque,
   putOpaqueAndKey,
   metaLineOk,
-  refusalLine,
 } from './reply.js';
+import { refusalLine } from '../refusal.js';
 
 const f = new MetaFlags();
 const lookup = new OpStatus();
@@ -138,7 +138,7 @@ function hit(s: TextState, buf: Buffer, t: Tokens, next: number, cache: CacheApi
   }
   out.raw(CRLF);
   if (f.value) {
-    const b = out.ensure(nbytes + 2);
+    out.ensure(nbytes + 2);
     out.pos = cache.copyValueToView(id, out.view, out.pos);
     out.raw(CRLF);
   }

@@ -6,7 +6,8 @@ import { INT_MAX, type Handler, type TextState } from '../handler.js';
 import { KEY_MAX_LENGTH, NEED_MORE } from '../../types.js';
 import type { Tokens } from '../tokens.js';
 import { ERR_FORMAT, MetaFlags, parseLongTrunc32, parseMetaFlags } from './flags.js';
-import { CRLF, ERR_OPAQUE, ERR_TOO_MANY, error, ERROR_LINE, MAX_META_TOKENS, opaqueTooLong, putKey, putNumber, putOpaque, refusalLine } from './reply.js';
+import { CRLF, ERR_OPAQUE, ERR_TOO_MANY, error, ERROR_LINE, MAX_META_TOKENS, opaqueTooLong, putKey, putNumber, putOpaque } from './reply.js';
+import { refusalLine } from '../refusal.js';
 
 const f = new MetaFlags();
 const req = new StoreRequest();

@@ -37,11 +37,6 @@ export function fail(s: TextState, mark: number, message: string): void {
 }
 
 /** Send an error line; nothing of this reply has been written yet. */
-/** The error line of a change refused while the journal cannot write. */
-export function refusalLine(reason: string): string {
-  return `SERVER_ERROR ${reason}; writes are refused until it works again`;
-}
-
 export function error(s: TextState, message: string): void {
   s.out.ascii(message);
   s.out.raw(CRLF);
