@@ -58,9 +58,6 @@ export class Cache implements CacheApi {
   readonly expiry: Expiry;
   readonly links: Linkage;
   readonly restorer: Restorer;
-  readonly #mem: ItemMemory;
-  readonly #exp: Expiry;
-  readonly #links: Linkage;
   readonly #alloc: Allocator;
   readonly #cas: CasSequence;
   readonly #hook: ChangeHook = new ChangeHook(this);
@@ -79,28 +76,28 @@ export class Cache implements CacheApi {
     const geometry = computeSlabClasses(options.chunkSize, options.growthFactor, options.slabPageSize, options.slabChunkMax);
     this.slabs = new Slabs(geometry, options.slabPageSize, options.memoryLimit);
     this.#cas = new CasSequence(options.useCas);
-    this.#mem = this.items = new ItemMemory(this.slabs, options.slabChunkMax, options.useCas);
-    this.#links = this.links = new Linkage(this.#mem, this.slabs, clock, options.useCas);
-    this.#exp = this.expiry = new Expiry(clock, this.#mem, this.#cas, this.#links);
-    this.startedAt = this.#exp.startedAt;
-    this.table = this.#links.table;
-    this.lru = this.#links.lru;
-    this.stats = this.#links.stats;
-    this.classStats = this.#links.classStats;
-    this.#alloc = new Allocator(this.#mem, this.slabs, this.#links, this.#exp, options.slabChunkMax, options.noEvict);
-    this.restorer = new Restorer(this.#mem, this.#links, this.#alloc, this.#cas, options.itemSizeMax);
-    this.mover = new PageMover(this.slabs, this.#mem, this.#links);
+    this.items = new ItemMemory(this.slabs, options.slabChunkMax, options.useCas);
+    this.links = new Linkage(this.items, this.slabs, clock, options.useCas);
+    this.expiry = new Expiry(clock, this.items, this.#cas, this.links);
+    this.startedAt = this.expiry.startedAt;
+    this.table = this.links.table;
+    this.lru = this.links.lru;
+    this.stats = this.links.stats;
+    this.classStats = this.links.classStats;
+    this.#alloc = new Allocator(this.items, this.slabs, this.links, this.expiry, options.slabChunkMax, options.noEvict);
+    this.restorer = new Restorer(this.items, this.links, this.#alloc, this.#cas, options.itemSizeMax);
+    this.mover = new PageMover(this.slabs, this.items, this.links);
     this.#storage = new Storage(options, {
-      mem: this.#mem,
-      exp: this.#exp,
-      links: this.#links,
+      mem: this.items,
+      exp: this.expiry,
+      links: this.links,
       alloc: this.#alloc,
       cas: this.#cas,
       hook: this.#hook,
       slabs: this.slabs,
       prefixes: this.prefixes,
     });
-    this.#meta = new MetaCommands(this, this.#mem, this.#links, this.#hook);
+    this.#meta = new MetaCommands(this, this.items, this.links, this.#hook);
   }
 
   // ---- the change hook --------------------------------------------------------------------
@@ -128,61 +125,61 @@ export class Cache implements CacheApi {
 
   /** memcached's realtime(): an exptime from the wire to absolute unix seconds (0 = never). */
   absoluteExptime(exptime: number): number {
-    return this.#exp.absoluteExptime(exptime);
+    return this.expiry.absoluteExptime(exptime);
   }
   get oldestLive(): number {
-    return this.#exp.oldestLive;
+    return this.expiry.oldestLive;
   }
   get oldestCas(): number {
-    return this.#exp.oldestCas;
+    return this.expiry.oldestCas;
   }
   isExpired(id: ItemId, now: number): boolean {
-    return this.#exp.isExpired(id, now);
+    return this.expiry.isExpired(id, now);
   }
   isFlushed(id: ItemId, now: number): boolean {
-    return this.#exp.isFlushed(id, now);
+    return this.expiry.isFlushed(id, now);
   }
 
   // ---- item reads (an id stays valid until the next change) -----------------------------------
 
   itemFlags(id: ItemId): number {
-    return this.#mem.flags(id);
+    return this.items.flags(id);
   }
   itemValueLength(id: ItemId): number {
-    return this.#mem.valueLength(id);
+    return this.items.valueLength(id);
   }
   itemKeyLength(id: ItemId): number {
-    return this.#mem.keyLength(id);
+    return this.items.keyLength(id);
   }
   itemClass(id: ItemId): number {
-    return this.#mem.slabClass(id);
+    return this.items.slabClass(id);
   }
   itemIflags(id: ItemId): number {
-    return this.#mem.iflags(id);
+    return this.items.iflags(id);
   }
   itemExptime(id: ItemId): number {
-    return this.#mem.exptime(id);
+    return this.items.exptime(id);
   }
   itemTime(id: ItemId): number {
-    return this.#mem.time(id);
+    return this.items.time(id);
   }
   itemCas(id: ItemId): number {
-    return this.#mem.cas(id);
+    return this.items.cas(id);
   }
   itemSize(id: ItemId): number {
-    return this.#mem.size(id);
+    return this.items.size(id);
   }
   copyKey(id: ItemId, dst: Uint8Array, off: number): number {
-    return this.#mem.copyKey(id, dst, off);
+    return this.items.copyKey(id, dst, off);
   }
   copyKeyToView(id: ItemId, dst: DataView, off: number): number {
-    return this.#mem.copyKeyToView(id, dst, off);
+    return this.items.copyKeyToView(id, dst, off);
   }
   copyValue(id: ItemId, dst: Uint8Array, off: number): number {
-    return this.#mem.copyValue(id, dst, off);
+    return this.items.copyValue(id, dst, off);
   }
   copyValueToView(id: ItemId, dst: DataView, off: number): number {
-    return this.#mem.copyValueToView(id, dst, off);
+    return this.items.copyValueToView(id, dst, off);
   }
   get casCounter(): number {
     return this.#cas.current;
@@ -192,13 +189,13 @@ export class Cache implements CacheApi {
     return memcachedItemSize(kLen, vLen, this.options.useCas, flags) <= this.options.itemSizeMax;
   }
   idsOfClass(cls: number, into: Uint32Array): number {
-    return this.#links.idsOfClass(cls, into);
+    return this.links.idsOfClass(cls, into);
   }
   *itemsOfClass(cls: number): Generator<ItemId> {
-    yield* this.#links.itemsOfClass(cls);
+    yield* this.links.itemsOfClass(cls);
   }
   isLinkedItemOfClass(id: ItemId, cls: number): boolean {
-    return this.#links.isLinkedItemOfClass(id, cls);
+    return this.links.isLinkedItemOfClass(id, cls);
   }
 
   // ---- lookups ----------------------------------------------------------------------------------
@@ -209,17 +206,17 @@ export class Cache implements CacheApi {
    */
   find(key: Uint8Array, off: number, len: number, st?: OpStatus): ItemId {
     const id = this.#find(key, off, len, hashKey(key, off, len));
-    if (st !== undefined) st.miss = this.#exp.miss;
+    if (st !== undefined) st.miss = this.expiry.miss;
     return id;
   }
 
   #find(key: Uint8Array, off: number, len: number, hash: number): ItemId {
-    return this.#exp.find(key, off, len, hash);
+    return this.expiry.find(key, off, len, hash);
   }
 
   /** Mark an item read: fetched flag, LRU bump, access time (at most once a minute). */
   touchAccess(id: ItemId): void {
-    this.#links.touchAccess(id);
+    this.links.touchAccess(id);
   }
 
   /** get/gets: the live item or NONE, counting cmd_get/get_hits/get_misses as memcached. */
@@ -230,13 +227,13 @@ export class Cache implements CacheApi {
     if (this.prefixes.enabled) this.prefixes.recordGet(key, off, len, id !== NONE);
     if (id === NONE) {
       s.get_misses++;
-      if (this.#exp.miss === Miss.Expired) s.get_expired++;
-      else if (this.#exp.miss === Miss.Flushed) s.get_flushed++;
+      if (this.expiry.miss === Miss.Expired) s.get_expired++;
+      else if (this.expiry.miss === Miss.Flushed) s.get_flushed++;
       return NONE;
     }
     s.get_hits++;
-    this.classStats[this.#mem.slabClass(id)]!.get_hits++;
-    this.#links.touchAccess(id);
+    this.classStats[this.items.slabClass(id)]!.get_hits++;
+    this.links.touchAccess(id);
     return id;
   }
 
@@ -254,9 +251,9 @@ export class Cache implements CacheApi {
       return NONE;
     }
     s.touch_hits++;
-    this.classStats[this.#mem.slabClass(id)]!.touch_hits++;
-    this.#mem.setExptime(id, this.#exp.absoluteExptime(exptime));
-    this.#links.touchAccess(id);
+    this.classStats[this.items.slabClass(id)]!.touch_hits++;
+    this.items.setExptime(id, this.expiry.absoluteExptime(exptime));
+    this.links.touchAccess(id);
     if (this.#hook.listener !== null) this.#hook.item(ChangeKind.Meta, id);
     return id;
   }
@@ -270,10 +267,10 @@ export class Cache implements CacheApi {
       return Outcome.NotFound;
     }
     this.stats.touch_hits++;
-    this.classStats[this.#mem.slabClass(id)]!.touch_hits++;
-    this.#mem.setExptime(id, this.#exp.absoluteExptime(exptime));
-    this.#links.touchAccess(id);
-    if (st !== undefined) st.cas = this.#mem.cas(id);
+    this.classStats[this.items.slabClass(id)]!.touch_hits++;
+    this.items.setExptime(id, this.expiry.absoluteExptime(exptime));
+    this.links.touchAccess(id);
+    if (st !== undefined) st.cas = this.items.cas(id);
     if (this.#hook.listener !== null) this.#hook.item(ChangeKind.Meta, id);
     return Outcome.Touched;
   }
@@ -307,7 +304,7 @@ export class Cache implements CacheApi {
   dropStale(key: Uint8Array, off: number, len: number): void {
     const id = this.#find(key, off, len, hashKey(key, off, len));
     if (id === NONE) return;
-    this.#links.unlink(id);
+    this.links.unlink(id);
     if (this.#hook.listener !== null) this.#hook.deleted(key, off, len);
   }
 
@@ -320,10 +317,10 @@ export class Cache implements CacheApi {
       this.stats.delete_misses++;
       return Outcome.NotFound;
     }
-    if (cas !== 0 && this.#mem.cas(id) !== cas) return Outcome.Exists;
+    if (cas !== 0 && this.items.cas(id) !== cas) return Outcome.Exists;
     this.stats.delete_hits++;
-    this.classStats[this.#mem.slabClass(id)]!.delete_hits++;
-    this.#links.unlink(id);
+    this.classStats[this.items.slabClass(id)]!.delete_hits++;
+    this.links.unlink(id);
     if (this.#hook.listener !== null) this.#hook.deleted(key, off, len);
     return Outcome.Deleted;
   }
@@ -341,7 +338,7 @@ export class Cache implements CacheApi {
       else this.stats.decr_misses++;
       return Outcome.NotFound;
     }
-    const mem = this.#mem;
+    const mem = this.items;
     if (cas !== 0 && mem.cas(id) !== cas) return Outcome.Exists;
     const nbytes = mem.valueLength(id);
     if (nbytes === 0 || mem.chunkCount(id) !== 0) return Outcome.NonNumeric;
@@ -371,7 +368,7 @@ export class Cache implements CacheApi {
       st.cas = c;
       st.id = id;
       st.inPlace = true;
-      this.#links.bumpNoFetch(id);
+      this.links.bumpNoFetch(id);
       if (this.#hook.listener !== null) this.#hook.item(ChangeKind.Item, id);
       return Outcome.Stored;
     }
@@ -395,8 +392,8 @@ export class Cache implements CacheApi {
   /** flush_all [delay] (see Expiry#flush). */
   flushAll(delay: number): void {
     this.stats.cmd_flush++;
-    this.#exp.flush(delay);
-    if (this.#hook.listener !== null) this.#hook.flushed(delay, this.#exp.oldestLive, this.#exp.oldestCas);
+    this.expiry.flush(delay);
+    if (this.#hook.listener !== null) this.#hook.flushed(delay, this.expiry.oldestLive, this.expiry.oldestCas);
     this.onFlush?.();
   }
 
@@ -407,9 +404,9 @@ export class Cache implements CacheApi {
 
   /** Put back a flush point read from a snapshot or journal (no report). */
   restoreFlush(oldestLive: number, oldestCas: number): void {
-    if (oldestLive > this.#exp.oldestLive) {
-      this.#exp.oldestLive = oldestLive;
-      this.#exp.oldestCas = oldestCas;
+    if (oldestLive > this.expiry.oldestLive) {
+      this.expiry.oldestLive = oldestLive;
+      this.expiry.oldestCas = oldestCas;
     }
   }
 
@@ -418,7 +415,7 @@ export class Cache implements CacheApi {
    * marks (stale, win sent, base64 key) as they were. Not reported.
    */
   restoreMeta(id: ItemId, exptime: number, cas: number, iflags: number, time: number): void {
-    const mem = this.#mem;
+    const mem = this.items;
     mem.setExptime(id, exptime);
     mem.setCas(id, this.options.useCas ? cas : 0);
     this.#cas.raise(cas);
@@ -440,8 +437,8 @@ export class Cache implements CacheApi {
 
   /** Set the flush point a replayed flush_all reported (journal replay; no report). */
   setFlushPoint(oldestLive: number, oldestCas: number): void {
-    this.#exp.oldestLive = oldestLive;
-    this.#exp.oldestCas = oldestCas;
+    this.expiry.oldestLive = oldestLive;
+    this.expiry.oldestCas = oldestCas;
   }
 
   /** Continue the CAS sequence above `cas` (snapshot and journal load). */
@@ -489,8 +486,8 @@ export class Cache implements CacheApi {
     if (memcachedItemSize(len, vLen, this.options.useCas) > this.options.itemSizeMax) return NONE;
     const id = this.#alloc.alloc(len, vLen, true);
     if (id === NONE) return NONE;
-    this.#mem.writeHeader(id, key, off, len, vLen, 0, 0, this.clock.now());
-    this.#mem.writeValueRange(id, 0, value, vOff, vLen);
+    this.items.writeHeader(id, key, off, len, vLen, 0, 0, this.clock.now());
+    this.items.writeValueRange(id, 0, value, vOff, vLen);
     this.#storage.linkNew(id, key, off, len, hashKey(key, off, len));
     return id;
   }
