@@ -83,46 +83,33 @@ export class ChangeHook {
 
   /** Item or Meta: the item now under its key. */
   item(kind: ChangeKind, id: ItemId): void {
-    const c = this.#change;
-    c.kind = kind;
-    c.id = id;
-    c.key = NO_KEY;
-    c.keyOff = 0;
-    c.keyLen = 0;
-    this.listener!.onChange(c, this.#items);
+    this.#report(kind, id, NO_KEY, 0, 0);
   }
 
   deleted(key: Uint8Array, off: number, len: number): void {
-    const c = this.#change;
-    c.kind = ChangeKind.Delete;
-    c.id = NO_ITEM;
-    c.key = key;
-    c.keyOff = off;
-    c.keyLen = len;
-    this.listener!.onChange(c, this.#items);
+    this.#report(ChangeKind.Delete, NO_ITEM, key, off, len);
   }
 
   flushed(delay: number, oldestLive: number, oldestCas: number): void {
     const c = this.#change;
-    c.kind = ChangeKind.Flush;
-    c.id = NO_ITEM;
-    c.key = NO_KEY;
-    c.keyOff = 0;
-    c.keyLen = 0;
     c.delay = delay;
     c.oldestLive = oldestLive;
     c.oldestCas = oldestCas;
-    this.listener!.onChange(c, this.#items);
+    this.#report(ChangeKind.Flush, NO_ITEM, NO_KEY, 0, 0);
   }
 
   /** BatchBegin or BatchEnd. */
   bracket(kind: ChangeKind): void {
+    this.#report(kind, NO_ITEM, NO_KEY, 0, 0);
+  }
+
+  #report(kind: ChangeKind, id: ItemId, key: Uint8Array, off: number, len: number): void {
     const c = this.#change;
     c.kind = kind;
-    c.id = NO_ITEM;
-    c.key = NO_KEY;
-    c.keyOff = 0;
-    c.keyLen = 0;
+    c.id = id;
+    c.key = key;
+    c.keyOff = off;
+    c.keyLen = len;
     this.listener!.onChange(c, this.#items);
   }
 }
