@@ -21,6 +21,8 @@ import type { SnapshotFs } from './persistence/snapshot-fs.js';
 import { HttpServer } from './server/http-server.js';
 import { createHttpHandler } from './protocol/http/router.js';
 import { HttpCounters } from './protocol/http/context.js';
+import { EventLog } from './logging/event-log.js';
+import { evictionReporter } from './protocol/watch-events.js';
 
 /** How long a graceful stop waits for clients to take their last replies. */
 const DRAIN_TIMEOUT_MS = 3000;
@@ -98,6 +100,9 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
 
   const jsonStats = config.jsonPort === 0 ? null : new JsonlStats();
   const crawler = options.lruCrawler === false || !config.lruCrawler ? null : new LruCrawler(cache);
+  // the `watch` stream: the server's connections and the cache's evictions feed it
+  const events = new EventLog();
+  cache.setEvictionObserver(evictionReporter(events, cache));
   const core = new ServerCore(cache, config, log, {
     shutdown: (graceful) => void daemon.stop(graceful ? 'shutdown graceful' : 'shutdown command'),
     extraStats: () => [...(snapshots?.stats() ?? []), ...(journal?.stats() ?? []), ...(jsonStats?.lines() ?? [])],
@@ -105,6 +110,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     protocols: servedProtocols(config.bindingProtocol),
     crawl: () => crawler?.kick(),
     durability: journal !== null && journal.policy === 'always' ? journal : null,
+    events,
   });
 
   const tcpPort = await core.listen();
@@ -143,7 +149,9 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   }));
   const automoveTimer = setInterval(() => {
     const moved = automover.step();
-    if (moved !== null) log.debug(`slab automove: a page from class ${moved[0]} to class ${moved[1]}`);
+    if (moved === null) return;
+    log.debug(`slab automove: a page from class ${moved[0]} to class ${moved[1]}`);
+    events.slabMove(moved[0], moved[1]);
   }, 1000);
   automoveTimer.unref();
   let lastBytesRead = -1;

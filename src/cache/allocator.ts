@@ -20,6 +20,8 @@ export class Allocator {
   readonly #expiry: Expiry;
   readonly #chunkMax: number;
   readonly #noEvict: boolean;
+  /** Told of each item evicted, before it is unlinked (Cache.setEvictionObserver). */
+  onEvict: ((id: ItemId) => void) | null = null;
 
   constructor(mem: ItemMemory, slabs: Slabs, links: Linkage, expiry: Expiry, chunkMax: number, noEvict: boolean) {
     this.#mem = mem;
@@ -129,6 +131,7 @@ export class Allocator {
       stats.evicted_active++;
       cs.evicted_active++;
     }
+    this.onEvict?.(tail);
     links.unlink(tail);
     return true;
   }

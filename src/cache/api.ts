@@ -117,6 +117,15 @@ export interface CacheApi extends ItemReader {
   isExpired(id: ItemId, now: number): boolean;
   isFlushed(id: ItemId, now: number): boolean;
   fits(kLen: number, vLen: number, flags: number): boolean;
+  /** The slab class an item with these key and value lengths takes (the largest when chained). */
+  classForItem(kLen: number, vLen: number): number;
+  /** Why the most recent lookup (get, find, a store's or a delete's) missed: Miss.None after a hit. */
+  readonly lastMiss: Miss;
+  /**
+   * Be told of each item evicted to make room, just before it goes (the `watch evictions`
+   * stream); null stops it. The id can be read through this API during the call only.
+   */
+  setEvictionObserver(observer: ((id: ItemId) => void) | null): void;
   /** Mark an item read (fetched, LRU position); not a change. */
   touchAccess(id: ItemId): void;
 

@@ -10,7 +10,7 @@ import type { Clock } from './clock.js';
 import { Expiry } from './expiry.js';
 import type { HashTable } from './hash-table.js';
 import { hashKey } from './hash.js';
-import { F_TIME, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, memcachedItemSize, NONE, type ItemId } from './item.js';
+import { F_TIME, HEADER_BYTES, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, memcachedItemSize, NONE, type ItemId } from './item.js';
 
 /** The item flags a replayed Meta change carries over. */
 const META_MARKS = IF_STALE | IF_WIN_SENT | IF_KEY_BINARY;
@@ -187,6 +187,15 @@ export class Cache implements CacheApi {
   /** True when an item of this key, value and flags fits the -I limit. */
   fits(kLen: number, vLen: number, flags: number): boolean {
     return memcachedItemSize(kLen, vLen, this.options.useCas, flags) <= this.options.itemSizeMax;
+  }
+  classForItem(kLen: number, vLen: number): number {
+    return this.slabs.classFor(HEADER_BYTES + kLen + vLen) || this.slabs.geometry.largest;
+  }
+  get lastMiss(): Miss {
+    return this.expiry.miss;
+  }
+  setEvictionObserver(observer: ((id: ItemId) => void) | null): void {
+    this.#alloc.onEvict = observer;
   }
   idsOfClass(cls: number, into: Uint32Array): number {
     return this.links.idsOfClass(cls, into);

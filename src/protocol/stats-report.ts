@@ -91,10 +91,10 @@ export function generalStats(cache: Cache, config: Config, server: ServerInfo): 
     ['lru_maintainer_juggles', '0'],
     ['malloc_fails', '0'],
     ['log_worker_dropped', '0'],
-    ['log_worker_written', '0'],
-    ['log_watcher_skipped', '0'],
-    ['log_watcher_sent', '0'],
-    ['log_watchers', '0'],
+    ['log_worker_written', String(server.events?.stats.written ?? 0)],
+    ['log_watcher_skipped', String(server.events?.stats.skipped ?? 0)],
+    ['log_watcher_sent', String(server.events?.stats.sent ?? 0)],
+    ['log_watchers', String(server.events?.watchers ?? 0)],
   );
   lines.push(...server.extraStats());
   lines.push(

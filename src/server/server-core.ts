@@ -6,10 +6,15 @@ import { createTlsServer } from './tls.js';
 import type { CacheApi, DurabilityGate } from '../cache/api.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
-import type { ConnInfo, Protocol, ServerInfo } from '../protocol/types.js';
+import type { ConnInfo, Protocol, ServerInfo, SessionContext } from '../protocol/types.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { acceptIntoSharedBuffer } from './shared-read.js';
 import { isUnspecifiedAddress } from './unspecified-address.js';
+import { EventLog } from '../logging/event-log.js';
+import { CloseReason } from '../logging/event-lines.js';
+import { trace } from '../logging/trace.js';
+import type { WatchSink } from '../logging/watcher.js';
+import { connectionOpened, peerOf } from './conn-events.js';
 
 const TOO_MANY = Buffer.from('ERROR Too many open connections\r\n', 'latin1');
 
@@ -26,6 +31,8 @@ export interface ServerHooks {
   crawl?: (classes: number[]) => void;
   /** Hold replies to changes until they are durable (the journal with fsync always). */
   durability?: DurabilityGate | null;
+  /** The events `watch` clients receive (the daemon shares it with the cache's evictions). */
+  events?: EventLog;
 }
 
 /** The startup warning for listening on every interface with no authentication, or null. */
@@ -55,6 +62,11 @@ export class ServerCore implements ConnectionHost {
   connYields = 0;
   accepting = true;
   readonly connections = new Set<Connection>();
+  readonly events: EventLog;
+  /** Connections that turned into `watch` streams, with the sink their events go to. */
+  readonly #watchers = new Map<Connection, WatchSink>();
+  /** Why the connection being closed right now closes, when the server closes it. */
+  #closing: CloseReason | null = null;
   /** Connections closed or turned away since start; only ever grows (no `stats reset`). */
   closedConnections = 0;
   readonly #servers: net.Server[] = [];
@@ -71,6 +83,7 @@ export class ServerCore implements ConnectionHost {
     if (hooks.protocols.length === 0) throw new Error('ServerCore: no protocol to serve');
     this.protocols = hooks.protocols;
     this.durability = hooks.durability ?? null;
+    this.events = hooks.events ?? new EventLog();
     this.startedAt = cache.startedAt;
     this.info = this.#makeInfo();
   }
@@ -138,9 +151,11 @@ export class ServerCore implements ConnectionHost {
     if (limit <= 0) return;
     const now = this.cache.clock.now();
     for (const c of [...this.connections]) {
+      // a watcher sends no commands (memcached's conn_watch is not swept either)
+      if (this.#watchers.has(c)) continue;
       if (now - Math.max(c.lastCommandAt, c.lastProgressAt) > limit) {
         this.idleKicks++;
-        c.destroy();
+        this.#closeFor(CloseReason.IdleTimeout, c);
       }
     }
   }
@@ -178,6 +193,7 @@ export class ServerCore implements ConnectionHost {
     }
     const conn = new Connection(++this.#nextId, socket, this, protocols);
     this.connections.add(conn);
+    if (this.config.verbosity > 1 || this.events.flags !== 0) connectionOpened(this, conn, protocols);
   }
 
   /**
@@ -195,7 +211,54 @@ export class ServerCore implements ConnectionHost {
   }
 
   forget(conn: Connection): void {
-    if (this.connections.delete(conn)) this.closedConnections++;
+    if (!this.connections.delete(conn)) return;
+    this.closedConnections++;
+    const sink = this.#watchers.get(conn);
+    if (sink !== undefined) {
+      this.#watchers.delete(conn);
+      this.events.removeWatcher(sink);
+      // memcached's logger thread closes its watchers
+      if (this.config.verbosity > 1) trace(`<${conn.id} connection closing from side thread.`);
+    }
+    if (this.events.flags !== 0) this.events.connClose(peerOf(conn.socket), this.#closeReason(conn), conn.id);
+    if (this.config.verbosity > 1) trace(`<${conn.id} connection closed.`);
+  }
+
+  /** memcached's close reasons: idle and shutdown as the server says, normal for quit or EOF. */
+  #closeReason(conn: Connection): CloseReason {
+    if (this.#closing !== null) return this.#closing;
+    if (!this.accepting) return CloseReason.Shutdown;
+    return conn.closeAfterWrite || conn.socket.readableEnded ? CloseReason.Normal : CloseReason.Error;
+  }
+
+  #closeFor(reason: CloseReason, conn: Connection): void {
+    this.#closing = reason;
+    try {
+      conn.destroy();
+    } finally {
+      this.#closing = null;
+    }
+  }
+
+  /** `watch`: the connection's events go out beside its (no longer read) requests. */
+  #watch(ctx: SessionContext, flags: number): 'ok' | 'too_many' | 'failed' {
+    if (!(ctx instanceof Connection) || ctx.closed) return 'failed';
+    const conn = ctx;
+    const sink: WatchSink = {
+      get backlog() {
+        return conn.pendingOutput;
+      },
+      get closed() {
+        return conn.closed;
+      },
+      write: (line) => {
+        this.bytesWritten += line.length;
+        conn.socket.write(line, 'latin1');
+      },
+    };
+    if (!this.events.addWatcher(sink, flags)) return 'too_many';
+    this.#watchers.set(conn, sink);
+    return 'ok';
   }
 
   /** Stop accepting new connections. */
@@ -266,7 +329,7 @@ export class ServerCore implements ConnectionHost {
         return [...core.connections].map((c) => ({
           id: c.id,
           address: c.address,
-          state: c.state,
+          state: core.#watchers.has(c) ? 'conn_watch' : c.state,
           secondsSinceLastCommand: Math.max(0, now - c.lastCommandAt),
         }));
       },
@@ -274,6 +337,8 @@ export class ServerCore implements ConnectionHost {
       extraStats: () => core.hooks.extraStats(),
       settingsStats: () => core.hooks.settingsStats(),
       crawl: (classes) => core.hooks.crawl?.(classes),
+      events: core.events,
+      watch: (ctx, flags) => core.#watch(ctx, flags),
       resetStats() {
         core.totalConnections = 0;
         core.rejectedConnections = 0;

@@ -5,6 +5,7 @@ import { parseInt32, parseU64 } from '../../cache/numbers.js';
 import { continueDump, TextDump } from './dump.js';
 import type { Handler } from './handler.js';
 import { R } from './replies.js';
+import { watchFlags } from '../../logging/event-flags.js';
 
 const isNumber = (s: string): boolean => s.length > 0 && Number.isFinite(Number(s));
 
@@ -84,21 +85,33 @@ export const lruCrawler: Handler = (s, buf, t, next) => {
 };
 
 /**
- * `watch`: memcached turns the connection into a log stream. No log events are produced
- * here, so the client gets OK and then silence; further input is ignored as memcached's
- * watcher connections ignore it (listed in test/diff/differences.md).
+ * `watch [kind ...]`: the connection becomes a stream of log lines of the kinds asked for
+ * (fetchers when none is named), as memcached 1.6.18's process_watch_command(). Its later
+ * input is read and ignored, as memcached's watcher connections ignore it.
  */
-export const watch: Handler = (s, _buf, _t, next) => {
+export const watch: Handler = (s, buf, t, next) => {
+  s.checkNoreply(buf);
   if (s.ctx.config.watchDisabled) {
-    s.out.raw(R.WATCH_DISABLED);
+    s.reply(R.WATCH_DISABLED);
     return next;
   }
   if (s.out.pending > 0) {
-    s.out.ascii('ERROR cannot pipeline other commands before watch\r\n');
+    s.replyText('ERROR cannot pipeline other commands before watch');
     return next;
   }
-  s.out.raw(R.OK);
-  s.watching = true;
+  const words: string[] = [];
+  for (let i = 1; i < t.ntokens - 1; i++) words.push(t.text(buf, i));
+  const flags = watchFlags(words);
+  if (flags < 0) {
+    s.reply(R.ERROR);
+    return next;
+  }
+  const answer = s.ctx.server.watch?.(s.ctx, flags) ?? 'failed';
+  if (answer === 'too_many') s.replyText('WATCHER_TOO_MANY log watcher limit reached');
+  else if (answer === 'failed') s.replyText('WATCHER_FAILED failed to add log watcher');
+  else {
+    s.out.raw(R.OK);
+    s.watching = true;
+  }
   return next;
 };
-
