@@ -120,7 +120,12 @@ export function normalizeTraffic(stderr: string): string[] {
   return stderr
     .split('\n')
     .filter((l) => /^[<>]\d+ |^\d+: |^Deleting |^Value len|^incr /.test(l) && !/server listening|send buffer/.test(l))
-    .map((l) => l.replace(/^([<>]?)(\d+)/, (_, dir: string, fd: string) => `${dir}${named(fds, fd, 'fd')}`));
+    .map((l) => {
+      const out = l.replace(/^([<>]?)(\d+)/, (_, dir: string, fd: string) => `${dir}${named(fds, fd, 'fd')}`);
+      // memcached hands a closed connection's fd to the next one: a name lasts one connection
+      if (l.endsWith(' connection closed.')) fds.delete(/^<(\d+)/.exec(l)![1]!);
+      return out;
+    });
 }
 
 export type { Socket };

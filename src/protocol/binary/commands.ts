@@ -44,6 +44,8 @@ export function runCommand(s: BinaryState, buf: Buffer, pos: number, end: number
     case Op.Quit:
       if (!noBody) return s.protocolError();
       s.success(0);
+      // a close the client asked for (memcached's NORMAL_CLOSE in `watch connevents`)
+      s.ctx.closeAfterWrite = true;
       return CLOSE;
     case Op.Flush:
       if (klen !== 0 || body !== ext || (ext !== 0 && ext !== 4)) return s.protocolError();

@@ -138,7 +138,7 @@ export class BinarySession implements Session, BinaryState {
     const b = this.out.ensure(HEADER_LEN + bodyLen);
     const at = this.out.pos;
     this.out.pos = writeResponseHeader(b, at, h.opcode, status, extLen, keyLen, bodyLen, h.opaque, cas);
-    if (this.ctx.config.verbosity > 1) traceResponseHeader(this.fd, b, at);
+    if (this.ctx.config.verbosity > 1) traceResponseHeader(this.fd, this.cmd, b, at);
     return b;
   }
 

@@ -21,10 +21,20 @@ export function traceRequestHeader(fd: number, buf: Buffer, pos: number): void {
   for (const l of hexLines(`<${fd}   `, buf, pos)) trace(l);
 }
 
-/** The response header just written at b[at, at + 24). */
-export function traceResponseHeader(fd: number, b: Buffer, at: number): void {
+/**
+ * The response header just written at b[at, at + 24). memcached fills in a get's or touch's CAS
+ * after it has printed the header, so for those (loud opcode `cmd`) the printed CAS is 0.
+ */
+export function traceResponseHeader(fd: number, cmd: number, b: Buffer, at: number): void {
   trace(`>${fd} Writing bin response:`);
-  for (const l of hexLines(`>${fd}  `, b, at)) trace(l);
+  let h = b;
+  let o = at;
+  if (cmd === Op.Get || cmd === Op.GetK || cmd === Op.Touch || cmd === Op.Gat || cmd === Op.GatK) {
+    h = Buffer.from(b.subarray(at, at + HEADER_LEN));
+    h.fill(0, 16, 24);
+    o = 0;
+  }
+  for (const l of hexLines(`>${fd}  `, h, o)) trace(l);
 }
 
 export function traceError(fd: number, text: Buffer): void {

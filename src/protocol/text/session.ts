@@ -36,6 +36,8 @@ export class TextSession implements Session, TextState {
   readonly events: EventLog;
   /** The connection's number in -vv lines and events (memcached prints its fd). */
   readonly fd: number;
+  /** -vv: a reply noreply held back, printed after its command's line. */
+  #heldNoreply: string | null = null;
 
   constructor(ctx: SessionContext) {
     this.ctx = ctx;
@@ -101,11 +103,16 @@ export class TextSession implements Session, TextState {
   /** #command with memcached's -vv lines: the command, then the replies it wrote. */
   #traced(buf: Buffer, lineStart: number, lineEnd: number, next: number): number {
     const resumed = this.resumeAt > 0 || this.dump !== null;
+    this.#heldNoreply = null;
     const mark = this.out.mark();
     const r = this.#command(buf, lineStart, lineEnd, next);
     // a command whose value has not all arrived runs again when it has: print it then
     if (r === NEED_MORE) return r;
     if (!resumed) traceCommand(this.fd, buf, lineStart, lineEnd);
+    if (this.#heldNoreply !== null) {
+      traceNoreply(this.fd, this.#heldNoreply);
+      this.#heldNoreply = null;
+    }
     if (!this.watching) traceReplies(this.fd, this.out, mark, lineEnd - lineStart >= 2 && buf[lineStart] === 0x6d && (lineEnd - lineStart === 2 || buf[lineStart + 2] === 0x20));
     return r;
   }
@@ -147,13 +154,13 @@ export class TextSession implements Session, TextState {
   /** Send a fixed reply unless the command asked for noreply. */
   reply(line: Buffer): void {
     if (!this.noreply) this.out.raw(line);
-    else if (this.ctx.config.verbosity > 1) traceNoreply(this.fd, line.toString('latin1', 0, line.length - 2));
+    else if (this.ctx.config.verbosity > 1) this.#heldNoreply = line.toString('latin1', 0, line.length - 2);
   }
 
   /** Send a reply line built at run time (no CRLF in `s`) unless noreply. */
   replyText(s: string): void {
     if (this.noreply) {
-      if (this.ctx.config.verbosity > 1) traceNoreply(this.fd, s);
+      if (this.ctx.config.verbosity > 1) this.#heldNoreply = s;
       return;
     }
     this.out.ascii(s);
