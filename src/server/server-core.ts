@@ -15,6 +15,7 @@ import { CloseReason } from '../logging/event-lines.js';
 import { trace } from '../logging/trace.js';
 import type { WatchSink } from '../logging/watcher.js';
 import { connectionOpened, peerOf } from './conn-events.js';
+import { ConnectionSink } from './watch-sink.js';
 
 const TOO_MANY = Buffer.from('ERROR Too many open connections\r\n', 'latin1');
 
@@ -242,22 +243,11 @@ export class ServerCore implements ConnectionHost {
 
   /** `watch`: the connection's events go out beside its (no longer read) requests. */
   #watch(ctx: SessionContext, flags: number): 'ok' | 'too_many' | 'failed' {
+    // only a connection of this server can stream (an in-process test context cannot)
     if (!(ctx instanceof Connection) || ctx.closed) return 'failed';
-    const conn = ctx;
-    const sink: WatchSink = {
-      get backlog() {
-        return conn.pendingOutput;
-      },
-      get closed() {
-        return conn.closed;
-      },
-      write: (line) => {
-        this.bytesWritten += line.length;
-        conn.socket.write(line, 'latin1');
-      },
-    };
+    const sink = new ConnectionSink(ctx, (bytes) => (this.bytesWritten += bytes));
     if (!this.events.addWatcher(sink, flags)) return 'too_many';
-    this.#watchers.set(conn, sink);
+    this.#watchers.set(ctx, sink);
     return 'ok';
   }
 
