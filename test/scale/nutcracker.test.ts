@@ -133,4 +133,29 @@ describe.skipIf(!nutcrackerAvailable(SUITE))('three daemons behind nutcracker', 
       (await proxy.stats()).servers.get(`127.0.0.1:${port}`)!.server_connections > 0 ? true : undefined,
     );
   }, 90_000);
+
+  it('a daemon stopped with SIGTERM saves its snapshot and reloads its share from it on restart', async () => {
+    const which = 1;
+    const d = daemons[which]!;
+    const keys = KEYS.filter((k) => owner.get(k) === which);
+    const addr = `127.0.0.1:${d.port}`;
+    const ejectsBefore = (await proxy.stats()).server_ejects;
+    const itemsBefore = await currItems(d.port); // its share, and keys moved to it in the outage above
+    await d.stop();
+    expect(fs.statSync(d.snapshotFile).size).toBeGreaterThan(keys.length * valueOf(keys[0]!).length);
+
+    await waitFor('the proxy to eject the stopped daemon', 15_000, async () => {
+      await textCall(proxy.port, `get ${keys[0]}\r\n`, (r) => r.endsWith('\r\n'));
+      const s = await proxy.stats();
+      return s.server_ejects > ejectsBefore && s.servers.get(addr)!.server_ejected_at > 0 ? true : undefined;
+    });
+    await d.start();
+    expect(await currItems(d.port)).toBe(itemsBefore);
+    const held = await getMany(d.port, keys);
+    for (const key of keys) expect(held.get(key)).toBe(valueOf(key));
+    await waitFor('the proxy to route to the restarted daemon', 10 * RETRY_MS + 10_000, async () => {
+      const back = await getMany(proxy.port, keys);
+      return keys.every((k) => back.get(k) === valueOf(k)) ? true : undefined;
+    });
+  }, 90_000);
 });
