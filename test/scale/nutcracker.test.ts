@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Daemon, currItems, getMany, setMany, textCall, waitFor } from './cluster.js';
-import { Nutcracker, nutcrackerAvailable } from './nutcracker.js';
+import { spawnSync } from 'node:child_process';
+import { CONTRIB_CONFIG, NUTCRACKER_BIN, Nutcracker, nutcrackerAvailable } from './nutcracker.js';
 
 const SUITE = 'test/scale/nutcracker.test.ts (memcached-ts behind nutcracker)';
 const KEYS = Array.from({ length: 600 }, (_, i) => `user:${i}`);
@@ -39,6 +40,12 @@ describe.skipIf(!nutcrackerAvailable(SUITE))('three daemons behind nutcracker', 
     await proxy?.stop();
     await Promise.all((daemons ?? []).map((d) => d.stop()));
     if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('contrib/nutcracker.yml (the README\'s config, run here with other ports and timings) is valid', () => {
+    const check = spawnSync(NUTCRACKER_BIN!, ['-t', '-c', CONTRIB_CONFIG], { encoding: 'utf8' });
+    expect(check.stderr).toContain('syntax is ok');
+    expect(check.status).toBe(0);
   });
 
   it('spreads keys set through the proxy over all three daemons, each key on exactly one', async () => {

@@ -8,7 +8,17 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { freePort, waitFor } from './cluster.js';
 
+/** NUTCRACKER_BIN when set (only that file), else `nutcracker` on PATH or in the sbin directories. */
 function findNutcracker(): string | null {
+  const fromEnv = process.env.NUTCRACKER_BIN;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    try {
+      accessSync(fromEnv, fsConstants.X_OK);
+      return fromEnv;
+    } catch {
+      return null;
+    }
+  }
   for (const dir of [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin']) {
     if (dir === '') continue;
     const file = join(dir, 'nutcracker');
@@ -35,7 +45,7 @@ export function nutcrackerAvailable(suite: string): boolean {
   }
   const bar = '!'.repeat(78);
   console.warn(
-    `\n${bar}\n!! ${suite}: SKIPPED: nutcracker (twemproxy) not found on PATH or in /usr/sbin.\n` +
+    `\n${bar}\n!! ${suite}: SKIPPED: nutcracker (twemproxy) not found (NUTCRACKER_BIN, PATH, /usr/sbin).\n` +
       `!! Install it (apt-get install nutcracker) to run these tests; CI=true makes this a failure.\n${bar}\n`,
   );
   return false;
@@ -52,22 +62,48 @@ export interface PoolOptions {
   failureLimit: number;
 }
 
-/** A one-pool nutcracker config: fnv1a_64 keys on a ketama ring, failed servers ejected. */
+/** The config the README documents; the tests run it with their own addresses and timings. */
+export const CONTRIB_CONFIG = join(import.meta.dirname, '..', '..', 'contrib', 'nutcracker.yml');
+
+/**
+ * contrib/nutcracker.yml with its listen address, server list and the three timing keys
+ * replaced (hash, distribution, ejection and the rest are kept as written there).
+ */
 export function poolConfig(listenPort: number, o: PoolOptions): string {
-  return [
-    'memcached_ts:',
-    `  listen: 127.0.0.1:${listenPort}`,
-    '  hash: fnv1a_64',
-    '  distribution: ketama',
-    `  timeout: ${o.timeoutMs}`,
-    '  auto_eject_hosts: true',
-    `  server_retry_timeout: ${o.retryMs}`,
-    `  server_failure_limit: ${o.failureLimit}`,
-    '  servers:',
-    ...o.servers.map((s) => `   - ${s}:1`),
-    '',
-  ].join('\n');
+  const replace = new Map<string, string>([
+    ['listen', `127.0.0.1:${listenPort}`],
+    ['timeout', String(o.timeoutMs)],
+    ['server_retry_timeout', String(o.retryMs)],
+    ['server_failure_limit', String(o.failureLimit)],
+  ]);
+  const seen = new Set<string>();
+  const out: string[] = [];
+  let inServers = false;
+  for (const line of readFileSync(CONTRIB_CONFIG, 'utf8').split('\n')) {
+    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+    if (inServers && line.trimStart().startsWith('- ')) continue;
+    inServers = false;
+    const m = /^(\s+)(\w+):/.exec(line);
+    const key = m?.[2];
+    if (key !== undefined && replace.has(key)) {
+      out.push(`${m![1]}${key}: ${replace.get(key)}`);
+      seen.add(key);
+    } else if (key === 'servers') {
+      out.push(line, ...o.servers.map((s) => `   - ${s}:1`));
+      inServers = true;
+      seen.add(key);
+    } else {
+      out.push(line);
+    }
+  }
+  for (const key of [...replace.keys(), 'servers']) {
+    if (!seen.has(key)) throw new Error(`${CONTRIB_CONFIG} has no ${key}: line`);
+  }
+  return out.join('\n') + '\n';
 }
+
+/** The pool's name: the first top-level key of contrib/nutcracker.yml. */
+export const POOL_NAME = /^(\w+):/m.exec(readFileSync(CONTRIB_CONFIG, 'utf8'))?.[1] ?? 'memcached_ts';
 
 /** Per-server counters from the stats port (the fields this suite reads). */
 export interface ServerStats {
@@ -160,7 +196,7 @@ export class Nutcracker {
 
   async stats(): Promise<PoolStats> {
     const json = JSON.parse(await readStats(this.statsPort)) as Record<string, unknown>;
-    const pool = json['memcached_ts'] as Record<string, unknown> | undefined;
+    const pool = json[POOL_NAME] as Record<string, unknown> | undefined;
     if (pool === undefined) throw new Error(`no pool in nutcracker stats: ${JSON.stringify(json).slice(0, 300)}`);
     const servers = new Map<string, ServerStats>();
     for (const [k, v] of Object.entries(pool)) {
