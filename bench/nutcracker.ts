@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { benchArgs } from './lib/cli.js';
 import { findMemaslap, memaslapField, runMemaslap } from './lib/memaslap.js';
-import { ServerProcess, freePort, procCpuSeconds, splitCommand, textCommand } from './lib/server.js';
+import { ServerProcess, freePort, hostBusySeconds, procCpuSeconds, splitCommand, textCommand } from './lib/server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const HOST = '127.0.0.1';
@@ -26,7 +26,8 @@ proxy config to one memcached -t N; alternating, fresh processes per run.
   --concurrency N       memaslap connections (default 50)
   --value-size B        value bytes (default 100)
   --server-connections N  nutcracker connections to each backend (default 2)
-  --out FILE            the markdown report (default bench/RESULTS-nutcracker.md; "-" = stdout only)`;
+  --out FILE            the markdown report (default bench/RESULTS-nutcracker.md; "-" = stdout only)
+  --note TEXT           a line for the report about the conditions (e.g. other work on the machine)`;
 
 const a = benchArgs(USAGE, {
   daemons: { type: 'string', default: '1,2' },
@@ -36,6 +37,7 @@ const a = benchArgs(USAGE, {
   'value-size': { type: 'string', default: '100' },
   'server-connections': { type: 'string', default: '2' },
   out: { type: 'string', default: 'bench/RESULTS-nutcracker.md' },
+  note: { type: 'string', default: '' },
 });
 const counts = a.daemons!.split(',').map(Number);
 const reps = Number(a.reps);
@@ -123,6 +125,8 @@ interface Run {
   /** CPU seconds of the backends and of the proxy during the run. */
   serverCpu: number;
   proxyCpu: number;
+  /** CPU seconds the whole machine was busy (every process, ours and others'). */
+  hostCpu: number;
   verifyFailed: number;
 }
 
@@ -137,11 +141,13 @@ async function runOne(memaslap: string, proxyBin: string, cmds: readonly string[
     const pid = proxy.child.pid!;
     const cpu0 = servers.reduce((t, s) => t + s.cpuSeconds(), 0);
     const p0 = procCpuSeconds(pid);
+    const h0 = hostBusySeconds();
     const args = ['-s', `${HOST}:${proxy.port}`, '-T', '1', '-c', String(conc), '-t', `${seconds}s`, '-X', String(valueSize), '-v', '0.05'];
     const out = await runMemaslap(memaslap, args, seconds + 30);
     const serverCpu = servers.reduce((t, s) => t + s.cpuSeconds(), 0) - cpu0;
     const proxyCpu = procCpuSeconds(pid) - p0;
-    return { tps: memaslapField(out, 'TPS'), ops: memaslapField(out, 'Ops'), serverCpu, proxyCpu, verifyFailed: memaslapField(out, 'verify_failed') };
+    const hostCpu = hostBusySeconds() - h0;
+    return { tps: memaslapField(out, 'TPS'), ops: memaslapField(out, 'Ops'), serverCpu, proxyCpu, hostCpu, verifyFailed: memaslapField(out, 'verify_failed') };
   } finally {
     await proxy?.stop();
     await Promise.all(servers.map((s) => s.stop()));
@@ -171,7 +177,7 @@ async function main(): Promise<void> {
       for (const [label, cmds] of r % 2 === 0 ? setups : [...setups].reverse()) {
         const run = await runOne(memaslap, proxyBin, cmds, label);
         runs.get(label)!.push(run);
-        process.stderr.write(`  N=${n} ${label.padEnd(16)} ${num(run.tps)} ops/s, backends CPU ${run.serverCpu.toFixed(2)} s, proxy CPU ${run.proxyCpu.toFixed(2)} s, verify_failed ${run.verifyFailed}\n`);
+        process.stderr.write(`  N=${n} ${label.padEnd(16)} ${num(run.tps)} ops/s, backends CPU ${run.serverCpu.toFixed(2)} s, proxy CPU ${run.proxyCpu.toFixed(2)} s, host busy ${run.hostCpu.toFixed(2)} s, verify_failed ${run.verifyFailed}\n`);
       }
     }
     const agg = setups.map(([label]) => {
@@ -182,12 +188,13 @@ async function main(): Promise<void> {
         range: `${num(Math.min(...rs.map((x) => x.tps)))}–${num(Math.max(...rs.map((x) => x.tps)))}`,
         serverPct: median(rs.map((x) => (100 * x.serverCpu) / seconds)),
         proxyPct: median(rs.map((x) => (100 * x.proxyCpu) / seconds)),
+        hostPct: median(rs.map((x) => (100 * x.hostCpu) / seconds)),
         perCpu: median(rs.map((x) => x.ops / x.serverCpu)),
         bad: rs.reduce((t, x) => t + x.verifyFailed, 0),
       };
     });
     for (const g of agg) {
-      rows.push(`| ${n} | ${g.label} | ${num(g.tps)} | ${g.range} | ${num(g.serverPct)}% | ${num(g.proxyPct)}% | ${num(g.perCpu)} | ${g.bad} |`);
+      rows.push(`| ${n} | ${g.label} | ${num(g.tps)} | ${g.range} | ${num(g.serverPct)}% | ${num(g.proxyPct)}% | ${num(g.hostPct)}% | ${num(g.perCpu)} | ${g.bad} |`);
     }
     ratios.push(`| ${n} | ${(agg[1]!.tps / agg[0]!.tps).toFixed(2)}× | ${(agg[1]!.perCpu / agg[0]!.perCpu).toFixed(2)}× |`);
   }
@@ -210,8 +217,8 @@ async function main(): Promise<void> {
     `- nutcracker pool: \`hash: fnv1a_64\`, \`distribution: ketama\`, \`timeout: 2000\`, \`server_connections: ${serverConnections}\`, one line per backend`,
     `- Backends: memcached-ts \`${OURS}\` (N of them); memcached \`${REF.replace('{threads}', 'N')}\`; -m ${MEM_MB}; ${reps} runs each; medians`,
     '',
-    '| N | backends | ops/s | range | backends CPU | proxy CPU | ops per backend CPU-s | verify_failed |',
-    '|--:|---|--:|--:|--:|--:|--:|--:|',
+    '| N | backends | ops/s | range | backends CPU | proxy CPU | machine busy | ops per backend CPU-s | verify_failed |',
+    '|--:|---|--:|--:|--:|--:|--:|--:|--:|',
     ...rows,
     '',
     'memcached-ts ×N / memcached -t N, behind the same proxy:',
@@ -219,6 +226,18 @@ async function main(): Promise<void> {
     '| N | ops/s | ops per backend CPU-s |',
     '|--:|--:|--:|',
     ...ratios,
+    '',
+    'Reading it:',
+    '',
+    ...(a.note ? [`- ${a.note}`] : []),
+    ...(os.cpus().length < Math.max(...counts) + 2
+      ? [
+          `- This machine has ${os.cpus().length} CPUs, fewer than the ${Math.max(...counts) + 2} busy processes of the largest setup (memaslap, nutcracker and the backends, each wanting a core): the CPU is oversubscribed, so these figures say what the setups give on this machine, not how they scale with cores. "machine busy" is every process on the machine (${os.cpus().length * 100}% = all CPUs).`,
+        ]
+      : []),
+    '- nutcracker runs on one thread and every request passes through it twice (in and out), so it caps both setups; compare its CPU with the backends\'.',
+    `- \`server_connections\` is per backend: N memcached-ts daemons get ${serverConnections} proxy connections each, one memcached gets ${serverConnections} in all.`,
+    '- "ops per backend CPU-s" counts memcached\'s background threads with its workers.',
     '',
   ].join('\n');
   process.stdout.write(text);
