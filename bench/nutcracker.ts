@@ -127,6 +127,8 @@ interface Run {
   proxyCpu: number;
   /** CPU seconds the whole machine was busy (every process, ours and others'). */
   hostCpu: number;
+  /** Wall-clock seconds of the memaslap run (more than --seconds on a busy machine). */
+  wall: number;
   verifyFailed: number;
 }
 
@@ -142,12 +144,14 @@ async function runOne(memaslap: string, proxyBin: string, cmds: readonly string[
     const cpu0 = servers.reduce((t, s) => t + s.cpuSeconds(), 0);
     const p0 = procCpuSeconds(pid);
     const h0 = hostBusySeconds();
+    const t0 = performance.now();
     const args = ['-s', `${HOST}:${proxy.port}`, '-T', '1', '-c', String(conc), '-t', `${seconds}s`, '-X', String(valueSize), '-v', '0.05'];
     const out = await runMemaslap(memaslap, args, seconds + 30);
     const serverCpu = servers.reduce((t, s) => t + s.cpuSeconds(), 0) - cpu0;
     const proxyCpu = procCpuSeconds(pid) - p0;
     const hostCpu = hostBusySeconds() - h0;
-    return { tps: memaslapField(out, 'TPS'), ops: memaslapField(out, 'Ops'), serverCpu, proxyCpu, hostCpu, verifyFailed: memaslapField(out, 'verify_failed') };
+    const wall = (performance.now() - t0) / 1000;
+    return { tps: memaslapField(out, 'TPS'), ops: memaslapField(out, 'Ops'), serverCpu, proxyCpu, hostCpu, wall, verifyFailed: memaslapField(out, 'verify_failed') };
   } finally {
     await proxy?.stop();
     await Promise.all(servers.map((s) => s.stop()));
@@ -177,7 +181,7 @@ async function main(): Promise<void> {
       for (const [label, cmds] of r % 2 === 0 ? setups : [...setups].reverse()) {
         const run = await runOne(memaslap, proxyBin, cmds, label);
         runs.get(label)!.push(run);
-        process.stderr.write(`  N=${n} ${label.padEnd(16)} ${num(run.tps)} ops/s, backends CPU ${run.serverCpu.toFixed(2)} s, proxy CPU ${run.proxyCpu.toFixed(2)} s, host busy ${run.hostCpu.toFixed(2)} s, verify_failed ${run.verifyFailed}\n`);
+        process.stderr.write(`  N=${n} ${label.padEnd(16)} ${num(run.tps)} ops/s, backends CPU ${run.serverCpu.toFixed(2)} s, proxy CPU ${run.proxyCpu.toFixed(2)} s, host busy ${run.hostCpu.toFixed(2)} s in ${run.wall.toFixed(1)} s, verify_failed ${run.verifyFailed}\n`);
       }
     }
     const agg = setups.map(([label]) => {
@@ -186,9 +190,9 @@ async function main(): Promise<void> {
         label,
         tps: median(rs.map((x) => x.tps)),
         range: `${num(Math.min(...rs.map((x) => x.tps)))}–${num(Math.max(...rs.map((x) => x.tps)))}`,
-        serverPct: median(rs.map((x) => (100 * x.serverCpu) / seconds)),
-        proxyPct: median(rs.map((x) => (100 * x.proxyCpu) / seconds)),
-        hostPct: median(rs.map((x) => (100 * x.hostCpu) / seconds)),
+        serverPct: median(rs.map((x) => (100 * x.serverCpu) / x.wall)),
+        proxyPct: median(rs.map((x) => (100 * x.proxyCpu) / x.wall)),
+        hostPct: median(rs.map((x) => (100 * x.hostCpu) / x.wall)),
         perCpu: median(rs.map((x) => x.ops / x.serverCpu)),
         bad: rs.reduce((t, x) => t + x.verifyFailed, 0),
       };
@@ -196,9 +200,16 @@ async function main(): Promise<void> {
     for (const g of agg) {
       rows.push(`| ${n} | ${g.label} | ${num(g.tps)} | ${g.range} | ${num(g.serverPct)}% | ${num(g.proxyPct)}% | ${num(g.hostPct)}% | ${num(g.perCpu)} | ${g.bad} |`);
     }
-    ratios.push(`| ${n} | ${(agg[1]!.tps / agg[0]!.tps).toFixed(2)}× | ${(agg[1]!.perCpu / agg[0]!.perCpu).toFixed(2)}× |`);
+    // run r of one setup and run r of the other ran back to back: their ratio sees the same
+    // machine load, so its median is steadier than the ratio of the two medians
+    const [ref, ours] = setups.map(([l]) => runs.get(l)!) as [Run[], Run[]];
+    const paired = ours.map((o, i) => o.tps / ref[i]!.tps);
+    ratios.push(
+      `| ${n} | ${(agg[1]!.tps / agg[0]!.tps).toFixed(2)}× | ${median(paired).toFixed(2)}× (${Math.min(...paired).toFixed(2)}–${Math.max(...paired).toFixed(2)}) | ${(agg[1]!.perCpu / agg[0]!.perCpu).toFixed(2)}× |`,
+    );
   }
-  const cmdLine = `node dist/bench/nutcracker.js${process.argv.length > 2 ? ' ' + process.argv.slice(2).join(' ') : ''}`;
+  const quote = (arg: string): string => (/^[\w.,/=-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`);
+  const cmdLine = ['node dist/bench/nutcracker.js', ...process.argv.slice(2).map(quote)].join(' ');
   const text = [
     '# Several daemons behind nutcracker (twemproxy) on one machine',
     '',
@@ -223,8 +234,8 @@ async function main(): Promise<void> {
     '',
     'memcached-ts ×N / memcached -t N, behind the same proxy:',
     '',
-    '| N | ops/s | ops per backend CPU-s |',
-    '|--:|--:|--:|',
+    '| N | ops/s (of the medians) | ops/s, run by run (median, range) | ops per backend CPU-s |',
+    '|--:|--:|--:|--:|',
     ...ratios,
     '',
     'Reading it:',
@@ -235,7 +246,8 @@ async function main(): Promise<void> {
           `- This machine has ${os.cpus().length} CPUs, fewer than the ${Math.max(...counts) + 2} busy processes of the largest setup (memaslap, nutcracker and the backends, each wanting a core): the CPU is oversubscribed, so these figures say what the setups give on this machine, not how they scale with cores. "machine busy" is every process on the machine (${os.cpus().length * 100}% = all CPUs).`,
         ]
       : []),
-    '- nutcracker runs on one thread and every request passes through it twice (in and out), so it caps both setups; compare its CPU with the backends\'.',
+    '- CPU columns are CPU time over the wall time of the memaslap run (100% = one core).',
+    '- nutcracker runs on one thread and handles every request and every reply of both setups; its CPU is shown next to the backends\'.',
     `- \`server_connections\` is per backend: N memcached-ts daemons get ${serverConnections} proxy connections each, one memcached gets ${serverConnections} in all.`,
     '- "ops per backend CPU-s" counts memcached\'s background threads with its workers.',
     '',
