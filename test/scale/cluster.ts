@@ -71,12 +71,19 @@ export async function currItems(port: number): Promise<number> {
   return Number((await stats(port)).get('curr_items'));
 }
 
-/** A daemon with its own snapshot file and journal (fsync always), restartable on its port. */
+export interface Persistence {
+  /** A journal with --journal-fsync=always next to the snapshot (default true). */
+  journal?: boolean;
+  /** --snapshot-interval in seconds (default 0: a snapshot at shutdown only). */
+  snapshotIntervalS?: number;
+}
+
+/** A daemon with its own snapshot file (and journal, fsync always), restartable on its port. */
 export class Daemon {
   #proc: RunningServer | null = null;
   #port = -1;
 
-  constructor(readonly dir: string, readonly name: string) {
+  constructor(readonly dir: string, readonly name: string, readonly persistence: Persistence = {}) {
     fs.mkdirSync(dir, { recursive: true });
   }
 
@@ -101,18 +108,15 @@ export class Daemon {
   /** Start it: on a free port the first time, on its previous port after that. */
   async start(): Promise<void> {
     if (this.#proc !== null) throw new Error(`${this.name} is already running`);
-    const args = [
-      '--snapshot-file', this.snapshotFile,
-      '--journal-file', path.join(this.dir, `${this.name}.journal`),
-      '--journal-fsync=always',
-      '-m', '64',
-    ];
+    const { journal = true, snapshotIntervalS = 0 } = this.persistence;
+    const args = ['--snapshot-file', this.snapshotFile, '--snapshot-interval', String(snapshotIntervalS), '-m', '64'];
+    if (journal) args.push('--journal-file', path.join(this.dir, `${this.name}.journal`), '--journal-fsync=always');
     // startDaemonProcess passes `-p -1`; a later -p wins, so a restart keeps its address
     this.#proc = await startDaemonProcess(this.#port < 0 ? args : [...args, '-p', String(this.#port)]);
     this.#port = this.#proc.port;
   }
 
-  /** kill -9: no snapshot at exit, only what the journal already holds survives. */
+  /** kill -9: no snapshot at exit; what the last snapshot and the journal hold survives. */
   async kill9(): Promise<void> {
     const p = this.#proc;
     if (p === null) return;

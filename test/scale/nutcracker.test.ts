@@ -1,13 +1,14 @@
 // Three memcached-ts processes behind twemproxy (Debian's nutcracker) on loopback, each with
-// its own snapshot and journal: keys spread over all three; a daemon killed with kill -9 is
-// ejected and the other two go on serving (its keys miss, then store on a survivor); restarted
-// on its port it reloads its share from its own files, and once the proxy tries it again its
-// keys read back through the proxy.
+// its own snapshot, two of them with a journal too: keys spread over all three; a daemon
+// killed with kill -9 is ejected and the other two go on serving (its keys miss, then store
+// on a survivor); restarted on its port it reloads its share from its own files (journal,
+// snapshot written at SIGTERM, or last periodic snapshot), and once the proxy tries it again
+// its keys read back through the proxy.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Daemon, currItems, getMany, setMany, textCall, waitFor } from './cluster.js';
+import { Daemon, currItems, getMany, setMany, stats, textCall, waitFor } from './cluster.js';
 import { spawnSync } from 'node:child_process';
 import { CONTRIB_CONFIG, NUTCRACKER_BIN, Nutcracker, nutcrackerAvailable } from './nutcracker.js';
 
@@ -26,7 +27,8 @@ describe.skipIf(!nutcrackerAvailable(SUITE))('three daemons behind nutcracker', 
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcts-scale-'));
-    daemons = [0, 1, 2].map((i) => new Daemon(dir, `d${i}`));
+    // d0 and d1 journal every write (fsync always); d2 has no journal, only a snapshot a second
+    daemons = [new Daemon(dir, 'd0'), new Daemon(dir, 'd1'), new Daemon(dir, 'd2', { journal: false, snapshotIntervalS: 1 })];
     await Promise.all(daemons.map((d) => d.start()));
     proxy = await Nutcracker.start({
       servers: daemons.map((d) => `127.0.0.1:${d.port}`),
@@ -36,6 +38,15 @@ describe.skipIf(!nutcrackerAvailable(SUITE))('three daemons behind nutcracker', 
       failureLimit: 1,
     });
   }, 60_000);
+
+  /** Send requests for `key` (owned by the daemon at `addr`) until the proxy has ejected that daemon. */
+  async function ejected(addr: string, key: string, ejectsBefore: number): Promise<void> {
+    await waitFor(`the proxy to eject ${addr}`, 15_000, async () => {
+      await textCall(proxy.port, `get ${key}\r\n`, (r) => r.endsWith('\r\n'));
+      const s = await proxy.stats();
+      return s.server_ejects > ejectsBefore && s.servers.get(addr)!.server_ejected_at > 0 ? true : undefined;
+    });
+  }
 
   afterAll(async () => {
     await proxy?.stop();
@@ -80,11 +91,7 @@ describe.skipIf(!nutcrackerAvailable(SUITE))('three daemons behind nutcracker', 
     await daemons[victim]!.kill9();
 
     // the proxy notices on the first request routed to the dead daemon, and ejects it
-    await waitFor('the proxy to eject the killed daemon', 15_000, async () => {
-      await textCall(proxy.port, `get ${victimKeys[0]}\r\n`, (r) => r.endsWith('\r\n'));
-      const s = await proxy.stats();
-      return s.server_ejects > 0 && s.servers.get(victimAddr)!.server_ejected_at > 0 ? true : undefined;
-    });
+    await ejected(victimAddr, victimKeys[0]!, 0);
 
     // keys of the survivors never move on a ketama ring: every one reads back, no errors
     const back = await getMany(proxy.port, otherKeys);
@@ -152,15 +159,36 @@ describe.skipIf(!nutcrackerAvailable(SUITE))('three daemons behind nutcracker', 
     await d.stop();
     expect(fs.statSync(d.snapshotFile).size).toBeGreaterThan(keys.length * valueOf(keys[0]!).length);
 
-    await waitFor('the proxy to eject the stopped daemon', 15_000, async () => {
-      await textCall(proxy.port, `get ${keys[0]}\r\n`, (r) => r.endsWith('\r\n'));
-      const s = await proxy.stats();
-      return s.server_ejects > ejectsBefore && s.servers.get(addr)!.server_ejected_at > 0 ? true : undefined;
-    });
+    await ejected(addr, keys[0]!, ejectsBefore);
     await d.start();
     expect(await currItems(d.port)).toBe(itemsBefore);
     const held = await getMany(d.port, keys);
     for (const key of keys) expect(held.get(key)).toBe(valueOf(key));
+    await waitFor('the proxy to route to the restarted daemon', 10 * RETRY_MS + 10_000, async () => {
+      const back = await getMany(proxy.port, keys);
+      return keys.every((k) => back.get(k) === valueOf(k)) ? true : undefined;
+    });
+  }, 90_000);
+
+  it('a daemon without a journal killed with kill -9 comes back with its last periodic snapshot', async () => {
+    const which = 2;
+    const d = daemons[which]!;
+    const keys = KEYS.filter((k) => owner.get(k) === which);
+    const addr = `127.0.0.1:${d.port}`;
+    const itemsBefore = await currItems(d.port);
+    // nothing has been written to it for a while; two more completed saves mean at least one
+    // snapshot started after the last write
+    const saves = async (): Promise<number> => Number((await stats(d.port)).get('snapshot_saves'));
+    const saves0 = await saves();
+    await waitFor('two more periodic snapshots', 15_000, async () => ((await saves()) >= saves0 + 2 ? true : undefined));
+    expect((await stats(d.port)).get('snapshot_last_items')).toBe(String(itemsBefore));
+
+    const ejectsBefore = (await proxy.stats()).server_ejects;
+    await d.kill9();
+    await ejected(addr, keys[0]!, ejectsBefore);
+    await d.start();
+    expect(await currItems(d.port)).toBe(itemsBefore);
+    expect((await stats(d.port)).get('snapshot_loaded_items')).toBe(String(itemsBefore));
     await waitFor('the proxy to route to the restarted daemon', 10 * RETRY_MS + 10_000, async () => {
       const back = await getMany(proxy.port, keys);
       return keys.every((k) => back.get(k) === valueOf(k)) ? true : undefined;
