@@ -69,8 +69,16 @@ export const EXTENDED_OPTIONS: readonly ExtendedOptionSpec[] = [
   },
   internal('lru_crawler_sleep', 'integer', 'LRU crawler thread'),
   internal('lru_crawler_tocrawl', 'integer', 'LRU crawler thread'),
-  internal('lru_maintainer', 'none', 'LRU maintainer thread'),
-  internal('no_lru_maintainer', 'none', 'LRU maintainer thread'),
+  {
+    name: 'lru_maintainer', value: 'none', support: 'yes', statsKeys: ['lru_maintainer_thread', 'lru_segmented'],
+    description: 'Segmented LRU (HOT, WARM, COLD) kept by a background maintainer (the default).',
+    apply: (c) => { c.lru.maintainer = true; c.lru.segmented = true; },
+  },
+  {
+    name: 'no_lru_maintainer', value: 'none', support: 'yes', statsKeys: ['lru_maintainer_thread', 'lru_segmented'],
+    description: 'One flat LRU per slab class and no maintainer, as memcached 1.4: reads give an item a second chance at the tail.',
+    apply: (c) => { c.lru.maintainer = false; c.lru.segmented = false; },
+  },
   internal('hot_lru_pct', 'integer', 'segmented LRU'),
   internal('warm_lru_pct', 'integer', 'segmented LRU'),
   internal('hot_max_factor', 'number', 'segmented LRU'),
