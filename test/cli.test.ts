@@ -225,8 +225,16 @@ describe('-o extended options', () => {
     expect(usageError(['-o', 'slab_automove_ratio=2'])).toBeTruthy();
   });
 
+  it('makes the LRU flat with no_lru_maintainer, segmented (the default) with lru_maintainer', () => {
+    const flat = run(['-o', 'no_lru_maintainer']);
+    expect(flat.warnings).toEqual([]);
+    expect([flat.config.lru.maintainer, flat.config.lru.segmented]).toEqual([false, false]);
+    const seg = run(['-o', 'no_lru_maintainer,lru_maintainer']);
+    expect([seg.config.lru.maintainer, seg.config.lru.segmented]).toEqual([true, true]);
+  });
+
   it('warns once per memcached-internal option and still runs', () => {
-    const r = run(['-o', 'modern,hashpower=20,lru_maintainer,slab_automove_freeratio=0.5', '-o', 'no_modern']);
+    const r = run(['-o', 'modern,hashpower=20,warm_lru_pct=30,slab_automove_freeratio=0.5', '-o', 'no_modern']);
     expect(r.warnings).toHaveLength(5);
     expect(r.warnings[0]).toMatch(/^-o modern ignored/);
     expect(r.warnings[1]).toMatch(/^-o hashpower ignored/);

@@ -155,7 +155,11 @@ export class Linkage {
       }
       return;
     }
-    if ((fl & IF_ACTIVE) !== 0) return;
+    if ((fl & IF_ACTIVE) !== 0) {
+      // an overwrite in place can mark an item ACTIVE before any read (Storage#overwrite)
+      if ((fl & IF_FETCHED) === 0) mem.setIflags(id, fl | IF_FETCHED);
+      return;
+    }
     if ((fl & IF_FETCHED) === 0) {
       mem.setIflags(id, fl | IF_FETCHED);
       return;
@@ -254,7 +258,7 @@ export class Linkage {
   /** Up to `into.length` ids of list `list` (lruOf) into `into`, from head to tail; returns how many. */
   idsOfList(list: number, into: Uint32Array): number {
     const pages32 = this.#mem.pages32;
-    let id = this.lru.head[list]!;
+    let id = this.lru.head[list] ?? NONE;
     let n = 0;
     while (id !== NONE && n < into.length) {
       into[n++] = id;
@@ -273,7 +277,7 @@ export class Linkage {
   /** Walk every linked item of a class: HOT, WARM then COLD, each from head to tail. */
   *itemsOfClass(cls: number): Generator<ItemId> {
     for (const seg of CLASS_ORDER) {
-      let id = this.lru.head[lruOf(cls, seg)]!;
+      let id = this.lru.head[lruOf(cls, seg)] ?? NONE;
       while (id !== NONE) {
         const next = this.#mem.u32(id, F_NEXT);
         yield id;
