@@ -208,6 +208,15 @@ export class Linkage {
     mem.setIflags(id, (mem.iflags(id) & ~IF_SEGMENT) | segmentFlags(to));
   }
 
+  /**
+   * An ACTIVE COLD item to WARM's head with a new access time and the mark cleared (memcached's
+   * do_item_update on a queued bump; an item the maintainer or an eviction moves first gets the
+   * same time when memcached processes its bump after).
+   */
+  coldToWarm(id: ItemId, cls: number): void {
+    this.#coldToWarm(id, cls, this.#mem.iflags(id));
+  }
+
   #coldToWarm(id: ItemId, cls: number, fl: number): void {
     const mem = this.#mem;
     this.lru.move(id, lruOf(cls, COLD), lruOf(cls, WARM));

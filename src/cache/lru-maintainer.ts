@@ -56,10 +56,7 @@ export class LruMaintainer {
       const cs = links.classStats[cls]!;
       if (seg === COLD) {
         if ((fl & IF_ACTIVE) !== 0 && links.tuning.segmented) {
-          mem.setIflags(id, fl & ~IF_ACTIVE);
-          links.moveTo(id, cls, COLD, WARM);
-          links.stats.moves_to_warm++;
-          cs.moves_to_warm++;
+          links.coldToWarm(id, cls);
           removed++;
         }
         return removed;
@@ -157,12 +154,9 @@ export class LruMaintainer {
     for (let i = lru.size[cold]!; i > 0 && tail !== NONE; i--) {
       const f = mem.iflags(tail);
       if ((f & IF_ACTIVE) === 0) break;
-      mem.setIflags(tail, f & ~IF_ACTIVE);
-      if (links.tuning.segmented) {
-        links.moveTo(tail, cls, COLD, WARM);
-        links.stats.moves_to_warm++;
-        links.classStats[cls]!.moves_to_warm++;
-      } else {
+      if (links.tuning.segmented) links.coldToWarm(tail, cls);
+      else {
+        mem.setIflags(tail, f & ~IF_ACTIVE);
         lru.bump(tail, cold);
         links.stats.moves_within_lru++;
       }
