@@ -140,6 +140,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   snapshots?.start();
   log.info(`memcached-ts listening on ${config.unixSocket ?? `${config.listen.join(',')}:${tcpPort}`}`);
   crawler?.start();
+  if (config.lru.maintainer) cache.maintainer.start();
   // memcached's LRU maintainer runs the slab automover about once a second. With
   // -o no_slab_reassign it starts no rebalancer, whatever `slabs automove` sets.
   const automover = new SlabAutomover(cache, () => ({
@@ -200,6 +201,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       if (stopping !== null) return stopping;
       log.info(`memcached-ts stopping (${reason})`);
       crawler?.stop();
+      cache.maintainer.stop();
       clearInterval(automoveTimer);
       memory.stop();
       stopping = (async () => {
@@ -292,6 +294,7 @@ export function createCache(config: Config, clock: Clock): Cache {
       slabChunkMax: config.slabChunkMax,
       noEvict: config.noEvict,
       useCas: config.useCas,
+      lru: config.lru,
     },
     clock,
   );

@@ -2,6 +2,7 @@
 // items through it and change the cache only through its methods; none writes an item field,
 // links or unlinks an item, or keeps a cache counter of its own. Every change made through
 // these methods is reported to the change listener (change.ts) in the order applied.
+import type { LruTuning } from './lru-segment.js';
 import type { ItemReader } from './change.js';
 import type { Clock } from './clock.js';
 import type { ItemId } from './item.js';
@@ -106,8 +107,10 @@ export interface CacheApi extends ItemReader {
   copyKeyToView(id: ItemId, dst: DataView, off: number): number;
   copyValueToView(id: ItemId, dst: DataView, off: number): number;
   itemsOfClass(cls: number): Iterable<ItemId>;
-  /** Up to `into.length` ids of a class, LRU head first, without a generator; returns how many. */
+  /** Up to `into.length` ids of a class (HOT, WARM, COLD; each head first), without a generator; returns how many. */
   idsOfClass(cls: number, into: Uint32Array): number;
+  /** Up to `into.length` ids of one LRU list (lruOf(class, segment)), head first; returns how many. */
+  idsOfList(list: number, into: Uint32Array): number;
   /**
    * `id` is still a linked item of class `cls`: for an id kept across event-loop turns, whose
    * item may have been freed, moved, or its chunk reused since (any id is safe to ask about).
@@ -167,7 +170,12 @@ export interface CacheApi extends ItemReader {
   readonly classStats: readonly Readonly<ClassStats>[];
   readonly slabs: SlabsReport;
   readonly moveStats: Readonly<MoveStats>;
+  /** The LRU lists, indexed by lruOf(class, segment) (lru-segment.ts). */
   readonly lru: { readonly size: Float64Array; readonly tail: Uint32Array };
+  /** Reads by the list their item was on, indexed as `lru`. */
+  readonly lruHits: Float64Array;
+  /** The segmented LRU's settings; `lru tune` and `lru mode` change them. */
+  readonly lruTuning: LruTuning;
   readonly table: { readonly power: number; readonly bytes: number };
   readonly casCounter: number;
   readonly oldestLive: number;

@@ -11,6 +11,7 @@ import { hashKey } from './hash.js';
 import { F_EXPTIME, F_FLAGS, F_META, F_NBYTES, F_NCHUNKS, F_TIME, HEADER_BYTES, IF_ACTIVE, IF_LINKED, memcachedItemSize, NONE, OFF_MASK, PAGE_SHIFT, type ItemId } from './item.js';
 import type { ItemMemory } from './item-memory.js';
 import { ITEM_UPDATE_INTERVAL, type Linkage } from './linkage.js';
+import { IF_SEGMENT } from './lru-segment.js';
 import { Outcome, StoreMode } from './outcome.js';
 import type { PrefixStats } from './prefix-stats.js';
 import type { Slabs } from './slabs.js';
@@ -216,14 +217,15 @@ export class Storage {
     p32[o + F_EXPTIME] = absExp;
     p32[o + F_FLAGS] = flags >>> 0;
     p32[o + F_NBYTES] = vLen;
-    p32[o + F_META] = (meta & 0xffff) | ((recent ? IF_LINKED | IF_ACTIVE : IF_LINKED) << 16);
+    // the segment bits stay: the item is still on that list
+    p32[o + F_META] = ((meta & (0xffff | (IF_SEGMENT << 16))) | ((recent ? IF_LINKED | IF_ACTIVE : IF_LINKED) << 16)) >>> 0;
     // the value follows the key in this one chunk
     copyByViews(mem.srcViewOf(value), vOff, mem.views[old >>> PAGE_SHIFT]!, (o << 2) + HEADER_BYTES + kLen, vLen);
     const cas = this.#cas.next();
     mem.setCas(old, cas);
     st.cas = cas;
     st.id = old;
-    if (!recent) this.#links.lru.bump(old, cls);
+    if (!recent) this.#links.relinkNew(old, cls);
     const s = this.#links.stats;
     s.total_items++;
     s.bytes += grow;

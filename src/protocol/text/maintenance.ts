@@ -1,6 +1,6 @@
-// memcached's tuning and introspection commands: `lru`, `lru_crawler`, `watch`. Settings that
-// tune memcached's segmented LRU are validated and acknowledged as memcached does; here they
-// change nothing (one LRU per class). Replies follow proto_text.c of 1.6.18.
+// memcached's tuning and introspection commands: `lru`, `lru_crawler`, `watch`. `lru tune` and
+// `lru mode` change the segmented LRU's settings (the cache's LruTuning); `lru temp_ttl` is
+// validated and acknowledged only (no TEMP LRU here). Replies follow proto_text.c of 1.6.18.
 import { parseInt32, parseU64 } from '../../cache/numbers.js';
 import { continueDump, TextDump } from './dump.js';
 import type { Handler } from './handler.js';
@@ -23,10 +23,21 @@ export const lru: Handler = (s, buf, t, next) => {
     if (hot === null || warm === null || !isNumber(hotFactor) || !isNumber(warmFactor)) s.reply(R.ERROR);
     else if (hot + warm > 80n) s.replyText('ERROR hot and warm pcts must not exceed 80');
     else if (Number(hotFactor) <= 0 || Number(warmFactor) <= 0) s.replyText('ERROR hot/warm age factors must be greater than 0');
-    else s.reply(R.OK);
-  } else if (t.is(buf, 1, 'mode') && t.ntokens >= 4) {
-    s.reply(t.is(buf, 2, 'flat') || t.is(buf, 2, 'segmented') ? R.OK : R.ERROR);
-  } else if (t.is(buf, 1, 'temp_ttl') && t.ntokens >= 4) {
+    else {
+      const tuning = s.ctx.cache.lruTuning;
+      tuning.hotPct = Number(hot);
+      tuning.warmPct = Number(warm);
+      tuning.hotMaxFactor = Number(hotFactor);
+      tuning.warmMaxFactor = Number(warmFactor);
+      s.reply(R.OK);
+    }
+  } else if (t.is(buf, 1, 'mode') && t.ntokens >= 4 && s.ctx.cache.lruTuning.maintainer) {
+    const flat = t.is(buf, 2, 'flat');
+    if (flat || t.is(buf, 2, 'segmented')) {
+      s.ctx.cache.lruTuning.segmented = !flat;
+      s.reply(R.OK);
+    } else s.reply(R.ERROR);
+  } else if (t.is(buf, 1, 'temp_ttl') && t.ntokens >= 4 && s.ctx.cache.lruTuning.maintainer) {
     s.reply(parseInt32(buf, t.start[2]!, t.len[2]!) === null ? R.ERROR : R.OK);
   } else {
     s.reply(R.ERROR);
