@@ -5,6 +5,8 @@
 // load comes from this process over persistent connections with a fixed number of requests
 // in flight (one per connection).
 //   npm run build && node dist/bench/http.js [--duration 5] [--concurrency 16]
+// With --baseline DIR (another built checkout, e.g. the commit before a change) that
+// daemon's HTTP front is measured too, in the same run, alternating order over --rounds.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -47,9 +49,9 @@ function floorServer(): void {
   });
 }
 
-type Kind = 'floor' | 'memcached-ts' | 'text';
+type Kind = 'floor' | 'memcached-ts' | 'text' | 'baseline';
 
-async function startServer(kind: Kind): Promise<{ port: number; child: ChildProcess }> {
+async function startServer(kind: Kind, baseline: string): Promise<{ port: number; child: ChildProcess }> {
   if (kind === 'floor') {
     const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--floor'], { stdio: ['ignore', 'pipe', 'inherit'] });
     const port = await new Promise<number>((resolve) => {
@@ -61,7 +63,8 @@ async function startServer(kind: Kind): Promise<{ port: number; child: ChildProc
     return { port, child };
   }
   const portFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'http-bench-')), 'ports');
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/memcached-ts.js'), '-p', '-1', '--http-port', '-1', '-U', '0', '-m', '512', '-I', '2m'], {
+  const root = kind === 'baseline' ? path.resolve(baseline) : ROOT;
+  const child = spawn(process.execPath, [path.join(root, 'bin/memcached-ts.js'), '-p', '-1', '--http-port', '-1', '-U', '0', '-m', '512', '-I', '2m'], {
     env: { ...process.env, MEMCACHED_PORT_FILENAME: portFile },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -201,26 +204,46 @@ const USAGE = `usage: node dist/bench/http.js [options]
 HTTP front against a bare node:http server and the text port of the same daemon.
   --duration S      seconds per measurement (default 5)
   --concurrency N   connections, one request in flight each (default 16)
+  --sizes A,B       body sizes in bytes (default 100,1048576)
+  --baseline DIR    also measure the HTTP front of the memcached-ts built in DIR (bin/, dist/)
+  --rounds N        repeat every measurement N times, alternating the order (default 1)
   --floor           serve the node:http floor server instead (used by the benchmark itself)`;
 
 async function main(): Promise<void> {
-  const values = benchArgs(USAGE, { floor: { type: 'boolean' }, duration: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '16' } });
+  const values = benchArgs(USAGE, {
+    floor: { type: 'boolean' },
+    duration: { type: 'string', default: '5' },
+    concurrency: { type: 'string', default: '16' },
+    sizes: { type: 'string', default: '100,1048576' },
+    baseline: { type: 'string', default: '' },
+    rounds: { type: 'string', default: '1' },
+  });
   if (values.floor) return floorServer();
   const seconds = Number(values.duration);
   const concurrency = Number(values.concurrency);
+  const baseline = values.baseline;
+  const kinds: Kind[] = baseline === '' ? ['floor', 'memcached-ts', 'text'] : ['floor', 'baseline', 'memcached-ts', 'text'];
   const rows: string[] = [];
-  for (const size of [100, 1024 * 1024]) {
+  for (const size of values.sizes.split(',').map(Number)) {
     for (const method of ['GET', 'PUT'] as const) {
-      for (const kind of ['floor', 'memcached-ts', 'text'] as const) {
-        const { port, child } = await startServer(kind);
-        try {
-          const r = kind === 'text' ? await loadText(port, method, size, seconds, concurrency) : await load(port, method, size, seconds, concurrency);
-          const name = kind === 'floor' ? 'node:http + Map (floor)' : kind === 'text' ? `memcached-ts text port (${method === 'GET' ? 'get' : 'set'})` : 'memcached-ts';
-          const row = `| ${method} | ${size === 100 ? '100 B' : '1 MiB'} | ${name} | ${Math.round(r.rps)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`;
-          rows.push(row);
-          console.log(row);
-        } finally {
-          child.kill('SIGTERM');
+      for (let round = 0; round < Number(values.rounds); round++) {
+        for (const kind of round % 2 === 0 ? kinds : [...kinds].reverse()) {
+          const { port, child } = await startServer(kind, baseline);
+          try {
+            const r = kind === 'text' ? await loadText(port, method, size, seconds, concurrency) : await load(port, method, size, seconds, concurrency);
+            const name = {
+              floor: 'node:http + Map (floor)',
+              baseline: `memcached-ts (baseline: ${path.basename(path.resolve(baseline))})`,
+              'memcached-ts': 'memcached-ts',
+              text: `memcached-ts text port (${method === 'GET' ? 'get' : 'set'})`,
+            }[kind];
+            const shown = size === 100 ? '100 B' : size === 1024 * 1024 ? '1 MiB' : `${size} B`;
+            const row = `| ${method} | ${shown} | ${name} | ${Math.round(r.rps)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`;
+            rows.push(row);
+            console.log(row);
+          } finally {
+            child.kill('SIGTERM');
+          }
         }
       }
     }

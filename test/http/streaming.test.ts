@@ -7,13 +7,14 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
+import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { OpStatus, StoreRequest } from '../../src/cache/api.js';
 import { ManualClock } from '../../src/cache/clock.js';
 import { defaultConfig, MB, type Config } from '../../src/config/config.js';
 import { startDaemon, type Daemon } from '../../src/daemon.js';
 import { PENDING_MAX, SLICE_BYTES } from '../../src/protocol/http/value-stream.js';
-import { captureLog, Client } from '../snapshot/helpers.js';
+import { captureLog, Client, tempDir } from '../snapshot/helpers.js';
 import { until } from '../support/raw-client.js';
 import { seededRandom } from '../support/random.js';
 import { ask, parsePrometheus } from './client.js';
@@ -189,6 +190,18 @@ describe('HTTP bodies without whole-body copies', () => {
     const text = Buffer.from(await c.call('get five\r\n'), 'latin1');
     expect(sha(text.subarray(text.indexOf('\r\n') + 2, text.length - 7))).toBe(sha(body));
     c.close();
+  });
+
+  it('the journal records a chunked upload as it is in the item: a restart replays the same bytes', async () => {
+    const journalFile = path.join(tempDir(), 'j');
+    const body = randomBytes(3 * MB, 8);
+    let { port } = await start({ journalFile, journalFsync: 'always' });
+    expect(await putChunked(port, '/store/j', body, 50_000)).toBe(201);
+    await daemon!.stop('test');
+    daemon = null;
+    ({ port } = await start({ journalFile, journalFsync: 'always' }));
+    const got = await getHashed(port, '/store/j');
+    expect([got.status, got.length, got.hash]).toEqual([200, body.length, sha(body)]);
   });
 
   it('a cut-off chunked upload stores nothing and leaves the old value', async () => {
