@@ -3,7 +3,8 @@
 // what node:http itself costs), and, as context, the same workload as get/set on the same
 // daemon's memcached text port (a small text client here). All run as child processes; the
 // load comes from this process over persistent connections with a fixed number of requests
-// in flight (one per connection).
+// in flight (one per connection). Besides req/s and latency it reports the server process's
+// CPU time per request (from /proc), which a shared machine disturbs much less than req/s.
 //   npm run build && node dist/bench/http.js [--duration 5] [--concurrency 16]
 // With --baseline DIR (another built checkout, e.g. the commit before a change) that
 // daemon's HTTP front is measured too, in the same run, alternating order over --rounds.
@@ -139,7 +140,7 @@ class TextClient {
   }
 }
 
-async function loadText(port: number, method: 'GET' | 'PUT', size: number, seconds: number, concurrency: number): Promise<Result> {
+async function loadText(port: number, pid: number | undefined, method: 'GET' | 'PUT', size: number, seconds: number, concurrency: number): Promise<Result> {
   const clients = await Promise.all(Array.from({ length: concurrency }, () => TextClient.open(port)));
   const value = Buffer.alloc(size, 0x61);
   const keys = 100;
@@ -156,26 +157,42 @@ async function loadText(port: number, method: 'GET' | 'PUT', size: number, secon
       latencies.push(performance.now() - t0);
     }
   };
+  const cpu0 = cpuMsOf(pid);
   const t0 = performance.now();
   await Promise.all(clients.map(worker));
   const elapsed = (performance.now() - t0) / 1000;
+  const cpu = cpuMsOf(pid) - cpu0;
   for (const c of clients) c.close();
-  return summary(latencies, elapsed);
+  return summary(latencies, elapsed, cpu);
 }
 
-function summary(latencies: number[], elapsed: number): Result {
+function summary(latencies: number[], elapsed: number, cpuMs: number): Result {
   latencies.sort((a, b) => a - b);
   const q = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
-  return { rps: latencies.length / elapsed, p50: q(0.5), p99: q(0.99) };
+  return { rps: latencies.length / elapsed, p50: q(0.5), p99: q(0.99), cpuUs: (cpuMs * 1000) / Math.max(1, latencies.length) };
 }
 
 interface Result {
   rps: number;
   p50: number;
   p99: number;
+  /** The server process's CPU time (user + system) per request, in microseconds. */
+  cpuUs: number;
 }
 
-async function load(port: number, method: 'GET' | 'PUT', size: number, seconds: number, concurrency: number): Promise<Result> {
+/** CPU milliseconds (user + system) process `pid` has used so far (Linux /proc; 0 elsewhere). */
+function cpuMsOf(pid: number | undefined): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the line, in clock ticks (100 per second on Linux)
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+async function load(port: number, pid: number | undefined, method: 'GET' | 'PUT', size: number, seconds: number, concurrency: number): Promise<Result> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const value = Buffer.alloc(size, 0x61);
   const keys = 100;
@@ -193,11 +210,13 @@ async function load(port: number, method: 'GET' | 'PUT', size: number, seconds: 
       if (status >= 300) throw new Error(`status ${status}`);
     }
   };
+  const cpu0 = cpuMsOf(pid);
   const t0 = performance.now();
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsed = (performance.now() - t0) / 1000;
+  const cpu = cpuMsOf(pid) - cpu0;
   agent.destroy();
-  return summary(latencies, elapsed);
+  return summary(latencies, elapsed, cpu);
 }
 
 const USAGE = `usage: node dist/bench/http.js [options]
@@ -207,6 +226,7 @@ HTTP front against a bare node:http server and the text port of the same daemon.
   --sizes A,B       body sizes in bytes (default 100,1048576)
   --baseline DIR    also measure the HTTP front of the memcached-ts built in DIR (bin/, dist/)
   --rounds N        repeat every measurement N times, alternating the order (default 1)
+  --methods M,N     GET, PUT or both (default GET,PUT)
   --floor           serve the node:http floor server instead (used by the benchmark itself)`;
 
 async function main(): Promise<void> {
@@ -217,6 +237,7 @@ async function main(): Promise<void> {
     sizes: { type: 'string', default: '100,1048576' },
     baseline: { type: 'string', default: '' },
     rounds: { type: 'string', default: '1' },
+    methods: { type: 'string', default: 'GET,PUT' },
   });
   if (values.floor) return floorServer();
   const seconds = Number(values.duration);
@@ -225,12 +246,12 @@ async function main(): Promise<void> {
   const kinds: Kind[] = baseline === '' ? ['floor', 'memcached-ts', 'text'] : ['floor', 'baseline', 'memcached-ts', 'text'];
   const rows: string[] = [];
   for (const size of values.sizes.split(',').map(Number)) {
-    for (const method of ['GET', 'PUT'] as const) {
+    for (const method of values.methods.split(',') as Array<'GET' | 'PUT'>) {
       for (let round = 0; round < Number(values.rounds); round++) {
         for (const kind of round % 2 === 0 ? kinds : [...kinds].reverse()) {
           const { port, child } = await startServer(kind, baseline);
           try {
-            const r = kind === 'text' ? await loadText(port, method, size, seconds, concurrency) : await load(port, method, size, seconds, concurrency);
+            const r = kind === 'text' ? await loadText(port, child.pid, method, size, seconds, concurrency) : await load(port, child.pid, method, size, seconds, concurrency);
             const name = {
               floor: 'node:http + Map (floor)',
               baseline: `memcached-ts (baseline: ${path.basename(path.resolve(baseline))})`,
@@ -238,7 +259,7 @@ async function main(): Promise<void> {
               text: `memcached-ts text port (${method === 'GET' ? 'get' : 'set'})`,
             }[kind];
             const shown = size === 100 ? '100 B' : size === 1024 * 1024 ? '1 MiB' : `${size} B`;
-            const row = `| ${method} | ${shown} | ${name} | ${Math.round(r.rps)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`;
+            const row = `| ${method} | ${shown} | ${name} | ${Math.round(r.rps)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${Math.round(r.cpuUs)} |`;
             rows.push(row);
             console.log(row);
           } finally {
@@ -248,7 +269,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  console.log(`\n| method | size | server | req/s | p50 ms | p99 ms |\n|---|---|---|---|---|---|\n${rows.join('\n')}`);
+  console.log(`\n| method | size | server | req/s | p50 ms | p99 ms | server CPU µs/req |\n|---|---|---|---|---|---|---|\n${rows.join('\n')}`);
 }
 
 await main();

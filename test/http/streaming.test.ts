@@ -35,7 +35,8 @@ async function start(extra: Partial<Config> = {}): Promise<{ d: Daemon; port: nu
 function randomBytes(n: number, seed: number): Buffer {
   const rnd = seededRandom(seed);
   const b = Buffer.allocUnsafe(n);
-  for (let i = 0; i < n; i += 4) b.writeUInt32LE(Math.floor(rnd() * 0x100000000), i);
+  for (let i = 0; i + 4 <= n; i += 4) b.writeUInt32LE(Math.floor(rnd() * 0x100000000), i);
+  for (let i = n & ~3; i < n; i++) b[i] = Math.floor(rnd() * 256);
   return b;
 }
 
@@ -190,6 +191,16 @@ describe('HTTP bodies without whole-body copies', () => {
     const text = Buffer.from(await c.call('get five\r\n'), 'latin1');
     expect(sha(text.subarray(text.indexOf('\r\n') + 2, text.length - 7))).toBe(sha(body));
     c.close();
+  });
+
+  it('concurrent GETs of different blobs, slices reused between them, each get their own bytes', async () => {
+    const { port } = await start();
+    const blobs = [0, 1, 2, 3, 4, 5].map((i) => randomBytes(3 * MB + i * 1000, 20 + i));
+    for (const [i, b] of blobs.entries()) expect((await ask(port, { method: 'PUT', path: `/store/c${i}`, body: b })).status).toBe(201);
+    for (let round = 0; round < 3; round++) {
+      const got = await Promise.all(blobs.map((_, i) => getHashed(port, `/store/c${i}`)));
+      expect(got.map((g) => g.hash)).toEqual(blobs.map(sha));
+    }
   });
 
   it('the journal records a chunked upload as it is in the item: a restart replays the same bytes', async () => {

@@ -117,8 +117,8 @@ function write(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, key:
       r.flags = flags.value;
       r.exptime = ttl.value;
       // one chunk is the value; several are written into the item in turn (never joined)
-      if (chunks.length === 1) r.value = chunks[0]!;
-      else r.chunks = chunks;
+      if (chunks.length > 1) r.chunks = chunks;
+      else if (chunks.length === 1) r.value = chunks[0]!;
       r.vLen = length;
       if (ifMatch.value !== null) {
         r.mode = ifMatch.value.any ? StoreMode.Replace : StoreMode.Cas;

@@ -17,12 +17,23 @@
 // out whole once (one copy, then sent in slices of that copy with the same backpressure).
 import type { ServerResponse } from 'node:http';
 import { NONE, type CacheApi, type ItemId } from '../../cache/api.js';
+import { BufferPool } from '../buffer-pool.js';
 import type { HttpContext } from './context.js';
 
 /** Bytes copied out of the item per slice; a value up to this size goes out in one write. */
 export const SLICE_BYTES = 64 * 1024;
 /** Output waiting in node for one response beyond which the next slice waits for 'drain'. */
 export const PENDING_MAX = 256 * 1024;
+
+/**
+ * Slice buffers come back here once the socket has taken them (the write's callback): a new
+ * 64 KiB buffer per slice would cost an mmap, page faults and an munmap each (glibc maps
+ * blocks of 64 KiB and more on their own, src/cli/malloc-tuning.ts). At most 2 MiB are kept.
+ */
+const slices = new BufferPool(32, SLICE_BYTES, SLICE_BYTES);
+const giveBack = (b: Buffer) => (err?: Error | null) => {
+  if (err == null) slices.give(b);
+};
 
 /**
  * End `res` (its head already written; HEAD: no body) with value bytes [start, end) of item `id`, stored
@@ -44,20 +55,20 @@ export function sendValue(ctx: HttpContext, res: ServerResponse, key: Buffer, id
   if (!cache.options.useCas) {
     const whole = Buffer.allocUnsafe(len);
     cache.copyValueRange(id, start, len, whole, 0);
-    pump(ctx, res, start, end, (pos, n) => whole.subarray(pos - start, pos - start + n));
+    pump(ctx, res, start, end, false, (pos, n) => whole.subarray(pos - start, pos - start + n));
     return;
   }
   let at = id;
   let cls = cache.itemClass(id);
   const cas = cache.itemCas(id);
-  pump(ctx, res, start, end, (pos, n) => {
+  pump(ctx, res, start, end, true, (pos, n) => {
     if (!cache.isSameVersion(at, cls, cas)) {
       const moved = relocated(cache, key, cas);
       if (moved === NONE) return null;
       at = moved;
       cls = cache.itemClass(moved);
     }
-    const slice = Buffer.allocUnsafe(n);
+    const slice = slices.take(n);
     cache.copyValueRange(at, pos, n, slice, 0);
     return slice;
   });
@@ -69,10 +80,14 @@ function relocated(cache: CacheApi, key: Buffer, cas: number): ItemId {
   return id !== NONE && cache.itemCas(id) === cas ? id : NONE;
 }
 
-/** Bytes [pos, pos + n) of the body, or null when the version being sent is gone. */
+/**
+ * A buffer whose first n bytes are body bytes [pos, pos + n), or null when the version being
+ * sent is gone.
+ */
 type Slicer = (pos: number, n: number) => Buffer | null;
 
-function pump(ctx: HttpContext, res: ServerResponse, start: number, end: number, slice: Slicer): void {
+/** Send body bytes [start, end) from `slice`; `pooled`: its buffers come from `slices` and go back there. */
+function pump(ctx: HttpContext, res: ServerResponse, start: number, end: number, pooled: boolean, slice: Slicer): void {
   let pos = start;
   const limit = Math.max(PENDING_MAX, res.writableHighWaterMark);
   const more = (): void => {
@@ -87,11 +102,13 @@ function pump(ctx: HttpContext, res: ServerResponse, start: number, end: number,
         return;
       }
       pos += n;
+      const body = bytes.length === n ? bytes : bytes.subarray(0, n);
+      const done = pooled ? giveBack(bytes) : undefined;
       if (pos === end) {
-        res.end(bytes);
+        res.end(body, done);
         return;
       }
-      res.write(bytes);
+      res.write(body, done);
       // past `limit` the write above returned false (limit >= the high-water mark), so 'drain' comes
       if (res.writableLength >= limit) {
         res.once('drain', more);
