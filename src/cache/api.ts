@@ -29,6 +29,12 @@ export class StoreRequest {
   value: Uint8Array = EMPTY;
   vOff = 0;
   vLen = 0;
+  /**
+   * The value as pieces instead (an HTTP body as it arrived), written into the item in turn,
+   * each byte copied once; `value`/`vOff` are then ignored and `vLen` is the pieces' total.
+   * null (the protocols' case) means the value is `value[vOff, vOff + vLen)`.
+   */
+  chunks: readonly Uint8Array[] | null = null;
   /** Compared by StoreMode.Cas, and by append/prepend when not 0. */
   cas = 0;
   /** ms I: a CAS older than the item's stores a stale item instead of failing. */
@@ -106,6 +112,14 @@ export interface CacheApi extends ItemReader {
   itemSize(id: ItemId): number;
   copyKeyToView(id: ItemId, dst: DataView, off: number): number;
   copyValueToView(id: ItemId, dst: DataView, off: number): number;
+  /** Copy value bytes [from, from + len) into dst at off (a slice of a value sent in parts); returns the offset after them. */
+  copyValueRange(id: ItemId, from: number, len: number, dst: Uint8Array, off: number): number;
+  /**
+   * `id` is still the linked item of class `cls` with CAS `cas`, i.e. the same version of the
+   * same item (CAS is unique per version), for a value read in slices across event-loop turns.
+   * Without CAS (-C, every CAS 0) a version cannot be told apart: this is then only "linked".
+   */
+  isSameVersion(id: ItemId, cls: number, cas: number): boolean;
   itemsOfClass(cls: number): Iterable<ItemId>;
   /** Up to `into.length` ids of a class (HOT, WARM, COLD; each head first), without a generator; returns how many. */
   idsOfClass(cls: number, into: Uint32Array): number;

@@ -188,6 +188,12 @@ export class Cache implements CacheApi {
   copyValueToView(id: ItemId, dst: DataView, off: number): number {
     return this.items.copyValueToView(id, dst, off);
   }
+  copyValueRange(id: ItemId, from: number, len: number, dst: Uint8Array, off: number): number {
+    return this.items.copyValueRange(id, from, len, dst, off);
+  }
+  isSameVersion(id: ItemId, cls: number, cas: number): boolean {
+    return this.links.isLinkedItemOfClass(id, cls) && this.items.cas(id) === cas;
+  }
   get casCounter(): number {
     return this.#cas.current;
   }

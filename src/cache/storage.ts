@@ -63,7 +63,7 @@ export class Storage {
     const hash = hashKey(r.key, r.kOff, kLen);
     // the common case first, in a function small enough for V8 to inline what it calls: a
     // set over a live item that can be overwritten in place (#overwrite)
-    if (r.mode === StoreMode.Set && !this.#prefixes.enabled && memcachedItemSize(kLen, r.vLen, this.options.useCas, r.flags) <= this.options.itemSizeMax) {
+    if (r.mode === StoreMode.Set && r.chunks === null && !this.#prefixes.enabled && memcachedItemSize(kLen, r.vLen, this.options.useCas, r.flags) <= this.options.itemSizeMax) {
       const old = this.#links.table.find(r.key, r.kOff, kLen, hash);
       if (old !== NONE) {
         const now = this.#exp.clock.now();
@@ -85,6 +85,8 @@ export class Storage {
 
   #store(r: StoreRequest, hash: number, st: OpStatus): Outcome {
     const { mode, key, kOff, kLen, flags, value, vOff, vLen, cas } = r;
+    // pieces that do not add up to vLen would write past the item's chunks
+    if (r.chunks !== null && totalLength(r.chunks) !== vLen) throw new RangeError(`StoreRequest: chunks of ${totalLength(r.chunks)} bytes, vLen ${vLen}`);
     const s = this.#links.stats;
     if (this.#prefixes.enabled) this.#prefixes.recordSet(key, kOff, kLen);
     // cmd_set counts, as memcached's set_cmds, the stores whose item could be allocated (it
@@ -123,7 +125,7 @@ export class Storage {
     }
     let finalFlags = flags;
     let absExp = this.#exp.absoluteExptime(r.exptime);
-    if (old !== NONE && mode !== StoreMode.Append && mode !== StoreMode.Prepend && this.#overwrite(old, kLen, flags, absExp, value, vOff, vLen, this.#exp.clock.now(), st) !== 0) {
+    if (old !== NONE && mode !== StoreMode.Append && mode !== StoreMode.Prepend && r.chunks === null && this.#overwrite(old, kLen, flags, absExp, value, vOff, vLen, this.#exp.clock.now(), st) !== 0) {
       if (mode === StoreMode.Cas) {
         s.cas_hits++;
         this.#links.classStats[this.#mem.slabClass(old)]!.cas_hits++;
@@ -158,12 +160,12 @@ export class Storage {
     mem.writeHeader(id, key, kOff, kLen, total, finalFlags, absExp, this.#exp.clock.now());
     if (mode === StoreMode.Append && oldLen > 0) {
       mem.writeValueRange(id, 0, scratch, 0, oldLen);
-      mem.writeValueRange(id, oldLen, value, vOff, vLen);
+      this.#writeValue(id, oldLen, r);
     } else if (mode === StoreMode.Prepend && oldLen > 0) {
-      mem.writeValueRange(id, 0, value, vOff, vLen);
+      this.#writeValue(id, 0, r);
       mem.writeValueRange(id, vLen, scratch, 0, oldLen);
     } else {
-      mem.writeValueRange(id, 0, value, vOff, vLen);
+      this.#writeValue(id, 0, r);
     }
     st.cas = this.linkNew(id, key, kOff, kLen, hash, old, unlinksAt);
     st.id = id;
@@ -173,6 +175,19 @@ export class Storage {
     }
     this.#links.classStats[mem.slabClass(id)]!.cmd_set++;
     return Outcome.Stored;
+  }
+
+  /** The request's value into item `id` from value position `at`: one range, or its chunks in turn. */
+  #writeValue(id: ItemId, at: number, r: StoreRequest): void {
+    const chunks = r.chunks;
+    if (chunks === null) {
+      this.#mem.writeValueRange(id, at, r.value, r.vOff, r.vLen);
+      return;
+    }
+    for (const c of chunks) {
+      this.#mem.writeValueRange(id, at, c, 0, c.length);
+      at += c.length;
+    }
   }
 
   /** Unlink whatever live or dead item holds the key (a failed set must not leave the old value). */
@@ -252,4 +267,10 @@ export class Storage {
     if (this.#scratch.length < len) this.#scratch = Buffer.allocUnsafe(Math.max(len, this.#scratch.length * 2));
     return this.#scratch;
   }
+}
+
+function totalLength(chunks: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  return n;
 }
