@@ -159,7 +159,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     },
     () => core.closedConnections,
   );
-  memory.start();
+  memory.start({ settle: true });
 
   // A signal during a stop never skips the final snapshot: the first one says so and the stop
   // goes on; one more leaves without it (exit 1; the previous snapshot stays intact, the
