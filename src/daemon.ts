@@ -10,19 +10,20 @@ import { stderrLogger, type Logger } from './log.js';
 import { MemoryReturn } from './server/memory-return.js';
 import { ServerCore } from './server/server-core.js';
 import { servedProtocols } from './protocol/registry.js';
-import { jsonlProtocol, JsonlStats } from './protocol/jsonl/index.js';
+import type { JsonlStats } from './protocol/jsonl/index.js';
 import { settingsStats } from './config/settings-stats.js';
 import { checkPersistencePath, targetProblem } from './persistence/path-check.js';
-import { SnapshotScheduler } from './persistence/scheduler.js';
-import { Journal } from './persistence/journal.js';
+import type { SnapshotScheduler } from './persistence/scheduler.js';
+import type { Journal } from './persistence/journal.js';
 import { realJournalFs, type JournalFs } from './persistence/journal-fs.js';
-import { openJournal } from './persistence/journal-replay.js';
 import type { SnapshotFs } from './persistence/snapshot-fs.js';
-import { HttpServer } from './server/http-server.js';
-import { createHttpHandler } from './protocol/http/router.js';
-import { HttpCounters } from './protocol/http/context.js';
 import { EventLog } from './logging/event-log.js';
 import { evictionReporter } from './protocol/watch-events.js';
+import type { HttpServer } from './server/http-server.js';
+
+// The optional parts (snapshots, the journal, the HTTP and JSON-lines fronts, and TLS in
+// ServerCore) are imported only when the settings turn them on: what a module loads stays in
+// the process for good, and node:http alone costs several MiB of RSS (bench/RESULTS-memory.md).
 
 /** How long a graceful stop waits for clients to take their last replies. */
 const DRAIN_TIMEOUT_MS = 3000;
@@ -87,7 +88,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const snapshots =
     config.snapshotFile === null
       ? null
-      : new SnapshotScheduler(cache, {
+      : new (await import('./persistence/scheduler.js')).SnapshotScheduler(cache, {
           file: config.snapshotFile,
           interval: config.snapshotInterval,
           log,
@@ -96,9 +97,10 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
           afterWrite: (ok) => journal?.rotationDone(ok),
         });
   snapshots?.load();
-  if (config.journalFile !== null) journal = startJournal(cache, config, log, options.journalFs ?? realJournalFs);
+  if (config.journalFile !== null) journal = await startJournal(cache, config, log, options.journalFs ?? realJournalFs);
 
-  const jsonStats = config.jsonPort === 0 ? null : new JsonlStats();
+  const jsonl = config.jsonPort === 0 ? null : await import('./protocol/jsonl/index.js');
+  const jsonStats = jsonl === null ? null : new jsonl.JsonlStats();
   const crawler = options.lruCrawler === false || !config.lruCrawler ? null : new LruCrawler(cache);
   // the `watch` stream: the server's connections and the cache's evictions feed it
   const events = new EventLog();
@@ -113,29 +115,30 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     events,
   });
 
+  const openHttpFront = async (): Promise<HttpServer> => {
+    const [{ HttpServer }, { createHttpHandler }, { HttpCounters }] = await Promise.all([
+      import('./server/http-server.js'),
+      import('./protocol/http/router.js'),
+      import('./protocol/http/context.js'),
+    ]);
+    const counters = new HttpCounters();
+    const handler = createHttpHandler({
+      cache,
+      config,
+      log,
+      durability: journal !== null && journal.policy === 'always' ? journal : null,
+      server: core.info,
+      counters,
+      state: () => (stopping === null ? 'serving' : 'stopping'),
+    });
+    return new HttpServer(handler, config, log, counters, core);
+  };
+
   const tcpPort = await core.listen();
   // the HTTP front: the same cache API, the same durability promise
-  const httpCounters = new HttpCounters();
-  const httpServer =
-    config.httpPort === 0
-      ? null
-      : new HttpServer(
-          createHttpHandler({
-            cache,
-            config,
-            log,
-            durability: journal !== null && journal.policy === 'always' ? journal : null,
-            server: core.info,
-            counters: httpCounters,
-            state: () => (stopping === null ? 'serving' : 'stopping'),
-          }),
-          config,
-          log,
-          httpCounters,
-          core,
-        );
+  const httpServer = config.httpPort === 0 ? null : await openHttpFront();
   const httpPort = httpServer === null ? null : await httpServer.listen();
-  const jsonPort = jsonStats === null ? null : await core.listenExtra(config.jsonPort, [jsonlProtocol(jsonStats)]);
+  const jsonPort = jsonl === null || jsonStats === null ? null : await core.listenExtra(config.jsonPort, [jsonl.jsonlProtocol(jsonStats)]);
   writePortFile(tcpPort, jsonPort, httpPort);
   snapshots?.start();
   log.info(`memcached-ts listening on ${config.unixSocket ?? `${config.listen.join(',')}:${tcpPort}`}`);
@@ -165,7 +168,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     },
     () => core.closedConnections,
   );
-  memory.start();
+  memory.start({ settle: true });
 
   // A signal during a stop never skips the final snapshot: the first one says so and the stop
   // goes on; one more leaves without it (exit 1; the previous snapshot stays intact, the
@@ -253,7 +256,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
  * cache's change listener. Throws when the journal cannot be opened: the daemon must not
  * run without the durability it was asked for.
  */
-function startJournal(cache: Cache, config: Config, log: Logger, fsys: JournalFs): Journal {
+async function startJournal(cache: Cache, config: Config, log: Logger, fsys: JournalFs): Promise<Journal> {
+  const [{ openJournal }, { Journal }] = await Promise.all([import('./persistence/journal-replay.js'), import('./persistence/journal.js')]);
   const file = config.journalFile!;
   const t0 = Date.now();
   const opened = openJournal(cache, file, { log, fs: fsys, useCas: config.useCas, itemSizeMax: config.itemSizeMax });

@@ -1,7 +1,7 @@
 // The daemon's command line: parse, warn, start, and wait. Returns the exit code;
 // only bin/memcached-ts.js calls process.exit.
 import { startDaemon } from '../daemon.js';
-import { parseArgs } from './parse-args.js';
+import { parseCommandLine } from './isolated-parse.js';
 
 /** sysexits.h EX_OSERR: memcached exits with it when it cannot bind. */
 export const EXIT_START_FAILED = 71;
@@ -22,7 +22,7 @@ function oneLine(err: unknown): string {
 }
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
-  const parsed = parseArgs(argv);
+  const parsed = await parseCommandLine(argv);
   if (parsed.kind === 'exit') {
     if (parsed.stdout) io.stdout(parsed.stdout);
     if (parsed.stderr) io.stderr(parsed.stderr);

@@ -2,7 +2,6 @@
 // `stats` reports (connections, bytes read/written) and the connection limit (-c).
 import net from 'node:net';
 import fs from 'node:fs';
-import { createTlsServer } from './tls.js';
 import type { CacheApi, DurabilityGate } from '../cache/api.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
@@ -74,6 +73,8 @@ export class ServerCore implements ConnectionHost {
   /** Open connections of fronts with listeners of their own (HTTP): -c limits them and these together. */
   #otherConnections = 0;
   #nextId = 0;
+  /** src/server/tls.ts, imported by listen() only with -Z (node:tls is not loaded otherwise). */
+  #tls: typeof import('./tls.js') | null = null;
   #idleTimer: NodeJS.Timeout | null = null;
 
   constructor(cache: CacheApi, config: Config, log: Logger, hooks: ServerHooks) {
@@ -92,6 +93,7 @@ export class ServerCore implements ConnectionHost {
   /** Bind every configured listener; returns the TCP port bound (or null when TCP is off). */
   async listen(): Promise<number | null> {
     const cfg = this.config;
+    await this.#loadTls();
     if (cfg.unixSocket !== null) {
       const path = cfg.unixSocket;
       if (fs.existsSync(path)) fs.unlinkSync(path);
@@ -121,9 +123,14 @@ export class ServerCore implements ConnectionHost {
    * Bind one more TCP port on the -l addresses, whose connections speak only `protocols`
    * (a front of its own, such as --json-port); -1 picks a free port. Returns the port bound.
    */
-  listenExtra(port: number, protocols: readonly Protocol[]): Promise<number> {
+  async listenExtra(port: number, protocols: readonly Protocol[]): Promise<number> {
     if (protocols.length === 0) throw new Error('ServerCore: no protocol to serve');
+    await this.#loadTls();
     return this.#listenTcp(port === -1 ? 0 : port, protocols);
+  }
+
+  async #loadTls(): Promise<void> {
+    if (this.config.tls && this.#tls === null) this.#tls = await import('./tls.js');
   }
 
   async #listenTcp(port: number, protocols: readonly Protocol[]): Promise<number> {
@@ -165,8 +172,8 @@ export class ServerCore implements ConnectionHost {
     this.#startIdleSweep();
     return new Promise((resolve, reject) => {
       const onSocket = (socket: net.Socket): void => this.#accept(socket, protocols);
-      const server = this.config.tls
-        ? createTlsServer(this.config, onSocket, (err) => this.log.debug(`TLS handshake failed: ${err.message}`))
+      const server = this.#tls !== null
+        ? this.#tls.createTlsServer(this.config, onSocket, (err) => this.log.debug(`TLS handshake failed: ${err.message}`))
         : net.createServer({ noDelay: true, pauseOnConnect: false }, onSocket);
       server.once('error', reject);
       server.listen({ ...options, backlog: this.config.backlog }, () => {
