@@ -12,6 +12,8 @@ import { NO_EVENTS, type EventLog } from '../../logging/event-log.js';
 import { traceCommand, traceNoreply, traceReplies } from './trace-replies.js';
 
 const GET = VERBS.get('get');
+/** memcached's READ_BUFFER_SIZE: what one read of a connection takes at most. */
+const READ_WINDOW = 16384;
 const SET = VERBS.get('set');
 
 export class TextSession implements Session, TextState {
@@ -29,6 +31,14 @@ export class TextSession implements Session, TextState {
   resumeAt = 0;
   /** A metadump or cachedump sent in slices (dump.ts): its handler is called again until done. */
   dump: DumpInProgress | null = null;
+
+  /**
+   * Bytes past the parse position that memcached would hold in its read buffer (see
+   * #lineVisible); carried between calls, as consume() starts where the last one stopped.
+   */
+  #windowHeld = 0;
+  /** A get line outgrew the window: memcached's buffer grows until the input is used up. */
+  #windowGrown = false;
 
   /** -Y without -S: the client must authenticate first (see auth.ts). */
   readonly auth: AsciiAuth | null;
@@ -57,6 +67,8 @@ export class TextSession implements Session, TextState {
       pos = this.auth.consume(this, buf, pos, end);
       if (pos === CLOSE || !this.auth.authenticated) return pos;
     }
+    // where memcached's read buffer would end, as an offset into buf
+    let windowEnd = Math.min(end, pos + this.#windowHeld);
     while (pos < end) {
       // enough replies are pending, or enough requests were handled for one turn: the
       // connection comes back for the rest
@@ -65,12 +77,15 @@ export class TextSession implements Session, TextState {
         const n = Math.min(this.swallow, end - pos);
         this.swallow -= n;
         pos += n;
+        if (pos > windowEnd) windowEnd = pos;
         continue;
       }
-      const nl = buf.indexOf(10, pos);
-      if (nl < 0) {
-        if (end - pos > LINE_LIMIT && !this.#mayBeLongGet(buf, pos, end)) return CLOSE;
-        break;
+      let nl = buf.indexOf(10, pos);
+      if (nl < 0 || nl >= windowEnd) {
+        windowEnd = this.#refill(buf, pos, end, nl, windowEnd);
+        if (windowEnd < 0) return CLOSE;
+        if (nl >= windowEnd) nl = -1;
+        if (nl < 0) break;
       }
       let el = nl;
       if (el - pos > 1 && buf[el - 1] === 13) el--;
@@ -79,11 +94,39 @@ export class TextSession implements Session, TextState {
       if (r === NEED_MORE || r === YIELD) break;
       if (r === CLOSE) return CLOSE;
       pos = r;
+      // a data block memcached had not read yet is read past its buffer, which is then empty
+      if (pos > windowEnd) windowEnd = pos;
       this.ctx.requestBudget--;
       if (this.ctx.closeAfterWrite) return CLOSE;
       if (this.watching) return end;
     }
+    this.#windowHeld = Math.max(0, windowEnd - pos);
+    if (this.#windowHeld === 0) this.#windowGrown = false;
     return pos;
+  }
+
+  /**
+   * No newline in what memcached would have read of the line at `pos` (its buffer ends at
+   * `windowEnd`). memcached 1.6.18's try_read_command_ascii() closes the connection when that
+   * part is over 2048 bytes, unless it is a get/gets (then the buffer grows); otherwise it
+   * reads more: its 16 KiB buffer is refilled from the line's start, up to the bytes that have
+   * arrived. So whether a long line closes the connection depends on where memcached's reads
+   * fell: a line that arrives in a write of its own is read from its start, one that follows
+   * other requests in the same packet may be cut at the end of a read. Returns the new end,
+   * or -1 to close.
+   */
+  #refill(buf: Buffer, pos: number, end: number, nl: number, windowEnd: number): number {
+    if (windowEnd - pos > LINE_LIMIT && !this.#longGet(buf, pos, end)) return -1;
+    const refilled = this.#windowGrown ? end : Math.min(end, pos + READ_WINDOW);
+    if ((nl < 0 || nl >= refilled) && refilled - pos > LINE_LIMIT && !this.#longGet(buf, pos, end)) return -1;
+    return this.#windowGrown ? end : refilled;
+  }
+
+  /** A get/gets line may outgrow the window: memcached's buffer then grows with it. */
+  #longGet(buf: Buffer, pos: number, end: number): boolean {
+    if (!this.#mayBeLongGet(buf, pos, end)) return false;
+    this.#windowGrown = true;
+    return true;
   }
 
   closed(): void {
