@@ -38,7 +38,33 @@ export function releaseLargeBuffers(bufs: readonly Buffer[]): void {
   for (const b of bufs) pool.give(b);
 }
 
+/**
+ * Values at least this large are copied into a reply only when the connection's ReplyBudget
+ * admits them; smaller ones always are (a client of small values is never held up).
+ */
+export const GATED_VALUE = 16 * 1024;
+
+/**
+ * The memory that replies not yet taken by the kernel may hold across all connections
+ * (src/server/output-budget.ts implements it). Values are copied into replies, so a client
+ * that does not read holds its copies; over the budget a large value waits for its turn.
+ */
+export interface ReplyBudget {
+  /** Held reply bytes are at or past the budget: large values must ask admits() first. */
+  readonly over: boolean;
+  /** May the connection that owns `out` copy a value of `bytes` into a reply now? */
+  admits(out: Output, bytes: number): boolean;
+}
+
 export class Output {
+  /** The budget shared by the server's connections, or null: no limit. */
+  budget: ReplyBudget | null = null;
+  /**
+   * The session stopped before a large value the budget did not admit; its request is still
+   * unconsumed and the connection goes on with it when the budget calls it back.
+   */
+  deferred = false;
+
   buf: Buffer;
   /** A DataView over `buf`, for the cache's fast copies. */
   view: DataView;
@@ -70,7 +96,22 @@ export class Output {
 
   /** Enough replies are pending that the session should yield (see OUTPUT_HIGH_WATER). */
   get full(): boolean {
-    return this.pos - this.#start >= OUTPUT_HIGH_WATER;
+    return this.pos - this.#start >= OUTPUT_HIGH_WATER || this.deferred;
+  }
+
+  /** Large values must be admitted before they are copied (the budget is spent). */
+  get gated(): boolean {
+    return this.budget !== null && this.budget.over;
+  }
+
+  /**
+   * May a value of `bytes` be copied into a reply now? When not, the output is marked
+   * deferred (so `full`): the session stops before the request and leaves it unconsumed.
+   */
+  admits(bytes: number): boolean {
+    if (bytes < GATED_VALUE || this.budget === null || this.budget.admits(this, bytes)) return true;
+    this.deferred = true;
+    return false;
   }
 
   /** Make room for n more bytes; returns the buffer to write into at `pos`. */

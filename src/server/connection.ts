@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { Output, releaseLargeBuffers } from '../protocol/output.js';
 import { chooseProtocol, CLOSE, MULTIGET_LINE_LIMIT, type Protocol, type ServerInfo, type Session, type SessionContext } from '../protocol/types.js';
 import { DirectWriter, Wrote } from './direct-write.js';
+import type { OutputBudget } from './output-budget.js';
 import { ReadBuffer } from './read-buffer.js';
 import { byteSink, readsIntoSink } from './shared-read.js';
 import type { CacheApi, DurabilityGate } from '../cache/api.js';
@@ -36,6 +37,8 @@ export interface ConnectionHost {
   readonly durability: DurabilityGate | null;
   /** The connection has closed: drop it from the connection set. */
   forget(conn: Connection): void;
+  /** What unread replies may hold across all connections (output-budget.ts). */
+  readonly replyBudget: OutputBudget;
 }
 
 /** Room in the read buffer beyond the largest item: the request's line or header. */
@@ -82,6 +85,7 @@ export class Connection implements SessionContext {
     this.lastCommandAt = core.cache.clock.now();
     this.lastProgressAt = this.lastCommandAt;
     this.#input = new ReadBuffer(Connection.inputLimit(core.config.itemSizeMax));
+    this.out.budget = core.replyBudget;
     socket.setNoDelay(true);
     if (readsIntoSink(socket)) {
       socket[byteSink] = (chunk: Buffer) => this.#onData(chunk);
@@ -144,6 +148,7 @@ export class Connection implements SessionContext {
   /** Run the session over the held input plus `chunk`, write the replies, decide what next. */
   #process(chunk: Buffer | null): void {
     this.#unparsed = false;
+    this.out.deferred = false;
     this.requestBudget = this.core.config.reqsPerEvent;
     const gate = this.core.durability;
     const appendedBefore = gate === null ? 0 : gate.appended;
@@ -200,8 +205,15 @@ export class Connection implements SessionContext {
       this.#setReading(false);
       return;
     }
+    // every reply so far is written: a turn over the reply budget passes on
+    this.core.replyBudget.settled(this.out);
     if (this.#backlog) {
       this.#setReading(false);
+      if (this.out.deferred) {
+        // a large value waits for room in the reply budget (output-budget.ts)
+        this.#awaitBudget();
+        return;
+      }
       if (!this.#resumeQueued) {
         // let other connections run before this one's next batch (memcached's conn_yields)
         this.#resumeQueued = true;
@@ -223,6 +235,29 @@ export class Connection implements SessionContext {
       return;
     }
     this.#setReading(true);
+  }
+
+  #awaitBudget(): void {
+    if (this.#resumeQueued) return;
+    this.#resumeQueued = true;
+    this.core.replyBudget.wait(this.out, () => {
+      this.#resumeQueued = false;
+      if (!this.#closed && !this.#blocked && this.#backlog) this.#process(null);
+    });
+  }
+
+  /** Bytes of this connection's writes that the kernel has not taken, charged to the budget. */
+  #charged = 0;
+
+  #charge(bytes: number): void {
+    this.#charged += bytes;
+    this.core.replyBudget.charge(bytes);
+  }
+
+  #uncharge(): void {
+    if (this.#charged === 0) return;
+    this.core.replyBudget.release(this.#charged);
+    this.#charged = 0;
   }
 
   #setReading(on: boolean): void {
@@ -261,7 +296,10 @@ export class Connection implements SessionContext {
       this.destroy();
       return;
     }
-    if (!flowing) this.#blocked = true;
+    if (!flowing) {
+      this.#blocked = true;
+      this.#charge(this.socket.writableLength);
+    }
   }
 
   /**
@@ -289,6 +327,8 @@ export class Connection implements SessionContext {
       return;
     }
     this.#blocked = true;
+    // the whole slice stays in memory until the write completes
+    this.#charge(b.length);
   }
 
   /** Pooled buffers the queued direct write still reads from. */
@@ -309,6 +349,7 @@ export class Connection implements SessionContext {
   }
 
   #onDrain(): void {
+    this.#uncharge();
     if (this.#closed) return;
     this.lastProgressAt = this.core.cache.clock.now();
     if (!this.#blocked || this.#syncing) return;
@@ -329,6 +370,7 @@ export class Connection implements SessionContext {
   #end(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.core.replyBudget.forget(this.out);
     this.#input.clear();
     this.#session?.closed?.();
     this.core.forget(this);
@@ -342,8 +384,10 @@ export class Connection implements SessionContext {
   }
 
   destroy(): void {
+    this.#uncharge();
     if (!this.#closed) {
       this.#closed = true;
+      this.core.replyBudget.forget(this.out);
       this.#input.clear();
       this.#session?.closed?.();
       this.socket.destroy();

@@ -2,7 +2,7 @@
 // each header as memcached 1.6.18's dispatch_bin_command() does, and hands the request to
 // its command. Replies are appended to the connection's Output; quiet opcodes are mapped to
 // their loud command here and nowhere else.
-import type { CacheApi } from '../../cache/api.js';
+import { NONE, type CacheApi } from '../../cache/api.js';
 import type { Output } from '../output.js';
 import { CLOSE, KEY_MAX_LENGTH, NEED_MORE, type Session, type SessionContext } from '../types.js';
 import { runCommand } from './commands.js';
@@ -13,6 +13,8 @@ import { NO_EVENTS, type EventLog } from '../../logging/event-log.js';
 import { traceCommand, traceError, traceRequestHeader, traceResponseHeader } from './trace.js';
 
 const EMPTY = Buffer.alloc(0);
+/** The opcodes that copy a value into their reply. */
+const GETS: ReadonlySet<number> = new Set([Op.Get, Op.GetQ, Op.GetK, Op.GetKQ, Op.Gat, Op.GatQ, Op.GatK, Op.GatKQ]);
 
 export class BinarySession implements Session, BinaryState {
   readonly ctx: SessionContext;
@@ -74,6 +76,8 @@ export class BinarySession implements Session, BinaryState {
         this.wantBytes = head;
         break;
       }
+      // over the reply budget a large value waits its turn (output.ts); the request stays unread
+      if (this.out.gated && GETS.has(h.opcode) && !this.#admitted(buf, pos)) break;
       const r = this.#request(buf, pos, end);
       if (r === NEED_MORE) break;
       if (r === CLOSE) return CLOSE;
@@ -81,6 +85,13 @@ export class BinarySession implements Session, BinaryState {
       this.ctx.requestBudget--;
     }
     return pos;
+  }
+
+  /** The value a get-family request at `pos` would copy may be copied now (counts nothing). */
+  #admitted(buf: Buffer, pos: number): boolean {
+    const h = this.req;
+    const id = this.cache.find(buf, pos + HEADER_LEN + h.extLen, h.keyLen);
+    return id === NONE || this.out.admits(this.cache.itemValueLength(id));
   }
 
   /** Checks shared by every opcode, then the command; returns the offset after the request. */

@@ -63,6 +63,10 @@ function retrieve(s: TextState, buf: Buffer, t: Tokens, next: number, withCas: b
   for (; tok < last; tok++) {
     const q = t.start[tok]!;
     const e = q + t.len[tok]!;
+    if (out.gated && !admitted(s, buf, q, e - q)) {
+      s.resumeAt = q - anchor;
+      return YIELD;
+    }
     const id = lookup(s, buf, q, e - q, touch, exptime);
     if (id !== NONE && writeValue(s, id, e - q, withCas) && (tok + 1 < last || p < lineEnd)) {
       // a multi-get of many large values: let this batch be written first
@@ -75,6 +79,10 @@ function retrieve(s: TextState, buf: Buffer, t: Tokens, next: number, withCas: b
     if (p >= lineEnd) break;
     let e = p;
     while (e < lineEnd && buf[e] !== 0x20) e++;
+    if (out.gated && !admitted(s, buf, p, e - p)) {
+      s.resumeAt = p - anchor;
+      return YIELD;
+    }
     const id = lookup(s, buf, p, e - p, touch, exptime);
     if (id !== NONE && writeValue(s, id, e - p, withCas) && e < lineEnd) {
       s.resumeAt = e - anchor;
@@ -84,6 +92,15 @@ function retrieve(s: TextState, buf: Buffer, t: Tokens, next: number, withCas: b
   }
   out.raw(R.END);
   return next;
+}
+
+/**
+ * Over the reply budget (output.ts), a large value is copied only when the budget admits it;
+ * the look-up here counts nothing, the real one follows when it is admitted.
+ */
+function admitted(s: TextState, buf: Buffer, at: number, len: number): boolean {
+  const id = s.ctx.cache.find(buf, at, len);
+  return id === NONE || s.out.admits(s.ctx.cache.itemValueLength(id));
 }
 
 /** One key's live item (counted as memcached counts a get, or a gat that also touches it). */
