@@ -4,7 +4,8 @@
 // gets its whole reply, byte for byte.
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OUTPUT_HIGH_WATER } from '../../src/protocol/output.js';
+import { GATED_VALUE, Output, OUTPUT_HIGH_WATER } from '../../src/protocol/output.js';
+import { OutputBudget } from '../../src/server/output-budget.js';
 import { connect, request, until } from '../support/raw-client.js';
 import { startCore, type CoreServer } from './core-server.js';
 
@@ -12,6 +13,8 @@ const MiB = 1024 * 1024;
 const KEYS = 16;
 const CLIENTS = 40;
 const BUDGET = 4 * MiB;
+/** The keys of the silent clients' get: more than 23, so the line's tail is scanned, not tokenized. */
+const LINE_KEYS = [...Array.from({ length: KEYS }, (_, i) => i), ...Array.from({ length: 10 }, (_, i) => i)];
 
 let server: CoreServer | null = null;
 const sockets: Socket[] = [];
@@ -29,7 +32,7 @@ function valueOf(i: number): Buffer {
 
 function expectedReply(): Buffer {
   const parts: Buffer[] = [];
-  for (let i = 0; i < KEYS; i++) parts.push(Buffer.from(`VALUE big${i} 7 ${MiB}\r\n`), valueOf(i), Buffer.from('\r\n'));
+  for (const i of LINE_KEYS) parts.push(Buffer.from(`VALUE big${i} 7 ${MiB}\r\n`), valueOf(i), Buffer.from('\r\n'));
   parts.push(Buffer.from('END\r\n'));
   return Buffer.concat(parts);
 }
@@ -61,7 +64,7 @@ describe('reply budget: clients that do not read their large replies', () => {
     server = await startCore({ itemSizeMax: 2 * MiB, memoryLimit: 128 * MiB, replyBudget: BUDGET });
     const { core, port } = server;
     await store(port);
-    const line = `get ${Array.from({ length: KEYS }, (_, i) => `big${i}`).join(' ')}\r\n`;
+    const line = `get ${LINE_KEYS.map((i) => `big${i}`).join(' ')}\r\n`;
     for (let c = 0; c < CLIENTS; c++) {
       const s = await connect(port);
       s.pause();
@@ -142,4 +145,53 @@ describe('reply budget: clients that do not read their large replies', () => {
     );
     expect(results.every((ok) => ok)).toBe(true);
   }, 60_000);
+});
+
+describe('OutputBudget: the turn over the budget', () => {
+  const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+  it('admits everyone under the budget, one connection at a time over it, and passes the turn on', async () => {
+    const budget = new OutputBudget(1000);
+    const [a, b, c] = [new Output(), new Output(), new Output()];
+    for (const o of [a, b, c]) o.budget = budget;
+    expect(a.admits(GATED_VALUE)).toBe(true);
+    budget.charge(1000);
+    expect(a.gated).toBe(true);
+    // small values are never held up
+    expect(b.admits(GATED_VALUE - 1)).toBe(true);
+    expect(a.admits(GATED_VALUE)).toBe(true); // a takes the turn
+    expect(b.admits(GATED_VALUE)).toBe(false);
+    expect(b.deferred).toBe(true);
+    expect(c.admits(GATED_VALUE)).toBe(false);
+    const resumed: string[] = [];
+    budget.wait(b, () => resumed.push('b'));
+    budget.wait(c, () => resumed.push('c'));
+    await tick();
+    expect(resumed).toEqual([]);
+    // a has written its batch: the first in line gets the turn, the other keeps waiting
+    budget.settled(a);
+    await tick();
+    expect(resumed).toEqual(['b']);
+    expect(b.admits(GATED_VALUE)).toBe(true);
+    expect(a.admits(GATED_VALUE)).toBe(false);
+    // room again: everyone waiting goes on
+    budget.release(1000);
+    await tick();
+    expect(resumed).toEqual(['b', 'c']);
+    expect(budget.waiting).toBe(0);
+  });
+
+  it('a closed connection gives up its turn and its place in line', async () => {
+    const budget = new OutputBudget(10);
+    const [a, b] = [new Output(), new Output()];
+    budget.charge(10);
+    expect(budget.admits(a, GATED_VALUE)).toBe(true);
+    let resumed = false;
+    budget.wait(b, () => (resumed = true));
+    budget.forget(a);
+    await tick();
+    expect(resumed).toBe(true);
+    budget.forget(b);
+    expect(budget.waiting).toBe(0);
+  });
 });
