@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchArgs } from './lib/cli.js';
+import { RUN_AS_ARGS } from './lib/server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -61,7 +62,7 @@ async function startServer(kind: Kind): Promise<{ port: number; child: ChildProc
     return { port, child };
   }
   const portFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'http-bench-')), 'ports');
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/memcached-ts.js'), '-p', '-1', '--http-port', '-1', '-U', '0', '-m', '512', '-I', '2m'], {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/memcached-ts.js'), ...RUN_AS_ARGS, '-p', '-1', '--http-port', '-1', '-U', '0', '-m', '512', '-I', '2m'], {
     env: { ...process.env, MEMCACHED_PORT_FILENAME: portFile },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

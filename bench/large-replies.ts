@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execFileSync } from 'node:child_process';
 import { benchArgs } from './lib/cli.js';
-import { ServerProcess } from './lib/server.js';
+import { ServerProcess, RUN_AS_ARGS } from './lib/server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const HOST = '127.0.0.1';
@@ -59,6 +59,7 @@ function exchange(sock: net.Socket, payload: string, bytes: number): Promise<num
       got += d.length;
       if (got >= bytes) {
         sock.off('data', onData);
+        sock.off('error', reject);
         resolve(got);
       }
     };
@@ -87,7 +88,7 @@ interface Result {
 }
 
 async function start(node: string, variant: string, dir: string): Promise<{ srv: ServerProcess | null; pid: number; port: number; stop: () => Promise<void> }> {
-  const args = ['bin/memcached-ts.js', '-p', '-1', '-U', '0', '-l', HOST, '-m', '512', '-I', '4m'];
+  const args = ['bin/memcached-ts.js', ...RUN_AS_ARGS, '-p', '-1', '-U', '0', '-l', HOST, '-m', '512', '-I', '4m'];
   const env: Record<string, string> = {};
   if (variant === 'untuned') env.GLIBC_TUNABLES = '';
   if (variant === 'env') env.MALLOC_MMAP_THRESHOLD_ = '65536';

@@ -71,6 +71,8 @@ describe.skipIf(why !== null)('-u USER started as root', () => {
     const journal = path.join(d, 'journal');
     const p = await startProcess(['-u', USER, '--snapshot-file', snap, '--snapshot-interval', '1', '--journal-file', journal], base);
     try {
+      // the port file is written just before the drop: wait for it (a start-up poll)
+      await until(() => ids(p.child.pid!).Uid !== '0 0 0 0', 10_000);
       expect(ids(p.child.pid!)).toEqual({ Uid: `${uid} ${uid} ${uid} ${uid}`, Gid: `${gid} ${gid} ${gid} ${gid}`, Groups: '' });
       expect(fs.statSync(journal).uid).toBe(uid); // opened by root, given to the user
       expect(await request(p.port, 'set k 0 0 5\r\nhello\r\n', (t) => t.endsWith('\r\n'))).toBe('STORED\r\n');
@@ -80,7 +82,7 @@ describe.skipIf(why !== null)('-u USER started as root', () => {
       expect(fs.statSync(snap).uid).toBe(uid);
     } finally {
       p.child.kill('SIGTERM');
-      expect(await p.exited).toBe(0);
+      expect(await p.exited, p.stderr()).toBe(0);
     }
     expect(p.stderr()).not.toMatch(/FAIL|EACCES|EPERM/);
     // what the user wrote comes back at the next start
@@ -89,7 +91,7 @@ describe.skipIf(why !== null)('-u USER started as root', () => {
       expect(await request(again.port, 'get k\r\n', (t) => t.endsWith('END\r\n'))).toBe('VALUE k 0 5\r\nhello\r\nEND\r\n');
     } finally {
       again.child.kill('SIGTERM');
-      expect(await again.exited).toBe(0);
+      expect(await again.exited, again.stderr()).toBe(0);
     }
   });
 
