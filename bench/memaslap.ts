@@ -69,6 +69,9 @@ interface Run {
   tps: number;
   ops: number;
   cpu: number;
+  /** user and kernel CPU seconds of the server */
+  user: number;
+  system: number;
   getMisses: number;
   verifyFailed: number;
 }
@@ -83,10 +86,12 @@ const field = memaslapField;
 async function runOne(bin: string, cmd: string, label: string, w: Workload): Promise<Run> {
   const srv = await ServerProcess.start({ argv: splitCommand(cmd), cwd: ROOT }, { label, memMB: 1024, extraArgs: [], cpu: null, host: HOST });
   try {
-    const cpu0 = srv.cpuSeconds();
+    const t0 = srv.cpuTimes();
     const out = await memaslap(bin, srv.port, w.args);
-    const cpu = srv.cpuSeconds() - cpu0;
-    return { tps: field(out, 'TPS'), ops: field(out, 'Ops'), cpu, getMisses: field(out, 'get_misses'), verifyFailed: field(out, 'verify_failed') };
+    const t1 = srv.cpuTimes();
+    const user = t1.user - t0.user;
+    const system = t1.system - t0.system;
+    return { tps: field(out, 'TPS'), ops: field(out, 'Ops'), cpu: user + system, user, system, getMisses: field(out, 'get_misses'), verifyFailed: field(out, 'verify_failed') };
   } finally {
     await srv.stop();
   }
@@ -119,10 +124,12 @@ async function main(): Promise<void> {
         perCpu: median(rs.map((x) => x.ops / x.cpu)),
         cpuPct: median(rs.map((x) => (100 * x.cpu) / seconds)),
         range: `${num(Math.min(...rs.map((x) => x.ops / x.cpu)))}–${num(Math.max(...rs.map((x) => x.ops / x.cpu)))}`,
+        userUs: median(rs.map((x) => (1e6 * x.user) / x.ops)),
+        systemUs: median(rs.map((x) => (1e6 * x.system) / x.ops)),
         bad: rs.reduce((n, x) => n + x.verifyFailed, 0),
       };
     });
-    for (const g of agg) rows.push(`| ${w.id} | ${g.label} | ${num(g.tps)} | ${num(g.cpuPct)}% | ${num(g.perCpu)} | ${g.range} | ${g.bad} |`);
+    for (const g of agg) rows.push(`| ${w.id} | ${g.label} | ${num(g.tps)} | ${num(g.cpuPct)}% | ${num(g.perCpu)} | ${g.range} | ${g.userUs.toFixed(2)} | ${g.systemUs.toFixed(2)} | ${g.bad} |`);
     ratios.push(`| ${w.id} | ${w.what} | ${(agg[1]!.tps / agg[0]!.tps).toFixed(2)}× | ${(agg[1]!.perCpu / agg[0]!.perCpu).toFixed(2)}× |`);
   }
   const text = [
@@ -142,8 +149,8 @@ async function main(): Promise<void> {
     `- memaslap: \`${bin} -s 127.0.0.1:{port} -T 1 -c ${conc} -t ${seconds}s -X ${valueSize} -v 0.05 [-B | -d 16]\` (its default key set and get/set proportions, 90/10; 5% of gets verified)`,
     `- Servers: ${SERVERS.map(([l, c]) => `${l}: \`${c}\``).join('; ')}; a fresh server per run, -m 1024, ${reps} runs each, order alternating; medians`,
     '',
-    '| workload | server | ops/s | server CPU | ops per server CPU-s | range | verify_failed |',
-    '|---|---|--:|--:|--:|--:|--:|',
+    '| workload | server | ops/s | server CPU | ops per server CPU-s | range | user µs/op | kernel µs/op | verify_failed |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|',
     ...rows,
     '',
     `${SERVERS[1]![0]} / ${SERVERS[0]![0]}:`,

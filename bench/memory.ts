@@ -1,9 +1,15 @@
 // Memory of the slab cache as a real process, against real memcached:
+//  0. Idle: VmRSS of a bare `node` process, memcached-ts and memcached, --idle-wait seconds
+//     after start (by then V8's memory reducer has shrunk the heap grown during startup).
 //  1. RSS per item: 1,000,000 items (10-16 byte keys, 100-byte values) into -m 1024;
-//     (VmRSS after - VmRSS at start) / items, and the ratio ours / memcached (target <= 1.2).
+//     (VmRSS after - VmRSS at start) / items, and the whole-process VmRSS after the load, as
+//     ratios ours / memcached (target for the whole process: <= 1.2).
 //  2. A small budget: ~1 GiB of distinct keys (500-1500 byte values) through -m 64; the peak
 //     VmRSS minus the 64 MiB budget is the fixed overhead (target < 100 MiB), evictions counted.
-//   node dist/bench/memory.js [--reps N] [--items N] [--stream-gib G] [--only per-item|budget]
+//   node dist/bench/memory.js [--reps N] [--items N] [--stream-gib G] [--only idle|per-item|budget]
+// The servers run on the node that runs this script (npx -y -p node@24 node dist/bench/memory.js).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,12 +36,14 @@ RSS per item and the fixed overhead under a small -m, against memcached.
   --reps N          runs per server (default 3)
   --items N         items for the per-item figure (default 1000000)
   --stream-gib G    GiB of distinct values streamed through -m 64 (default 1)
-  --only WHICH      per-item or budget (default both)`;
+  --idle-wait S     seconds before the idle reading (default 10)
+  --only WHICH      idle, per-item or budget (default all three)`;
 
 const a = benchArgs(USAGE, {
   reps: { type: 'string', default: '3' },
   items: { type: 'string', default: '1000000' },
   'stream-gib': { type: 'string', default: '1' },
+  'idle-wait': { type: 'string', default: '10' },
   only: { type: 'string' },
 });
 const reps = Number(a.reps);
@@ -131,6 +139,60 @@ async function textStatsSlabs(srv: ServerProcess): Promise<number> {
 const mib = (kib: number): string => (kib / KiB).toFixed(1);
 log(`memory bench: node ${process.version}, ${os.cpus().length} CPUs, load avg ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 
+interface Idle {
+  rssKiB: number;
+  anonKiB: number;
+  fileKiB: number;
+}
+
+function statusKiB(pid: number, field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'latin1'));
+  return m ? Number(m[1]) : NaN;
+}
+
+/** RSS of a process `wait` ms after start, split into anonymous and file-backed pages. */
+async function idleRun(argv: readonly string[], wait: number): Promise<Idle> {
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, stdio: 'ignore' });
+  try {
+    await sleep(wait);
+    const pid = child.pid!;
+    if (child.exitCode !== null) throw new Error(`${argv.join(' ')} exited with ${child.exitCode}`);
+    return { rssKiB: statusKiB(pid, 'VmRSS'), anonKiB: statusKiB(pid, 'RssAnon'), fileKiB: statusKiB(pid, 'RssFile') };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+  }
+}
+
+if (a.only === undefined || a.only === 'idle') {
+  const wait = Number(a['idle-wait']) * 1000;
+  const idle: Record<string, readonly string[]> = {
+    'node (bare)': [process.execPath, '-e', 'setInterval(() => {}, 1e9)'],
+    'memcached-ts': [process.execPath, ...splitCommand(SERVERS['memcached-ts'].replace('{mem}', '64')).slice(1)],
+    memcached: splitCommand(SERVERS.memcached.replace('{mem}', '64')),
+  };
+  const res: Record<string, Idle[]> = {};
+  for (let rep = 0; rep < reps; rep++) {
+    for (const [name, argv] of Object.entries(idle)) {
+      const r = await idleRun(argv, wait);
+      (res[name] ??= []).push(r);
+      log(`  idle ${name} rep ${rep + 1}: ${mib(r.rssKiB)} MiB (anon ${mib(r.anonKiB)}, file ${mib(r.fileKiB)})`);
+    }
+  }
+  const bare = median(res['node (bare)']!.map((r) => r.rssKiB));
+  process.stdout.write(
+    `\n## Idle RSS ${a['idle-wait']} s after start, -m 64 (median of ${reps})\n\n` +
+      `| process | RSS MiB | anonymous MiB | file-backed MiB | RSS - bare node MiB |\n|---|---:|---:|---:|---:|\n` +
+      Object.entries(res)
+        .map(([n, rs]) => {
+          const m = (f: (r: Idle) => number): number => median(rs.map(f));
+          return `| ${n} | ${mib(m((r) => r.rssKiB))} | ${mib(m((r) => r.anonKiB))} | ${mib(m((r) => r.fileKiB))} | ${mib(m((r) => r.rssKiB) - bare)} |`;
+        })
+        .join('\n') +
+      '\n',
+  );
+}
+
 if (a.only === undefined || a.only === 'per-item') {
   const items = Number(a.items);
   const ks = new Keyspace({ count: items, keySize: { min: 10, max: 16 }, valueSize: { min: 100, max: 100 }, seed: 1 });
@@ -153,7 +215,8 @@ if (a.only === undefined || a.only === 'per-item') {
           return `| ${n} | ${mib(median(rs.map((r) => r.baseKiB)))} | ${mib(median(rs.map((r) => r.afterKiB)))} | ${median(rs.map((r) => r.perItem)).toFixed(1)} |`;
         })
         .join('\n') +
-      `\n\nratio memcached-ts / memcached: **${(ours / theirs).toFixed(2)}x** (target <= 1.2x)\n`,
+      `\n\nratio memcached-ts / memcached, bytes per item: ${(ours / theirs).toFixed(2)}x; ` +
+      `whole-process RSS after the load: **${(median(res['memcached-ts'].map((r) => r.afterKiB)) / median(res.memcached.map((r) => r.afterKiB))).toFixed(2)}x** (target <= 1.2x)\n`,
   );
 }
 

@@ -10,17 +10,20 @@ import { stderrLogger, type Logger } from './log.js';
 import { MemoryReturn } from './server/memory-return.js';
 import { ServerCore } from './server/server-core.js';
 import { servedProtocols } from './protocol/registry.js';
-import { jsonlProtocol, JsonlStats } from './protocol/jsonl/index.js';
+import type { JsonlStats } from './protocol/jsonl/index.js';
 import { settingsStats } from './config/settings-stats.js';
 import { checkPersistencePath, targetProblem } from './persistence/path-check.js';
-import { SnapshotScheduler } from './persistence/scheduler.js';
-import { Journal } from './persistence/journal.js';
+import type { SnapshotScheduler } from './persistence/scheduler.js';
+import type { Journal } from './persistence/journal.js';
 import { realJournalFs, type JournalFs } from './persistence/journal-fs.js';
-import { openJournal } from './persistence/journal-replay.js';
 import type { SnapshotFs } from './persistence/snapshot-fs.js';
-import { HttpServer } from './server/http-server.js';
-import { createHttpHandler } from './protocol/http/router.js';
-import { HttpCounters } from './protocol/http/context.js';
+import { EventLog } from './logging/event-log.js';
+import { evictionReporter } from './protocol/watch-events.js';
+import type { HttpServer } from './server/http-server.js';
+
+// The optional parts (snapshots, the journal, the HTTP and JSON-lines fronts, and TLS in
+// ServerCore) are imported only when the settings turn them on: what a module loads stays in
+// the process for good, and node:http alone costs several MiB of RSS (bench/RESULTS-memory.md).
 
 /** How long a graceful stop waits for clients to take their last replies. */
 const DRAIN_TIMEOUT_MS = 3000;
@@ -88,7 +91,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const snapshots =
     config.snapshotFile === null
       ? null
-      : new SnapshotScheduler(cache, {
+      : new (await import('./persistence/scheduler.js')).SnapshotScheduler(cache, {
           file: config.snapshotFile,
           interval: config.snapshotInterval,
           log,
@@ -97,10 +100,14 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
           afterWrite: (ok) => journal?.rotationDone(ok),
         });
   snapshots?.load();
-  if (config.journalFile !== null) journal = startJournal(cache, config, log, options.journalFs ?? realJournalFs);
+  if (config.journalFile !== null) journal = await startJournal(cache, config, log, options.journalFs ?? realJournalFs);
 
-  const jsonStats = config.jsonPort === 0 ? null : new JsonlStats();
+  const jsonl = config.jsonPort === 0 ? null : await import('./protocol/jsonl/index.js');
+  const jsonStats = jsonl === null ? null : new jsonl.JsonlStats();
   const crawler = options.lruCrawler === false || !config.lruCrawler ? null : new LruCrawler(cache);
+  // the `watch` stream: the server's connections and the cache's evictions feed it
+  const events = new EventLog();
+  cache.setEvictionObserver(evictionReporter(events, cache));
   const core = new ServerCore(cache, config, log, {
     shutdown: (graceful) => void daemon.stop(graceful ? 'shutdown graceful' : 'shutdown command'),
     extraStats: () => [...(snapshots?.stats() ?? []), ...(journal?.stats() ?? []), ...(jsonStats?.lines() ?? [])],
@@ -108,31 +115,33 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     protocols: servedProtocols(config.bindingProtocol),
     crawl: () => crawler?.kick(),
     durability: journal !== null && journal.policy === 'always' ? journal : null,
+    events,
   });
+
+  const openHttpFront = async (): Promise<HttpServer> => {
+    const [{ HttpServer }, { createHttpHandler }, { HttpCounters }] = await Promise.all([
+      import('./server/http-server.js'),
+      import('./protocol/http/router.js'),
+      import('./protocol/http/context.js'),
+    ]);
+    const counters = new HttpCounters();
+    const handler = createHttpHandler({
+      cache,
+      config,
+      log,
+      durability: journal !== null && journal.policy === 'always' ? journal : null,
+      server: core.info,
+      counters,
+      state: () => (stopping === null ? 'serving' : 'stopping'),
+    });
+    return new HttpServer(handler, config, log, counters, core);
+  };
 
   const tcpPort = await core.listen();
   // the HTTP front: the same cache API, the same durability promise
-  const httpCounters = new HttpCounters();
-  const httpServer =
-    config.httpPort === 0
-      ? null
-      : new HttpServer(
-          createHttpHandler({
-            cache,
-            config,
-            log,
-            durability: journal !== null && journal.policy === 'always' ? journal : null,
-            server: core.info,
-            counters: httpCounters,
-            state: () => (stopping === null ? 'serving' : 'stopping'),
-          }),
-          config,
-          log,
-          httpCounters,
-          core,
-        );
+  const httpServer = config.httpPort === 0 ? null : await openHttpFront();
   const httpPort = httpServer === null ? null : await httpServer.listen();
-  const jsonPort = jsonStats === null ? null : await core.listenExtra(config.jsonPort, [jsonlProtocol(jsonStats)]);
+  const jsonPort = jsonl === null || jsonStats === null ? null : await core.listenExtra(config.jsonPort, [jsonl.jsonlProtocol(jsonStats)]);
   writePortFile(tcpPort, jsonPort, httpPort);
   if (options.afterBind) {
     try {
@@ -147,6 +156,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   snapshots?.start();
   log.info(`memcached-ts listening on ${config.unixSocket ?? `${config.listen.join(',')}:${tcpPort}`}`);
   crawler?.start();
+  if (config.lru.maintainer) cache.maintainer.start();
   // memcached's LRU maintainer runs the slab automover about once a second. With
   // -o no_slab_reassign it starts no rebalancer, whatever `slabs automove` sets.
   const automover = new SlabAutomover(cache, () => ({
@@ -156,7 +166,9 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   }));
   const automoveTimer = setInterval(() => {
     const moved = automover.step();
-    if (moved !== null) log.debug(`slab automove: a page from class ${moved[0]} to class ${moved[1]}`);
+    if (moved === null) return;
+    log.debug(`slab automove: a page from class ${moved[0]} to class ${moved[1]}`);
+    events.slabMove(moved[0], moved[1]);
   }, 1000);
   automoveTimer.unref();
   let lastBytesRead = -1;
@@ -169,7 +181,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     },
     () => core.closedConnections,
   );
-  memory.start();
+  memory.start({ settle: true });
 
   // A signal during a stop never skips the final snapshot: the first one says so and the stop
   // goes on; one more leaves without it (exit 1; the previous snapshot stays intact, the
@@ -205,6 +217,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       if (stopping !== null) return stopping;
       log.info(`memcached-ts stopping (${reason})`);
       crawler?.stop();
+      cache.maintainer.stop();
       clearInterval(automoveTimer);
       memory.stop();
       stopping = (async () => {
@@ -270,7 +283,8 @@ function persistenceProblem(config: Config): string | null {
  * cache's change listener. Throws when the journal cannot be opened: the daemon must not
  * run without the durability it was asked for.
  */
-function startJournal(cache: Cache, config: Config, log: Logger, fsys: JournalFs): Journal {
+async function startJournal(cache: Cache, config: Config, log: Logger, fsys: JournalFs): Promise<Journal> {
+  const [{ openJournal }, { Journal }] = await Promise.all([import('./persistence/journal-replay.js'), import('./persistence/journal.js')]);
   const file = config.journalFile!;
   const t0 = Date.now();
   const opened = openJournal(cache, file, { log, fs: fsys, useCas: config.useCas, itemSizeMax: config.itemSizeMax });
@@ -311,6 +325,7 @@ export function createCache(config: Config, clock: Clock): Cache {
       slabChunkMax: config.slabChunkMax,
       noEvict: config.noEvict,
       useCas: config.useCas,
+      lru: config.lru,
     },
     clock,
   );

@@ -231,8 +231,28 @@ describe('-o extended options', () => {
     expect(usageError(['-o', 'slab_automove_ratio=2'])).toBeTruthy();
   });
 
+  it('makes the LRU flat with no_lru_maintainer, segmented (the default) with lru_maintainer', () => {
+    const flat = run(['-o', 'no_lru_maintainer']);
+    expect(flat.warnings).toEqual([]);
+    expect([flat.config.lru.maintainer, flat.config.lru.segmented]).toEqual([false, false]);
+    const seg = run(['-o', 'no_lru_maintainer,lru_maintainer']);
+    expect([seg.config.lru.maintainer, seg.config.lru.segmented]).toEqual([true, true]);
+  });
+
+  it('tunes the segmented LRU as memcached: shares 1-79 and at most 80 together, age factors above 0', () => {
+    const c = run(['-o', 'hot_lru_pct=30,warm_lru_pct=50,hot_max_factor=0.5,warm_max_factor=3']);
+    expect(c.warnings).toEqual([]);
+    expect(c.config.lru).toMatchObject({ hotPct: 30, warmPct: 50, hotMaxFactor: 0.5, warmMaxFactor: 3 });
+    expect(usageError(['-o', 'hot_lru_pct=0'])).toBeTruthy();
+    expect(usageError(['-o', 'warm_lru_pct=80'])).toBeTruthy();
+    expect(usageError(['-o', 'hot_lru_pct=41,warm_lru_pct=40'])).toMatch(/80%/);
+    expect(usageError(['-o', 'warm_lru_pct=61'])).toMatch(/80%/);
+    expect(usageError(['-o', 'hot_max_factor=0'])).toMatch(/> 0/);
+    expect(usageError(['-o', 'warm_max_factor=x'])).toBeTruthy();
+  });
+
   it('warns once per memcached-internal option and still runs', () => {
-    const r = run(['-o', 'modern,hashpower=20,lru_maintainer,slab_automove_freeratio=0.5', '-o', 'no_modern']);
+    const r = run(['-o', 'modern,hashpower=20,no_hashexpand,slab_automove_freeratio=0.5', '-o', 'no_modern']);
     expect(r.warnings).toHaveLength(5);
     expect(r.warnings[0]).toMatch(/^-o modern ignored/);
     expect(r.warnings[1]).toMatch(/^-o hashpower ignored/);

@@ -39,6 +39,20 @@ describe('MemoryReturn', () => {
     m.stop();
   });
 
+  it('with settle, collects once at the first quiet check after start, whatever grew', () => {
+    let busy = true;
+    const m = new MemoryReturn(() => process.memoryUsage().arrayBuffers, () => busy);
+    m.start({ settle: true });
+    m.check();
+    expect(m.collections).toBe(0); // busy
+    busy = false;
+    m.check();
+    expect(m.collections).toBe(1);
+    m.check();
+    expect(m.collections).toBe(1); // once only
+    m.stop();
+  });
+
   it('frees buffers that lived long enough to reach the old generation', async () => {
     // start from a settled heap: garbage of earlier tests would move the baseline
     v8.setFlagsFromString('--expose-gc');

@@ -68,13 +68,17 @@ export function clockTicks(): number {
 
 /** utime + stime of the whole process (all threads), in seconds. */
 export function procCpuSeconds(pid: number): number {
+  const t = procCpuTimes(pid);
+  return t.user + t.system;
+}
+
+/** CPU seconds a process has spent in user space and in the kernel (all its threads). */
+export function procCpuTimes(pid: number): { user: number; system: number } {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
   // Field 2 (comm) may contain spaces; fields after the last ')' are fixed.
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // rest[0] is field 3 (state); utime is field 14, stime field 15.
-  const utime = Number(rest[11]);
-  const stime = Number(rest[12]);
-  return (utime + stime) / clockTicks();
+  return { user: Number(rest[11]) / clockTicks(), system: Number(rest[12]) / clockTicks() };
 }
 
 /** VmRSS in KiB. */
@@ -159,6 +163,10 @@ export class ServerProcess {
 
   cpuSeconds(): number {
     return procCpuSeconds(this.pid);
+  }
+
+  cpuTimes(): { user: number; system: number } {
+    return procCpuTimes(this.pid);
   }
 
   rssKiB(): number {

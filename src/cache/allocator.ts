@@ -1,15 +1,12 @@
 // Allocation and eviction: chunks for a new item (one chunk, or a head chunk and continuation
 // chunks of the largest class for a value over slab_chunk_max), making room when a class is
-// full by reclaiming an expired item near its LRU tail or evicting the tail (memcached's
-// lru_pull_tail with a second chance for items read since they last reached the tail).
-import type { Expiry } from './expiry.js';
-import { F_META, F_NCHUNKS, HEADER_BYTES, IF_ACTIVE, IF_FETCHED, NONE, OFF_MASK, PAGE_SHIFT, type ItemId } from './item.js';
+// full by reclaiming an expired item near its COLD tail or evicting that tail (memcached's
+// do_item_alloc_pull; the LRU side is LruMaintainer#makeRoom).
+import { F_META, F_NCHUNKS, HEADER_BYTES, NONE, OFF_MASK, PAGE_SHIFT, type ItemId } from './item.js';
 import type { ItemMemory } from './item-memory.js';
 import type { Linkage } from './linkage.js';
+import type { LruMaintainer } from './lru-maintainer.js';
 import type { Slabs } from './slabs.js';
-
-/** How many items from the tail an allocation looks at for an expired one to reclaim. */
-const RECLAIM_SEARCH = 5;
 /** How many times an allocation frees a chunk and tries again before giving up. */
 const ALLOC_TRIES = 10;
 
@@ -17,15 +14,15 @@ export class Allocator {
   readonly #mem: ItemMemory;
   readonly #slabs: Slabs;
   readonly #links: Linkage;
-  readonly #expiry: Expiry;
+  readonly #maintainer: LruMaintainer;
   readonly #chunkMax: number;
   readonly #noEvict: boolean;
 
-  constructor(mem: ItemMemory, slabs: Slabs, links: Linkage, expiry: Expiry, chunkMax: number, noEvict: boolean) {
+  constructor(mem: ItemMemory, slabs: Slabs, links: Linkage, maintainer: LruMaintainer, chunkMax: number, noEvict: boolean) {
     this.#mem = mem;
     this.#slabs = slabs;
     this.#links = links;
-    this.#expiry = expiry;
+    this.#maintainer = maintainer;
     this.#chunkMax = chunkMax;
     this.#noEvict = noEvict;
   }
@@ -81,55 +78,8 @@ export class Allocator {
     return NONE;
   }
 
-  /** Free one chunk's worth in `cls`: an expired item near the LRU tail, else the tail itself. */
+  /** Free one chunk's worth in `cls` (LruMaintainer#makeRoom). */
   #reclaimOrEvict(cls: number): boolean {
-    const mem = this.#mem;
-    const links = this.#links;
-    const lru = links.lru;
-    const stats = links.stats;
-    const cs = links.classStats[cls]!;
-    const now = this.#expiry.clock.now();
-    let id = lru.tail[cls]!;
-    for (let i = 0; i < RECLAIM_SEARCH && id !== NONE; i++) {
-      if (this.#expiry.isExpired(id, now) || this.#expiry.isFlushed(id, now)) {
-        if ((mem.iflags(id) & IF_FETCHED) === 0) {
-          stats.expired_unfetched++;
-          cs.expired_unfetched++;
-        }
-        stats.reclaimed++;
-        cs.reclaimed++;
-        links.unlink(id);
-        return true;
-      }
-      id = lru.prevOf(id);
-    }
-    if (this.#noEvict) return false;
-    let tail = lru.tail[cls]!;
-    if (tail === NONE) return false;
-    // second chance: an item read since it last reached the tail goes back to the head. Each
-    // rescue clears the mark a read set, so the walk is amortized O(1) per read (CLOCK).
-    for (let i = lru.size[cls]!; i > 0; i--) {
-      const f = mem.iflags(tail);
-      if ((f & IF_ACTIVE) === 0) break;
-      mem.setIflags(tail, f & ~IF_ACTIVE);
-      lru.bump(tail, cls);
-      stats.moves_within_lru++;
-      tail = lru.tail[cls]!;
-    }
-    const fl = mem.iflags(tail);
-    stats.evictions++;
-    cs.evicted++;
-    if (mem.exptime(tail) !== 0) cs.evicted_nonzero++;
-    cs.evicted_time = now - mem.time(tail);
-    if ((fl & IF_FETCHED) === 0) {
-      stats.evicted_unfetched++;
-      cs.evicted_unfetched++;
-    }
-    if ((fl & IF_ACTIVE) !== 0) {
-      stats.evicted_active++;
-      cs.evicted_active++;
-    }
-    links.unlink(tail);
-    return true;
+    return this.#maintainer.makeRoom(cls, this.#noEvict);
   }
 }

@@ -2,6 +2,7 @@
 // items through it and change the cache only through its methods; none writes an item field,
 // links or unlinks an item, or keeps a cache counter of its own. Every change made through
 // these methods is reported to the change listener (change.ts) in the order applied.
+import type { LruTuning } from './lru-segment.js';
 import type { ItemReader } from './change.js';
 import type { Clock } from './clock.js';
 import type { ItemId } from './item.js';
@@ -28,6 +29,12 @@ export class StoreRequest {
   value: Uint8Array = EMPTY;
   vOff = 0;
   vLen = 0;
+  /**
+   * The value as pieces instead (an HTTP body as it arrived), written into the item in turn,
+   * each byte copied once; `value`/`vOff` are then ignored and `vLen` is the pieces' total.
+   * null (the protocols' case) means the value is `value[vOff, vOff + vLen)`.
+   */
+  chunks: readonly Uint8Array[] | null = null;
   /** Compared by StoreMode.Cas, and by append/prepend when not 0. */
   cas = 0;
   /** ms I: a CAS older than the item's stores a stale item instead of failing. */
@@ -105,9 +112,19 @@ export interface CacheApi extends ItemReader {
   itemSize(id: ItemId): number;
   copyKeyToView(id: ItemId, dst: DataView, off: number): number;
   copyValueToView(id: ItemId, dst: DataView, off: number): number;
+  /** Copy value bytes [from, from + len) into dst at off (a slice of a value sent in parts); returns the offset after them. */
+  copyValueRange(id: ItemId, from: number, len: number, dst: Uint8Array, off: number): number;
+  /**
+   * `id` is still the linked item of class `cls` with CAS `cas`, i.e. the same version of the
+   * same item (CAS is unique per version), for a value read in slices across event-loop turns.
+   * Without CAS (-C, every CAS 0) a version cannot be told apart: this is then only "linked".
+   */
+  isSameVersion(id: ItemId, cls: number, cas: number): boolean;
   itemsOfClass(cls: number): Iterable<ItemId>;
-  /** Up to `into.length` ids of a class, LRU head first, without a generator; returns how many. */
+  /** Up to `into.length` ids of a class (HOT, WARM, COLD; each head first), without a generator; returns how many. */
   idsOfClass(cls: number, into: Uint32Array): number;
+  /** Up to `into.length` ids of one LRU list (lruOf(class, segment)), head first; returns how many. */
+  idsOfList(list: number, into: Uint32Array): number;
   /**
    * `id` is still a linked item of class `cls`: for an id kept across event-loop turns, whose
    * item may have been freed, moved, or its chunk reused since (any id is safe to ask about).
@@ -117,6 +134,15 @@ export interface CacheApi extends ItemReader {
   isExpired(id: ItemId, now: number): boolean;
   isFlushed(id: ItemId, now: number): boolean;
   fits(kLen: number, vLen: number, flags: number): boolean;
+  /** The slab class an item with these key and value lengths takes (the largest when chained). */
+  classForItem(kLen: number, vLen: number): number;
+  /** Why the most recent lookup (get, find, a store's or a delete's) missed: Miss.None after a hit. */
+  readonly lastMiss: Miss;
+  /**
+   * Be told of each item evicted to make room, just before it goes (the `watch evictions`
+   * stream); null stops it. The id can be read through this API during the call only.
+   */
+  setEvictionObserver(observer: ((id: ItemId) => void) | null): void;
   /** Mark an item read (fetched, LRU position); not a change. */
   touchAccess(id: ItemId): void;
 
@@ -158,7 +184,12 @@ export interface CacheApi extends ItemReader {
   readonly classStats: readonly Readonly<ClassStats>[];
   readonly slabs: SlabsReport;
   readonly moveStats: Readonly<MoveStats>;
+  /** The LRU lists, indexed by lruOf(class, segment) (lru-segment.ts). */
   readonly lru: { readonly size: Float64Array; readonly tail: Uint32Array };
+  /** Reads by the list their item was on, indexed as `lru`. */
+  readonly lruHits: Float64Array;
+  /** The segmented LRU's settings; `lru tune` and `lru mode` change them. */
+  readonly lruTuning: LruTuning;
   readonly table: { readonly power: number; readonly bytes: number };
   readonly casCounter: number;
   readonly oldestLive: number;

@@ -6,6 +6,7 @@
 // recent activity gives a page to the global pool. So a cache whose item sizes change shifts
 // its memory to the sizes in use instead of starving them.
 import { NONE } from './item.js';
+import { COLD, lruOf } from './lru-segment.js';
 import { MoveResult } from './page-mover.js';
 import type { Cache } from './cache.js';
 
@@ -97,7 +98,8 @@ export class SlabAutomover {
         this.#dirty[slot] = 1;
       }
       if (cs.outofmemory > this.#oom[c]! || slabs.classPages[c]! > this.#pages[c]!) this.#dirty[slot] = 1;
-      const tail = cache.lru.tail[c]!;
+      // memcached's automover reads the `age` of `stats items`: the COLD tail's
+      const tail = cache.lru.tail[lruOf(c, COLD)]!;
       this.#age[slot] = tail === NONE ? 0 : Math.max(0, now - cache.itemTime(tail));
       let ageSum = 0;
       let dirtySum = 0;

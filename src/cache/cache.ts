@@ -10,7 +10,7 @@ import type { Clock } from './clock.js';
 import { Expiry } from './expiry.js';
 import type { HashTable } from './hash-table.js';
 import { hashKey } from './hash.js';
-import { F_TIME, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, memcachedItemSize, NONE, type ItemId } from './item.js';
+import { F_TIME, HEADER_BYTES, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, memcachedItemSize, NONE, type ItemId } from './item.js';
 
 /** The item flags a replayed Meta change carries over. */
 const META_MARKS = IF_STALE | IF_WIN_SENT | IF_KEY_BINARY;
@@ -18,6 +18,8 @@ import { ItemMemory } from './item-memory.js';
 import { MetaCommands } from './meta-commands.js';
 import { Linkage } from './linkage.js';
 import type { Lru } from './lru.js';
+import { LruMaintainer } from './lru-maintainer.js';
+import { LruTuning } from './lru-segment.js';
 import { parseU64 } from './numbers.js';
 import { Miss, Outcome } from './outcome.js';
 import { PageMover, type MoveResult, type MoveStats } from './page-mover.js';
@@ -36,6 +38,8 @@ export interface CacheOptions {
   slabChunkMax: number;
   noEvict: boolean;
   useCas: boolean;
+  /** The segmented LRU's settings (default: memcached's, segmented). */
+  lru?: LruTuning;
 }
 
 const U64_MASK = (1n << 64n) - 1n;
@@ -58,6 +62,8 @@ export class Cache implements CacheApi {
   readonly expiry: Expiry;
   readonly links: Linkage;
   readonly restorer: Restorer;
+  /** HOT/WARM/COLD upkeep; the daemon runs it from a timer (start()). */
+  readonly maintainer: LruMaintainer;
   readonly #alloc: Allocator;
   readonly #cas: CasSequence;
   readonly #hook: ChangeHook = new ChangeHook(this);
@@ -77,14 +83,15 @@ export class Cache implements CacheApi {
     this.slabs = new Slabs(geometry, options.slabPageSize, options.memoryLimit);
     this.#cas = new CasSequence(options.useCas);
     this.items = new ItemMemory(this.slabs, options.slabChunkMax, options.useCas);
-    this.links = new Linkage(this.items, this.slabs, clock, options.useCas);
+    this.links = new Linkage(this.items, this.slabs, clock, options.useCas, options.lru ?? new LruTuning());
     this.expiry = new Expiry(clock, this.items, this.#cas, this.links);
     this.startedAt = this.expiry.startedAt;
     this.table = this.links.table;
     this.lru = this.links.lru;
     this.stats = this.links.stats;
     this.classStats = this.links.classStats;
-    this.#alloc = new Allocator(this.items, this.slabs, this.links, this.expiry, options.slabChunkMax, options.noEvict);
+    this.maintainer = new LruMaintainer(this.items, this.links, this.expiry);
+    this.#alloc = new Allocator(this.items, this.slabs, this.links, this.maintainer, options.slabChunkMax, options.noEvict);
     this.restorer = new Restorer(this.items, this.links, this.#alloc, this.#cas, options.itemSizeMax);
     this.mover = new PageMover(this.slabs, this.items, this.links);
     this.#storage = new Storage(options, {
@@ -181,6 +188,12 @@ export class Cache implements CacheApi {
   copyValueToView(id: ItemId, dst: DataView, off: number): number {
     return this.items.copyValueToView(id, dst, off);
   }
+  copyValueRange(id: ItemId, from: number, len: number, dst: Uint8Array, off: number): number {
+    return this.items.copyValueRange(id, from, len, dst, off);
+  }
+  isSameVersion(id: ItemId, cls: number, cas: number): boolean {
+    return this.links.isLinkedItemOfClass(id, cls) && this.items.cas(id) === cas;
+  }
   get casCounter(): number {
     return this.#cas.current;
   }
@@ -188,8 +201,26 @@ export class Cache implements CacheApi {
   fits(kLen: number, vLen: number, flags: number): boolean {
     return memcachedItemSize(kLen, vLen, this.options.useCas, flags) <= this.options.itemSizeMax;
   }
+  classForItem(kLen: number, vLen: number): number {
+    return this.slabs.classFor(HEADER_BYTES + kLen + vLen) || this.slabs.geometry.largest;
+  }
+  get lastMiss(): Miss {
+    return this.expiry.miss;
+  }
+  setEvictionObserver(observer: ((id: ItemId) => void) | null): void {
+    this.maintainer.onEvict = observer;
+  }
   idsOfClass(cls: number, into: Uint32Array): number {
     return this.links.idsOfClass(cls, into);
+  }
+  idsOfList(list: number, into: Uint32Array): number {
+    return this.links.idsOfList(list, into);
+  }
+  get lruHits(): Float64Array {
+    return this.links.hits;
+  }
+  get lruTuning(): LruTuning {
+    return this.links.tuning;
   }
   *itemsOfClass(cls: number): Generator<ItemId> {
     yield* this.links.itemsOfClass(cls);

@@ -4,6 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Cache } from './cache.js';
 import { IF_FETCHED, NONE, type ItemId } from './item.js';
+import { SEGMENTS, segmentOf } from './lru-segment.js';
 
 export interface CrawlerOptions {
   /** Longest a slice may run before yielding to the event loop, in milliseconds. */
@@ -45,15 +46,16 @@ export class LruCrawler {
   /** Passes finished since the crawler was made. */
   passes = 0;
   #inPass = false;
-  #cls = 0;
-  /** Next item to look at in class #cls, walking towards the head. */
+  /** The list being walked (lruOf(class, segment)): every segment of every class in turn. */
+  #list = 0;
+  /** Next item to look at on list #list, walking towards the head. */
   #cursor: ItemId = NONE;
   /** Hash and CAS of the cursor's item, to tell it from a new item in the same chunk. */
   #cursorHash = 0;
   #cursorCas = 0;
   /** The cursor's item was the head of its list when kept (so being the head is no sign of a bump). */
   #cursorWasHead = false;
-  /** The walk of class #cls has begun: a NONE cursor then means it reached the head. */
+  /** The walk of list #list has begun: a NONE cursor then means it reached the head. */
   #walking = false;
   #restarts = 0;
   #passReclaimed = 0;
@@ -99,7 +101,8 @@ export class LruCrawler {
     let verify = this.#cursor !== NONE;
     let checked = 0;
     while (checked < budget && this.#inPass) {
-      const cls = this.#cls;
+      const list = this.#list;
+      const cls = list >>> 2;
       let id = this.#cursor;
       if (verify) {
         verify = false;
@@ -107,25 +110,26 @@ export class LruCrawler {
           !cache.links.isLinkedItemOfClass(id, cls) ||
           cache.items.hash(id) !== this.#cursorHash ||
           cache.itemCas(id) !== this.#cursorCas ||
-          (lru.head[cls] === id && !this.#cursorWasHead);
+          segmentOf(cache.itemIflags(id)) !== (list & 3) ||
+          (lru.head[list] === id && !this.#cursorWasHead);
         if (moved) {
           // freed, reused or bumped to the head since: start the class over from its tail,
           // a few times at most per pass
           this.#cursor = NONE;
           this.#walking = false;
-          if (++this.#restarts > MAX_RESTARTS) this.#nextClass();
+          if (++this.#restarts > MAX_RESTARTS) this.#nextList();
           continue;
         }
       }
       if (id === NONE) {
         if (this.#walking) {
-          this.#nextClass();
+          this.#nextList();
           continue;
         }
         this.#walking = true;
-        id = lru.tail[cls]!;
+        id = lru.tail[list]!;
         if (id === NONE) {
-          this.#nextClass();
+          this.#nextList();
           continue;
         }
       }
@@ -139,7 +143,7 @@ export class LruCrawler {
     if (this.#cursor !== NONE) {
       this.#cursorHash = cache.items.hash(this.#cursor);
       this.#cursorCas = cache.itemCas(this.#cursor);
-      this.#cursorWasHead = lru.head[this.#cls] === this.#cursor;
+      this.#cursorWasHead = lru.head[this.#list] === this.#cursor;
     }
     return checked;
   }
@@ -199,7 +203,7 @@ export class LruCrawler {
   #beginPass(): void {
     this.#inPass = true;
     this.#cache.stats.crawler_starts++;
-    this.#cls = 1;
+    this.#list = SEGMENTS;
     this.#cursor = NONE;
     this.#walking = false;
     this.#restarts = 0;
@@ -207,11 +211,11 @@ export class LruCrawler {
     this.#passBusyMs = 0;
   }
 
-  #nextClass(): void {
+  #nextList(): void {
     this.#cursor = NONE;
     this.#walking = false;
     this.#restarts = 0;
-    if (++this.#cls >= this.#classes) {
+    if (++this.#list >= this.#classes * SEGMENTS) {
       this.#inPass = false;
       this.passes++;
     }

@@ -139,6 +139,19 @@ export class ItemMemory {
     return off;
   }
 
+  /** Copy value bytes [from, from + len) into dst at off; returns the offset after them. */
+  copyValueRange(id: ItemId, from: number, len: number, dst: Uint8Array, off: number): number {
+    let pos = from;
+    const end = Math.min(from + len, this.u32(id, F_NBYTES));
+    while (pos < end) {
+      const take = Math.min(this.#locate(id, pos), end - pos);
+      copyBytes(this.#segPage, this.#segOff, take, dst, off);
+      off += take;
+      pos += take;
+    }
+    return off;
+  }
+
   /**
    * Copy the whole value into a DataView at off (the fast path for reply buffers that keep a
    * view); returns the offset after it.

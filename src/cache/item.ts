@@ -29,11 +29,13 @@ export const HEADER_BYTES = 48;
 // iflags
 export const IF_LINKED = 1;
 export const IF_FETCHED = 2;
-// 4 is free: a chained item is one whose F_NCHUNKS is not 0
+// a chained item is one whose F_NCHUNKS is not 0 (4 was CHAINED once)
+export const IF_WARM = 4; // on its class's WARM list (lru-segment.ts); neither bit: COLD
 export const IF_STALE = 8; // meta: invalidated item
 export const IF_WIN_SENT = 16; // meta: a client already got the recache token
 export const IF_ACTIVE = 32; // fetched twice or more
 export const IF_KEY_BINARY = 64; // meta: the key was sent base64-encoded (`b`), replies re-encode it
+export const IF_HOT = 128; // on its class's HOT list (lru-segment.ts)
 
 export const pageOf = (id: ItemId): number => id >>> PAGE_SHIFT;
 export const off32Of = (id: ItemId): number => (id & OFF_MASK) << 1;

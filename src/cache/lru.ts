@@ -1,5 +1,6 @@
-// Per-class LRU lists threaded through the item headers (prev/next ids), heads and tails in
-// typed arrays: link at head on store, bump to head on read, evict from the tail.
+// LRU lists threaded through the item headers (prev/next ids), heads, tails and lengths in
+// typed arrays indexed by list: each slab class has one list per segment (lru-segment.ts
+// lruOf). Link at the head, move to a head, take from the tail.
 import { F_NEXT, F_PREV, NONE, OFF_MASK, PAGE_SHIFT, type ItemId } from './item.js';
 
 export class Lru {
@@ -8,45 +9,51 @@ export class Lru {
   readonly size: Float64Array;
   readonly #pages32: Uint32Array[];
 
-  constructor(classes: number, pages32: Uint32Array[]) {
-    this.head = new Uint32Array(classes).fill(NONE);
-    this.tail = new Uint32Array(classes).fill(NONE);
-    this.size = new Float64Array(classes);
+  constructor(lists: number, pages32: Uint32Array[]) {
+    this.head = new Uint32Array(lists).fill(NONE);
+    this.tail = new Uint32Array(lists).fill(NONE);
+    this.size = new Float64Array(lists);
     this.#pages32 = pages32;
   }
 
-  link(id: ItemId, cls: number): void {
+  link(id: ItemId, list: number): void {
     const p32 = this.#pages32[id >>> PAGE_SHIFT]!;
     const o = (id & OFF_MASK) << 1;
-    const h = this.head[cls]!;
+    const h = this.head[list]!;
     p32[o + F_PREV] = NONE;
     p32[o + F_NEXT] = h;
     if (h !== NONE) this.#set(h, F_PREV, id);
-    else this.tail[cls] = id;
-    this.head[cls] = id;
-    this.size[cls]!++;
+    else this.tail[list] = id;
+    this.head[list] = id;
+    this.size[list]!++;
   }
 
-  unlink(id: ItemId, cls: number): void {
+  unlink(id: ItemId, list: number): void {
     const p32 = this.#pages32[id >>> PAGE_SHIFT]!;
     const o = (id & OFF_MASK) << 1;
     const prev = p32[o + F_PREV]!;
     const next = p32[o + F_NEXT]!;
     if (prev !== NONE) this.#set(prev, F_NEXT, next);
-    else this.head[cls] = next;
+    else this.head[list] = next;
     if (next !== NONE) this.#set(next, F_PREV, prev);
-    else this.tail[cls] = prev;
-    this.size[cls]!--;
+    else this.tail[list] = prev;
+    this.size[list]!--;
   }
 
-  bump(id: ItemId, cls: number): void {
-    if (this.head[cls] === id) return;
-    this.unlink(id, cls);
-    this.link(id, cls);
+  bump(id: ItemId, list: number): void {
+    if (this.head[list] === id) return;
+    this.unlink(id, list);
+    this.link(id, list);
+  }
+
+  /** Move `id` from list `from` to the head of list `to`. */
+  move(id: ItemId, from: number, to: number): void {
+    this.unlink(id, from);
+    this.link(id, to);
   }
 
   /** Put `id` in the place of `old` (an item moved to another chunk). */
-  replace(old: ItemId, id: ItemId, cls: number): void {
+  replace(old: ItemId, id: ItemId, list: number): void {
     const q32 = this.#pages32[old >>> PAGE_SHIFT]!;
     const qo = (old & OFF_MASK) << 1;
     const prev = q32[qo + F_PREV]!;
@@ -56,9 +63,9 @@ export class Lru {
     p32[o + F_PREV] = prev;
     p32[o + F_NEXT] = next;
     if (prev !== NONE) this.#set(prev, F_NEXT, id);
-    else this.head[cls] = id;
+    else this.head[list] = id;
     if (next !== NONE) this.#set(next, F_PREV, id);
-    else this.tail[cls] = id;
+    else this.tail[list] = id;
   }
 
   /** The item before `id` (towards the head), for walking from the tail. */

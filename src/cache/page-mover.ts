@@ -6,6 +6,7 @@
 import { copyBytes } from './bytes.js';
 import { F_HASH, F_META, F_NBYTES, F_NCHUNKS, HEADER_BYTES, IF_LINKED, NONE, OFF_MASK, PAGE_SHIFT, makeId, type ItemId } from './item.js';
 import type { ItemMemory } from './item-memory.js';
+import { lruOf, segmentOf } from './lru-segment.js';
 import type { Linkage } from './linkage.js';
 import type { Slabs } from './slabs.js';
 
@@ -144,7 +145,7 @@ export class PageMover {
     const bytes = HEADER_BYTES + (p32[o + F_META]! & 0xff) + p32[o + F_NBYTES]!;
     copyBytes(mem.pages[id >>> PAGE_SHIFT]!, o << 2, bytes, mem.pages[to >>> PAGE_SHIFT]!, (to & OFF_MASK) << 3);
     this.#links.table.replace(id, to, p32[o + F_HASH]!);
-    this.#links.lru.replace(id, to, cls);
+    this.#links.lru.replace(id, to, lruOf(cls, segmentOf(p32[o + F_META]! >>> 16)));
     this.#slabs.dropChunk(id, cls);
   }
 }

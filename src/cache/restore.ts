@@ -1,17 +1,20 @@
 // Restore: putting back items read from a snapshot (or replayed from a journal) with their
-// saved exptime, CAS, access time and read marks, then ordering each LRU by access time.
+// saved exptime, CAS, access time and read marks, each on the LRU segment it was saved on (as
+// memcached's restart relinks an item into the LRU its class id names; items saved flat, or by
+// a version before segments, go to COLD), then ordering each list by access time.
 // Restores never evict and are not reported to the change listener: they are the state the
 // listener already has on disk.
 import type { Allocator } from './allocator.js';
 import type { CasSequence } from './cas-sequence.js';
 import { copyBytes } from './bytes.js';
 import { F_CAS_HI, F_CAS_LO, F_EXPTIME, F_FLAGS, F_META, F_NBYTES, F_NCHUNKS, F_NEXT, F_PREV, F_TIME, HEADER_BYTES, IF_ACTIVE, IF_FETCHED, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, memcachedItemSize, NONE, OFF_MASK, PAGE_SHIFT } from './item.js';
+import { COLD, IF_SEGMENT, segmentOf } from './lru-segment.js';
 import type { ItemMemory } from './item-memory.js';
 import type { Linkage } from './linkage.js';
 import { hashKey } from './hash.js';
 import { Outcome } from './outcome.js';
 
-/** Read marks (fetched, active) and meta marks (stale, win sent, base64 key) survive a restore. */
+/** Read marks (fetched, active) and meta marks (stale, win sent, base64 key) survive a restore. The segment bits choose the list. */
 const KEPT_IFLAGS = IF_FETCHED | IF_ACTIVE | IF_STALE | IF_WIN_SENT | IF_KEY_BINARY;
 
 /** One item to put back; the caller fills and reuses it. */
@@ -92,8 +95,9 @@ export class Restorer {
       for (let i = 0; i < kLen; i++) page[at + i] = key[kOff + i]!;
       copyBytes(value, vOff, vLen, page, at + kLen);
     }
-    links.link(id, hash);
-    p32[o + F_META] = p32[o + F_META]! | ((r.iflags & KEPT_IFLAGS) << 16);
+    const seg = links.tuning.segmented ? segmentOf(r.iflags) : COLD;
+    links.link(id, hash, seg);
+    p32[o + F_META] = p32[o + F_META]! | ((r.iflags & KEPT_IFLAGS & ~IF_SEGMENT) << 16);
     let cas = r.cas;
     if (!this.#cas.enabled) cas = 0;
     else if (cas === 0) cas = this.#cas.next();
@@ -104,18 +108,18 @@ export class Restorer {
   }
 
   /**
-   * Reorder every class's LRU by last-access time, newest at the head (ties keep their
+   * Reorder every LRU list by last-access time, newest at the head (ties keep their
    * current order). Used after a snapshot load, whose records come in slab order.
    */
   orderLruByTime(): void {
     const lru = this.#links.lru;
     const mem = this.#mem;
-    for (let cls = 0; cls < lru.head.length; cls++) {
-      const n = lru.size[cls]!;
+    for (let list = 0; list < lru.head.length; list++) {
+      const n = lru.size[list]!;
       if (n < 2) continue;
       const ids = new Uint32Array(n);
       const times = new Uint32Array(n);
-      let id = lru.head[cls]!;
+      let id = lru.head[list]!;
       for (let i = 0; i < n && id !== NONE; i++) {
         ids[i] = id;
         times[i] = mem.u32(id, F_TIME);
@@ -130,8 +134,8 @@ export class Restorer {
         prev = cur;
       }
       mem.set32(prev, F_NEXT, NONE);
-      lru.head[cls] = ids[order[0]!]!;
-      lru.tail[cls] = prev;
+      lru.head[list] = ids[order[0]!]!;
+      lru.tail[list] = prev;
     }
   }
 }

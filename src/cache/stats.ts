@@ -39,6 +39,12 @@ export class CacheStats {
   crawler_reclaimed = 0;
   crawler_items_checked = 0;
   moves_within_lru = 0;
+  moves_to_cold = 0;
+  moves_to_warm = 0;
+  /** COLD items read twice that found the maintainer's queue full (memcached's lru_bumps_dropped). */
+  lru_bumps_dropped = 0;
+  lru_maintainer_juggles = 0;
+  direct_reclaims = 0;
 
   /** `stats reset`: zero the event counters, keep the gauges (bytes, curr_items). */
   reset(): void {
@@ -67,6 +73,11 @@ export class ClassStats {
   cas_hits = 0;
   cas_badval = 0;
   touch_hits = 0;
+  moves_to_cold = 0;
+  moves_to_warm = 0;
+  moves_within_lru = 0;
+  /** Allocations that had to free a chunk first (memcached counts retries of do_item_alloc_pull). */
+  direct_reclaims = 0;
   /** Sum of memcached-style sizes of the items in this class (mem_requested). */
   requested = 0;
 }

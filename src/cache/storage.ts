@@ -11,6 +11,7 @@ import { hashKey } from './hash.js';
 import { F_EXPTIME, F_FLAGS, F_META, F_NBYTES, F_NCHUNKS, F_TIME, HEADER_BYTES, IF_ACTIVE, IF_LINKED, memcachedItemSize, NONE, OFF_MASK, PAGE_SHIFT, type ItemId } from './item.js';
 import type { ItemMemory } from './item-memory.js';
 import { ITEM_UPDATE_INTERVAL, type Linkage } from './linkage.js';
+import { IF_SEGMENT } from './lru-segment.js';
 import { Outcome, StoreMode } from './outcome.js';
 import type { PrefixStats } from './prefix-stats.js';
 import type { Slabs } from './slabs.js';
@@ -62,7 +63,7 @@ export class Storage {
     const hash = hashKey(r.key, r.kOff, kLen);
     // the common case first, in a function small enough for V8 to inline what it calls: a
     // set over a live item that can be overwritten in place (#overwrite)
-    if (r.mode === StoreMode.Set && !this.#prefixes.enabled && memcachedItemSize(kLen, r.vLen, this.options.useCas, r.flags) <= this.options.itemSizeMax) {
+    if (r.mode === StoreMode.Set && r.chunks === null && !this.#prefixes.enabled && memcachedItemSize(kLen, r.vLen, this.options.useCas, r.flags) <= this.options.itemSizeMax) {
       const old = this.#links.table.find(r.key, r.kOff, kLen, hash);
       if (old !== NONE) {
         const now = this.#exp.clock.now();
@@ -84,6 +85,8 @@ export class Storage {
 
   #store(r: StoreRequest, hash: number, st: OpStatus): Outcome {
     const { mode, key, kOff, kLen, flags, value, vOff, vLen, cas } = r;
+    // pieces that do not add up to vLen would write past the item's chunks
+    if (r.chunks !== null && totalLength(r.chunks) !== vLen) throw new RangeError(`StoreRequest: chunks of ${totalLength(r.chunks)} bytes, vLen ${vLen}`);
     const s = this.#links.stats;
     if (this.#prefixes.enabled) this.#prefixes.recordSet(key, kOff, kLen);
     // cmd_set counts, as memcached's set_cmds, the stores whose item could be allocated (it
@@ -122,7 +125,7 @@ export class Storage {
     }
     let finalFlags = flags;
     let absExp = this.#exp.absoluteExptime(r.exptime);
-    if (old !== NONE && mode !== StoreMode.Append && mode !== StoreMode.Prepend && this.#overwrite(old, kLen, flags, absExp, value, vOff, vLen, this.#exp.clock.now(), st) !== 0) {
+    if (old !== NONE && mode !== StoreMode.Append && mode !== StoreMode.Prepend && r.chunks === null && this.#overwrite(old, kLen, flags, absExp, value, vOff, vLen, this.#exp.clock.now(), st) !== 0) {
       if (mode === StoreMode.Cas) {
         s.cas_hits++;
         this.#links.classStats[this.#mem.slabClass(old)]!.cas_hits++;
@@ -157,12 +160,12 @@ export class Storage {
     mem.writeHeader(id, key, kOff, kLen, total, finalFlags, absExp, this.#exp.clock.now());
     if (mode === StoreMode.Append && oldLen > 0) {
       mem.writeValueRange(id, 0, scratch, 0, oldLen);
-      mem.writeValueRange(id, oldLen, value, vOff, vLen);
+      this.#writeValue(id, oldLen, r);
     } else if (mode === StoreMode.Prepend && oldLen > 0) {
-      mem.writeValueRange(id, 0, value, vOff, vLen);
+      this.#writeValue(id, 0, r);
       mem.writeValueRange(id, vLen, scratch, 0, oldLen);
     } else {
-      mem.writeValueRange(id, 0, value, vOff, vLen);
+      this.#writeValue(id, 0, r);
     }
     st.cas = this.linkNew(id, key, kOff, kLen, hash, old, unlinksAt);
     st.id = id;
@@ -172,6 +175,19 @@ export class Storage {
     }
     this.#links.classStats[mem.slabClass(id)]!.cmd_set++;
     return Outcome.Stored;
+  }
+
+  /** The request's value into item `id` from value position `at`: one range, or its chunks in turn. */
+  #writeValue(id: ItemId, at: number, r: StoreRequest): void {
+    const chunks = r.chunks;
+    if (chunks === null) {
+      this.#mem.writeValueRange(id, at, r.value, r.vOff, r.vLen);
+      return;
+    }
+    for (const c of chunks) {
+      this.#mem.writeValueRange(id, at, c, 0, c.length);
+      at += c.length;
+    }
   }
 
   /** Unlink whatever live or dead item holds the key (a failed set must not leave the old value). */
@@ -216,14 +232,15 @@ export class Storage {
     p32[o + F_EXPTIME] = absExp;
     p32[o + F_FLAGS] = flags >>> 0;
     p32[o + F_NBYTES] = vLen;
-    p32[o + F_META] = (meta & 0xffff) | ((recent ? IF_LINKED | IF_ACTIVE : IF_LINKED) << 16);
+    // the segment bits stay: the item is still on that list
+    p32[o + F_META] = ((meta & (0xffff | (IF_SEGMENT << 16))) | ((recent ? IF_LINKED | IF_ACTIVE : IF_LINKED) << 16)) >>> 0;
     // the value follows the key in this one chunk
     copyByViews(mem.srcViewOf(value), vOff, mem.views[old >>> PAGE_SHIFT]!, (o << 2) + HEADER_BYTES + kLen, vLen);
     const cas = this.#cas.next();
     mem.setCas(old, cas);
     st.cas = cas;
     st.id = old;
-    if (!recent) this.#links.lru.bump(old, cls);
+    if (!recent) this.#links.relinkNew(old, cls);
     const s = this.#links.stats;
     s.total_items++;
     s.bytes += grow;
@@ -250,4 +267,10 @@ export class Storage {
     if (this.#scratch.length < len) this.#scratch = Buffer.allocUnsafe(Math.max(len, this.#scratch.length * 2));
     return this.#scratch;
   }
+}
+
+function totalLength(chunks: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  return n;
 }

@@ -4,8 +4,9 @@ import fs from 'node:fs';
 import type { Config } from '../config/config.js';
 import { startDaemon } from '../daemon.js';
 import { absolutePaths, startDetached, StatusReport } from './daemonize.js';
+import { parseCommandLine } from './isolated-parse.js';
 import { mallocNotice } from './malloc-tuning.js';
-import { EXIT_USAGE, parseArgs } from './parse-args.js';
+import { EXIT_USAGE } from './parse-args.js';
 import { removePidFile, writePidFile } from './pid-file.js';
 import { asUser, dropTo, EXIT_NO_USER, lookupUser, type Identity } from './privileges.js';
 
@@ -46,7 +47,7 @@ export async function main(argv: string[], io: CliIo = processIo, host: CliHost 
 }
 
 async function run(argv: string[], io: CliIo, host: CliHost, status: StatusReport | null): Promise<number> {
-  const parsed = parseArgs(argv);
+  const parsed = await parseCommandLine(argv);
   if (parsed.kind === 'exit') {
     if (parsed.stdout) io.stdout(parsed.stdout);
     if (parsed.stderr) io.stderr(parsed.stderr);

@@ -70,6 +70,11 @@ export interface Config {
   trackSizes: boolean;
   /** Run the background LRU crawler that frees expired items (-o lru_crawler / no_lru_crawler). */
   lruCrawler: boolean;
+  /**
+   * The segmented LRU's settings, shared with the cache (-o no_lru_maintainer makes it flat;
+   * `lru mode` and `lru tune` change it while running). Same shape as cache/lru-segment.ts LruTuning.
+   */
+  lru: { maintainer: boolean; segmented: boolean; hotPct: number; warmPct: number; hotMaxFactor: number; warmMaxFactor: number };
   /** `slabs reassign` allowed (-o slab_reassign, the default; -o no_slab_reassign turns it off). */
   slabReassign: boolean;
   /** Slab automover level (-o slab_automove=N, `slabs automove N`): 0 off, 1 default, 2 eager. */
@@ -140,6 +145,7 @@ export function defaultConfig(): Config {
     jsonPort: 0,
     trackSizes: false,
     lruCrawler: true,
+    lru: { maintainer: true, segmented: true, hotPct: 20, warmPct: 40, hotMaxFactor: 0.2, warmMaxFactor: 2.0 },
     slabReassign: true,
     slabAutomove: 1,
     slabAutomoveRatio: 0.8,

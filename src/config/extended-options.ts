@@ -12,6 +12,33 @@ function internal(name: string, value: ExtendedOptionSpec['value'], what: string
   };
 }
 
+/** hot_lru_pct / warm_lru_pct: memcached takes 1..79 each, and at most 80 together. */
+function lruShare(name: string, field: 'hotPct' | 'warmPct', list: string, dflt: number): ExtendedOptionSpec {
+  return {
+    name, value: 'integer', support: 'yes', statsKeys: [name],
+    description: `Largest share of a slab class's items the ${list} LRU holds, in percent (1-79; with the other, at most 80). Default ${dflt}.`,
+    apply: (c, v) => {
+      const n = parseInteger(v ?? '', 1, 79);
+      const other = field === 'hotPct' ? c.lru.warmPct : c.lru.hotPct;
+      if (n + other > 80) throw new UsageError('hot_lru_pct + warm_lru_pct cannot be more than 80% combined');
+      c.lru[field] = n;
+    },
+  };
+}
+
+/** hot_max_factor / warm_max_factor: a number above 0. */
+function lruAgeFactor(name: string, field: 'hotMaxFactor' | 'warmMaxFactor', what: string, dflt: string): ExtendedOptionSpec {
+  return {
+    name, value: 'number', support: 'yes', statsKeys: [name],
+    description: `${what}. Default ${dflt}.`,
+    apply: (c, v) => {
+      const n = parseDecimal(v ?? '');
+      if (!(n > 0)) throw new UsageError(`${name} must be > 0`);
+      c.lru[field] = n;
+    },
+  };
+}
+
 export const EXTENDED_OPTIONS: readonly ExtendedOptionSpec[] = [
   {
     name: 'idle_timeout', value: 'integer', support: 'yes', statsKeys: ['idle_timeout'],
@@ -69,12 +96,20 @@ export const EXTENDED_OPTIONS: readonly ExtendedOptionSpec[] = [
   },
   internal('lru_crawler_sleep', 'integer', 'LRU crawler thread'),
   internal('lru_crawler_tocrawl', 'integer', 'LRU crawler thread'),
-  internal('lru_maintainer', 'none', 'LRU maintainer thread'),
-  internal('no_lru_maintainer', 'none', 'LRU maintainer thread'),
-  internal('hot_lru_pct', 'integer', 'segmented LRU'),
-  internal('warm_lru_pct', 'integer', 'segmented LRU'),
-  internal('hot_max_factor', 'number', 'segmented LRU'),
-  internal('warm_max_factor', 'number', 'segmented LRU'),
+  {
+    name: 'lru_maintainer', value: 'none', support: 'yes', statsKeys: ['lru_maintainer_thread', 'lru_segmented'],
+    description: 'Segmented LRU (HOT, WARM, COLD) kept by a background maintainer (the default).',
+    apply: (c) => { c.lru.maintainer = true; c.lru.segmented = true; },
+  },
+  {
+    name: 'no_lru_maintainer', value: 'none', support: 'yes', statsKeys: ['lru_maintainer_thread', 'lru_segmented'],
+    description: 'One flat LRU per slab class and no maintainer, as memcached 1.4: reads give an item a second chance at the tail.',
+    apply: (c) => { c.lru.maintainer = false; c.lru.segmented = false; },
+  },
+  lruShare('hot_lru_pct', 'hotPct', 'HOT', 20),
+  lruShare('warm_lru_pct', 'warmPct', 'WARM', 40),
+  lruAgeFactor('hot_max_factor', 'hotMaxFactor', "HOT's tail moves on once older than this times the COLD tail's age", '0.2'),
+  lruAgeFactor('warm_max_factor', 'warmMaxFactor', "WARM's inactive tail goes to COLD once older than this times the COLD tail's age", '2.0'),
   internal('temporary_ttl', 'integer', 'temporary-item LRU'),
   internal('read_buf_mem_limit', 'integer', 'read buffer pool'),
   internal('watcher_logbuf_size', 'integer', 'logger buffers'),

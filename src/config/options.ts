@@ -107,7 +107,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     long: 'verbose', short: ['v'], kind: 'count',
-    description: 'Verbose: -v errors and warnings, -vv also client commands and responses, -vvv also internal state transitions.',
+    description: 'Verbose: -v adds notes to the warnings on stderr; -vv also prints each client command and reply as memcached does (`<N command`, `>N reply`, N the connection number shown by `stats conns`); -vvv prints the same as -vv.',
     support: 'yes', statsKeys: ['verbosity'], example: ['-vv'],
     apply: (c, v) => { c.verbosity = Math.min(3, Number(v)); },
   },

@@ -1,6 +1,7 @@
 // The `stats` groups as (name, value) lists, with memcached 1.6.18's names and order, shared
 // by the text and binary encodings.
 import { NONE } from '../cache/item.js';
+import { COLD, HOT, lruOf, WARM } from '../cache/lru-segment.js';
 import type { CacheApi as Cache } from '../cache/api.js';
 import type { Config } from '../config/config.js';
 import { RUNTIME_ID, VERSION } from '../version.js';
@@ -88,13 +89,16 @@ export function generalStats(cache: Cache, config: Config, server: ServerInfo): 
     ['slabs_moved', String(cache.moveStats.slabs_moved)],
     ['lru_crawler_running', '0'],
     ['lru_crawler_starts', String(s.crawler_starts)],
-    ['lru_maintainer_juggles', '0'],
+  );
+  const maintainer = cache.lruTuning.maintainer;
+  if (maintainer) lines.push(['lru_maintainer_juggles', String(s.lru_maintainer_juggles)]);
+  lines.push(
     ['malloc_fails', '0'],
     ['log_worker_dropped', '0'],
-    ['log_worker_written', '0'],
-    ['log_watcher_skipped', '0'],
-    ['log_watcher_sent', '0'],
-    ['log_watchers', '0'],
+    ['log_worker_written', String(server.events?.stats.written ?? 0)],
+    ['log_watcher_skipped', String(server.events?.stats.skipped ?? 0)],
+    ['log_watcher_sent', String(server.events?.stats.sent ?? 0)],
+    ['log_watchers', String(server.events?.watchers ?? 0)],
   );
   lines.push(...server.extraStats());
   lines.push(
@@ -106,41 +110,63 @@ export function generalStats(cache: Cache, config: Config, server: ServerInfo): 
     ['slab_global_page_pool', String(cache.slabs.pool.length)],
     ['expired_unfetched', String(s.expired_unfetched)],
     ['evicted_unfetched', String(s.evicted_unfetched)],
-    ['evicted_active', String(s.evicted_active)],
+  );
+  if (maintainer) lines.push(['evicted_active', String(s.evicted_active)]);
+  lines.push(
     ['evictions', String(s.evictions)],
     ['reclaimed', String(s.reclaimed)],
     ['crawler_reclaimed', String(s.crawler_reclaimed)],
     ['crawler_items_checked', String(s.crawler_items_checked)],
     ['lrutail_reflocked', '0'],
-    ['moves_to_cold', '0'],
-    ['moves_to_warm', '0'],
-    ['moves_within_lru', String(s.moves_within_lru)],
-    ['direct_reclaims', '0'],
-    ['lru_bumps_dropped', '0'],
   );
+  if (maintainer) {
+    lines.push(
+      ['moves_to_cold', String(s.moves_to_cold)],
+      ['moves_to_warm', String(s.moves_to_warm)],
+      ['moves_within_lru', String(s.moves_within_lru)],
+      ['direct_reclaims', String(s.direct_reclaims)],
+      ['lru_bumps_dropped', String(s.lru_bumps_dropped)],
+    );
+  }
   return lines;
 }
 
-/** `stats items`: per class with items, as memcached's item_stats(). */
+/**
+ * `stats items`: per class with items, as memcached's item_stats(): the segment counts, ages
+ * (HOT tail, WARM tail, and `age` of the COLD tail), moves and hits by segment appear while
+ * the maintainer is on (not with -o no_lru_maintainer).
+ */
 export function itemsStats(cache: Cache): StatLines {
   const lines: StatLines = [];
   const now = cache.clock.now();
   const classes = cache.slabs.geometry.sizes.length;
+  const maintainer = cache.lruTuning.maintainer;
+  const size = cache.lru.size;
+  const hits = cache.lruHits;
+  const ageOf = (list: number): number => {
+    const tail = cache.lru.tail[list]!;
+    return tail === NONE ? 0 : Math.max(0, now - cache.itemTime(tail));
+  };
   for (let c = 1; c < classes; c++) {
-    const n = cache.lru.size[c] ?? 0;
+    const hot = lruOf(c, HOT);
+    const warm = lruOf(c, WARM);
+    const cold = lruOf(c, COLD);
+    const n = size[hot]! + size[warm]! + size[cold]!;
     if (n === 0) continue;
     const cs = cache.classStats[c]!;
-    const tail = cache.lru.tail[c]!;
-    const age = tail === NONE ? 0 : Math.max(0, now - cache.itemTime(tail));
     const p = `items:${c}:`;
+    lines.push([`${p}number`, String(n)]);
+    if (maintainer) {
+      lines.push(
+        [`${p}number_hot`, String(size[hot])],
+        [`${p}number_warm`, String(size[warm])],
+        [`${p}number_cold`, String(size[cold])],
+        [`${p}age_hot`, String(ageOf(hot))],
+        [`${p}age_warm`, String(ageOf(warm))],
+      );
+    }
     lines.push(
-      [`${p}number`, String(n)],
-      [`${p}number_hot`, '0'],
-      [`${p}number_warm`, '0'],
-      [`${p}number_cold`, String(n)],
-      [`${p}age_hot`, '0'],
-      [`${p}age_warm`, '0'],
-      [`${p}age`, String(age)],
+      [`${p}age`, String(ageOf(cold))],
       [`${p}mem_requested`, String(cs.requested)],
       [`${p}evicted`, String(cs.evicted)],
       [`${p}evicted_nonzero`, String(cs.evicted_nonzero)],
@@ -150,19 +176,25 @@ export function itemsStats(cache: Cache): StatLines {
       [`${p}reclaimed`, String(cs.reclaimed)],
       [`${p}expired_unfetched`, String(cs.expired_unfetched)],
       [`${p}evicted_unfetched`, String(cs.evicted_unfetched)],
-      [`${p}evicted_active`, String(cs.evicted_active)],
+    );
+    if (maintainer) lines.push([`${p}evicted_active`, String(cs.evicted_active)]);
+    lines.push(
       [`${p}crawler_reclaimed`, String(cs.crawler_reclaimed)],
       [`${p}crawler_items_checked`, String(cs.crawler_items_checked)],
       [`${p}lrutail_reflocked`, '0'],
-      [`${p}moves_to_cold`, '0'],
-      [`${p}moves_to_warm`, '0'],
-      [`${p}moves_within_lru`, '0'],
-      [`${p}direct_reclaims`, '0'],
-      [`${p}hits_to_hot`, '0'],
-      [`${p}hits_to_warm`, '0'],
-      [`${p}hits_to_cold`, String(cs.get_hits)],
-      [`${p}hits_to_temp`, '0'],
     );
+    if (maintainer) {
+      lines.push(
+        [`${p}moves_to_cold`, String(cs.moves_to_cold)],
+        [`${p}moves_to_warm`, String(cs.moves_to_warm)],
+        [`${p}moves_within_lru`, String(cs.moves_within_lru)],
+        [`${p}direct_reclaims`, String(cs.direct_reclaims)],
+        [`${p}hits_to_hot`, String(hits[hot])],
+        [`${p}hits_to_warm`, String(hits[warm])],
+        [`${p}hits_to_cold`, String(hits[cold])],
+        [`${p}hits_to_temp`, '0'],
+      );
+    }
   }
   return lines;
 }

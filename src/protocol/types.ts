@@ -4,6 +4,7 @@
 import type { CacheApi } from '../cache/api.js';
 import type { Config } from '../config/config.js';
 import type { Output } from './output.js';
+import type { EventLog } from '../logging/event-log.js';
 
 /** consume() and handler results below zero: close once pending output is written. */
 export const CLOSE = -1;
@@ -110,10 +111,19 @@ export interface ServerInfo {
   resetStats(): void;
   /** Start a crawl for expired items now (`lru_crawler crawl`); empty = every class. */
   crawl?(classes: number[]): void;
+  /** The events `watch` clients receive (absent: a server with nothing to watch). */
+  readonly events?: EventLog;
+  /**
+   * Make the connection of `ctx` a watcher of the `flags` events (logging/event-flags.ts)
+   * once its pending replies are out: 'ok', or 'too_many' at memcached's watcher limit.
+   */
+  watch?(ctx: SessionContext, flags: number): 'ok' | 'too_many' | 'failed';
 }
 
 /** Per-connection state a protocol session works with. */
 export interface SessionContext {
+  /** The connection's number: `stats conns`, -vv lines and watch events name it (0: none). */
+  readonly id?: number;
   readonly cache: CacheApi;
   readonly config: Config;
   readonly server: ServerInfo;

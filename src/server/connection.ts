@@ -13,6 +13,7 @@ import { byteSink, readsIntoSink } from './shared-read.js';
 import type { CacheApi, DurabilityGate } from '../cache/api.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
+import { trace } from '../logging/trace.js';
 
 /**
  * What a connection needs of the server that accepted it (server-core.ts's ServerCore
@@ -236,7 +237,9 @@ export class Connection implements SessionContext {
   readonly #want = (): number => this.#session?.wantBytes ?? 0;
 
   #chooseSession(first: number): Session {
-    const session = chooseProtocol(this.#protocols, first).createSession(this);
+    const protocol = chooseProtocol(this.#protocols, first);
+    if (this.core.config.verbosity > 1 && this.#protocols.length > 1) trace(`${this.id}: Client using the ${protocol.name} protocol`);
+    const session = protocol.createSession(this);
     this.#session = session;
     return session;
   }

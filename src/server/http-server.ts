@@ -161,6 +161,11 @@ export class HttpServer {
 /** Half-close `socket` now (after the answer); destroy it once the client has closed its side too, or after LINGER_MS. */
 function lingeringClose(socket: net.Socket): void {
   if (socket.destroyed) return;
+  if (socket.readableEnded) {
+    // the client has closed its side already (a cut-off upload): nothing to linger for
+    socket.end(() => socket.destroy());
+    return;
+  }
   socket.end();
   const done = (): void => {
     clearTimeout(timer);

@@ -5,7 +5,10 @@
 // resident for hours after a load spike. When the daemon has been quiet for a moment and
 // buffer memory outside the slab pages has grown, or many connections have closed, run one
 // full collection that also gives the emptied heap pages back (V8's "last resort" flavour:
-// on Node 24 an ordinary one left the heap at its peak size).
+// on Node 24 an ordinary one left the heap at its peak size). The first quiet second after a
+// start can also run one: what starting up left behind (the command line parser's work, module
+// loading, the young generation grown meanwhile) would otherwise stay resident until the
+// first collection, which an idle daemon may never run (start({ settle: true })).
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
@@ -41,6 +44,8 @@ export class MemoryReturn {
   readonly #closed: () => number;
   #baseline = 0;
   #closedAtLast = 0;
+  /** Set by start({ settle: true }): the next quiet check collects what starting up left behind. */
+  #startup = false;
   #timer: NodeJS.Timeout | null = null;
   collections = 0;
 
@@ -54,10 +59,12 @@ export class MemoryReturn {
     this.#closed = closed;
   }
 
-  start(): void {
+  /** `settle`: collect once at the first quiet check, whatever grew (the daemon's start). */
+  start(options: { settle?: boolean } = {}): void {
     if (this.#gc === null || this.#timer !== null) return;
     this.#baseline = this.#buffers();
     this.#closedAtLast = this.#closed();
+    this.#startup = options.settle === true;
     this.#timer = setInterval(() => this.check(), CHECK_MS);
     this.#timer.unref();
   }
@@ -74,7 +81,8 @@ export class MemoryReturn {
   check(): void {
     if (this.#gc === null || this.#busy()) return;
     const closed = this.#closed();
-    if (this.#buffers() < this.#baseline + GROWTH && closed - this.#closedAtLast < CLOSED) return;
+    if (!this.#startup && this.#buffers() < this.#baseline + GROWTH && closed - this.#closedAtLast < CLOSED) return;
+    this.#startup = false;
     this.#gc(FULL);
     this.collections++;
     this.#baseline = this.#buffers();

@@ -2,14 +2,19 @@
 // `stats` reports (connections, bytes read/written) and the connection limit (-c).
 import net from 'node:net';
 import fs from 'node:fs';
-import { createTlsServer } from './tls.js';
 import type { CacheApi, DurabilityGate } from '../cache/api.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
-import type { ConnInfo, Protocol, ServerInfo } from '../protocol/types.js';
+import type { ConnInfo, Protocol, ServerInfo, SessionContext } from '../protocol/types.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { acceptIntoSharedBuffer } from './shared-read.js';
 import { isUnspecifiedAddress } from './unspecified-address.js';
+import { EventLog } from '../logging/event-log.js';
+import { CloseReason } from '../logging/event-lines.js';
+import { trace } from '../logging/trace.js';
+import type { WatchSink } from '../logging/watcher.js';
+import { connectionOpened, peerOf } from './conn-events.js';
+import { ConnectionSink } from './watch-sink.js';
 
 const TOO_MANY = Buffer.from('ERROR Too many open connections\r\n', 'latin1');
 
@@ -26,6 +31,8 @@ export interface ServerHooks {
   crawl?: (classes: number[]) => void;
   /** Hold replies to changes until they are durable (the journal with fsync always). */
   durability?: DurabilityGate | null;
+  /** The events `watch` clients receive (the daemon shares it with the cache's evictions). */
+  events?: EventLog;
 }
 
 /** The startup warning for listening on every interface with no authentication, or null. */
@@ -55,12 +62,19 @@ export class ServerCore implements ConnectionHost {
   connYields = 0;
   accepting = true;
   readonly connections = new Set<Connection>();
+  readonly events: EventLog;
+  /** Connections that turned into `watch` streams, with the sink their events go to. */
+  readonly #watchers = new Map<Connection, WatchSink>();
+  /** Why the connection being closed right now closes, when the server closes it. */
+  #closing: CloseReason | null = null;
   /** Connections closed or turned away since start; only ever grows (no `stats reset`). */
   closedConnections = 0;
   readonly #servers: net.Server[] = [];
   /** Open connections of fronts with listeners of their own (HTTP): -c limits them and these together. */
   #otherConnections = 0;
   #nextId = 0;
+  /** src/server/tls.ts, imported by listen() only with -Z (node:tls is not loaded otherwise). */
+  #tls: typeof import('./tls.js') | null = null;
   #idleTimer: NodeJS.Timeout | null = null;
 
   constructor(cache: CacheApi, config: Config, log: Logger, hooks: ServerHooks) {
@@ -71,6 +85,7 @@ export class ServerCore implements ConnectionHost {
     if (hooks.protocols.length === 0) throw new Error('ServerCore: no protocol to serve');
     this.protocols = hooks.protocols;
     this.durability = hooks.durability ?? null;
+    this.events = hooks.events ?? new EventLog();
     this.startedAt = cache.startedAt;
     this.info = this.#makeInfo();
   }
@@ -78,6 +93,7 @@ export class ServerCore implements ConnectionHost {
   /** Bind every configured listener; returns the TCP port bound (or null when TCP is off). */
   async listen(): Promise<number | null> {
     const cfg = this.config;
+    await this.#loadTls();
     if (cfg.unixSocket !== null) {
       const path = cfg.unixSocket;
       if (fs.existsSync(path)) fs.unlinkSync(path);
@@ -107,9 +123,14 @@ export class ServerCore implements ConnectionHost {
    * Bind one more TCP port on the -l addresses, whose connections speak only `protocols`
    * (a front of its own, such as --json-port); -1 picks a free port. Returns the port bound.
    */
-  listenExtra(port: number, protocols: readonly Protocol[]): Promise<number> {
+  async listenExtra(port: number, protocols: readonly Protocol[]): Promise<number> {
     if (protocols.length === 0) throw new Error('ServerCore: no protocol to serve');
+    await this.#loadTls();
     return this.#listenTcp(port === -1 ? 0 : port, protocols);
+  }
+
+  async #loadTls(): Promise<void> {
+    if (this.config.tls && this.#tls === null) this.#tls = await import('./tls.js');
   }
 
   async #listenTcp(port: number, protocols: readonly Protocol[]): Promise<number> {
@@ -138,9 +159,11 @@ export class ServerCore implements ConnectionHost {
     if (limit <= 0) return;
     const now = this.cache.clock.now();
     for (const c of [...this.connections]) {
+      // a watcher sends no commands (memcached's conn_watch is not swept either)
+      if (this.#watchers.has(c)) continue;
       if (now - Math.max(c.lastCommandAt, c.lastProgressAt) > limit) {
         this.idleKicks++;
-        c.destroy();
+        this.#closeFor(CloseReason.IdleTimeout, c);
       }
     }
   }
@@ -149,8 +172,8 @@ export class ServerCore implements ConnectionHost {
     this.#startIdleSweep();
     return new Promise((resolve, reject) => {
       const onSocket = (socket: net.Socket): void => this.#accept(socket, protocols);
-      const server = this.config.tls
-        ? createTlsServer(this.config, onSocket, (err) => this.log.debug(`TLS handshake failed: ${err.message}`))
+      const server = this.#tls !== null
+        ? this.#tls.createTlsServer(this.config, onSocket, (err) => this.log.debug(`TLS handshake failed: ${err.message}`))
         : net.createServer({ noDelay: true, pauseOnConnect: false }, onSocket);
       server.once('error', reject);
       server.listen({ ...options, backlog: this.config.backlog }, () => {
@@ -178,6 +201,7 @@ export class ServerCore implements ConnectionHost {
     }
     const conn = new Connection(++this.#nextId, socket, this, protocols);
     this.connections.add(conn);
+    if (this.config.verbosity > 1 || this.events.flags !== 0) connectionOpened(this, conn, protocols);
   }
 
   /**
@@ -195,7 +219,43 @@ export class ServerCore implements ConnectionHost {
   }
 
   forget(conn: Connection): void {
-    if (this.connections.delete(conn)) this.closedConnections++;
+    if (!this.connections.delete(conn)) return;
+    this.closedConnections++;
+    const sink = this.#watchers.get(conn);
+    if (sink !== undefined) {
+      this.#watchers.delete(conn);
+      this.events.removeWatcher(sink);
+      // memcached's logger thread closes its watchers
+      if (this.config.verbosity > 1) trace(`<${conn.id} connection closing from side thread.`);
+    }
+    if (this.events.flags !== 0) this.events.connClose(peerOf(conn.socket), this.#closeReason(conn), conn.id);
+    if (this.config.verbosity > 1) trace(`<${conn.id} connection closed.`);
+  }
+
+  /** memcached's close reasons: idle and shutdown as the server says, normal for quit or EOF. */
+  #closeReason(conn: Connection): CloseReason {
+    if (this.#closing !== null) return this.#closing;
+    if (!this.accepting) return CloseReason.Shutdown;
+    return conn.closeAfterWrite || conn.socket.readableEnded ? CloseReason.Normal : CloseReason.Error;
+  }
+
+  #closeFor(reason: CloseReason, conn: Connection): void {
+    this.#closing = reason;
+    try {
+      conn.destroy();
+    } finally {
+      this.#closing = null;
+    }
+  }
+
+  /** `watch`: the connection's events go out beside its (no longer read) requests. */
+  #watch(ctx: SessionContext, flags: number): 'ok' | 'too_many' | 'failed' {
+    // only a connection of this server can stream (an in-process test context cannot)
+    if (!(ctx instanceof Connection) || ctx.closed) return 'failed';
+    const sink = new ConnectionSink(ctx, (bytes) => (this.bytesWritten += bytes));
+    if (!this.events.addWatcher(sink, flags)) return 'too_many';
+    this.#watchers.set(ctx, sink);
+    return 'ok';
   }
 
   /** Stop accepting new connections. */
@@ -266,7 +326,7 @@ export class ServerCore implements ConnectionHost {
         return [...core.connections].map((c) => ({
           id: c.id,
           address: c.address,
-          state: c.state,
+          state: core.#watchers.has(c) ? 'conn_watch' : c.state,
           secondsSinceLastCommand: Math.max(0, now - c.lastCommandAt),
         }));
       },
@@ -274,6 +334,8 @@ export class ServerCore implements ConnectionHost {
       extraStats: () => core.hooks.extraStats(),
       settingsStats: () => core.hooks.settingsStats(),
       crawl: (classes) => core.hooks.crawl?.(classes),
+      events: core.events,
+      watch: (ctx, flags) => core.#watch(ctx, flags),
       resetStats() {
         core.totalConnections = 0;
         core.rejectedConnections = 0;

@@ -91,8 +91,8 @@ describe('LruCrawler', () => {
     expect(cs[medium]!.expired_unfetched).toBe(20);
     expect(crawler.checkedByClass[small]).toBe(10);
     expect(crawler.checkedByClass[medium]).toBe(25);
-    expect(c.lru.size[small]).toBe(0);
-    expect(c.lru.size[medium]).toBe(5);
+    expect(c.links.count(small)).toBe(0);
+    expect(c.links.count(medium)).toBe(5);
     expect(c.slabs.usedChunks[medium]).toBe(5);
     expect(c.stats.expired_unfetched).toBe(27);
   });

@@ -8,6 +8,7 @@ import { Outcome, StoreMode } from '../../src/cache/api.js';
 import { Cache } from '../../src/cache/cache.js';
 import { lastStatus, storeValue } from '../support/cache-ops.js';
 import { cacheOptions as opts } from '../helpers/fakes.js';
+import { HOT, lruOf } from '../../src/cache/lru-segment.js';
 
 const MB = 1024 * 1024;
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -31,7 +32,7 @@ const accounting = (c: Cache, cls: number): number[] => [
   c.stats.evictions,
   c.classStats[cls]!.requested,
   c.slabs.usedChunks[cls]!,
-  c.lru.size[cls]!,
+  c.links.count(cls),
 ];
 
 describe('set over an item of the same slab class', () => {
@@ -103,7 +104,7 @@ describe('set over an item of the same slab class', () => {
     let i = 0;
     for (; i < 800; i++) set(c, `key${i}`, v);
     const cls = c.itemClass(idOf(c, 'key0'));
-    expect(c.lru.tail[cls]).toBe(idOf(c, 'key0'));
+    expect(c.lru.tail[lruOf(cls, HOT)]).toBe(idOf(c, 'key0'));
     // overwriting key0 while filling far past the budget keeps it; key1, never touched, goes
     for (let j = 0; j < 2000; j++, i++) {
       expect(set(c, 'key0', `w${j % 10}`.padEnd(900, 'w'))).toBe(Outcome.Stored);
@@ -121,10 +122,10 @@ describe('set over an item of the same slab class', () => {
     set(c, 'a', 'x');
     set(c, 'b', 'x');
     const cls = c.itemClass(idOf(c, 'a'));
-    expect(c.lru.head[cls]).toBe(idOf(c, 'b'));
+    expect(c.lru.head[lruOf(cls, HOT)]).toBe(idOf(c, 'b'));
     clock.advance(61);
     set(c, 'a', 'y');
-    expect(c.lru.head[cls]).toBe(idOf(c, 'a'));
+    expect(c.lru.head[lruOf(cls, HOT)]).toBe(idOf(c, 'a'));
     expect(c.itemIflags(idOf(c, 'a')) & IF_ACTIVE).toBe(0);
   });
 

@@ -10,6 +10,7 @@ import { Cache } from '../../src/cache/cache.js';
 import { storeValue } from '../support/cache-ops.js';
 import { randomInt, seededRandom } from '../support/random.js';
 import { cacheOptions as opts } from '../helpers/fakes.js';
+import { COLD, HOT, lruOf, WARM } from '../../src/cache/lru-segment.js';
 
 const MB = 1024 * 1024;
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -41,7 +42,7 @@ function checkAccounting(c: Cache): void {
       chunks += 1 + (id !== NONE ? c.items.chunkCount(id) : 0);
     }
     items += linked;
-    expect(c.lru.size[cls], `class ${cls} LRU`).toBe(linked);
+    expect(c.links.count(cls), `class ${cls} LRU`).toBe(linked);
     expect(s.usedChunks[cls], `class ${cls} used chunks`).toBe(chunks);
     const perPage = s.geometry.perSlab[cls]!;
     expect(s.usedChunks[cls]! + s.freeCount[cls]! + s.unCarved(cls), `class ${cls} chunks`).toBe(s.classPages[cls]! * perPage);
@@ -99,12 +100,16 @@ describe('page mover', () => {
     checkAccounting(c);
     // LRU tail to head is still oldest to newest among the survivors
     let prev = -1;
-    for (let id = c.lru.tail[cls]!; id !== NONE; id = c.lru.prevOf(id)) {
-      const key = Buffer.alloc(c.itemKeyLength(id));
-      c.copyKey(id, key, 0);
-      const i = Number(key.toString().slice(1));
-      expect(i).toBeGreaterThan(prev);
-      prev = i;
+    // (nothing was read, so nothing is in WARM: COLD holds the older items, HOT the newer)
+    expect(c.lru.size[lruOf(cls, WARM)]).toBe(0);
+    for (const seg of [COLD, HOT]) {
+      for (let id = c.lru.tail[lruOf(cls, seg)]!; id !== NONE; id = c.lru.prevOf(id)) {
+        const key = Buffer.alloc(c.itemKeyLength(id));
+        c.copyKey(id, key, 0);
+        const i = Number(key.toString().slice(1));
+        expect(i).toBeGreaterThan(prev);
+        prev = i;
+      }
     }
   });
 

@@ -1,8 +1,8 @@
 // A full disk seen from HTTP, through the real code path: the journal on with
 // --journal-fsync always and a journal filesystem whose writes or fsyncs fail. The change
-// whose write failed never gets a 2xx (the connection closes without an answer, as on the
-// memcached port); further changes get 503 with the reason, reads go on, and writes work again
-// once the disk does.
+// whose write failed never gets a 2xx: it gets 503 saying it is in memory, not on disk;
+// further changes get 503 with the reason and change nothing, reads go on, and writes work
+// again once the disk does (process-journal.test.ts does the same with a real write error).
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/config.js';
@@ -25,21 +25,27 @@ async function start(): Promise<{ d: Daemon; port: number; faulty: FaultyFs }> {
   return { d: daemon, port: daemon.httpPort!, faulty };
 }
 
-async function unanswered(port: number): Promise<number> {
+async function notDurable(port: number): Promise<number> {
   const text = (await ask(port, { path: '/metrics' })).body.toString();
-  return parsePrometheus(text).samples.find((s) => s.name === 'memcached_ts_http_unanswered_changes_total')!.value;
+  return parsePrometheus(text).samples.find((s) => s.name === 'memcached_ts_http_changes_not_durable_total')!.value;
 }
 
 describe('HTTP with a journal that cannot write (--journal-fsync always)', () => {
   for (const fault of ['write', 'fsync'] as const) {
-    it(`a PUT whose journal ${fault} fails gets no answer; then changes get 503, reads go on, and writes resume once the disk works`, async () => {
+    it(`a PUT whose journal ${fault} fails gets 503 "in memory, not on disk"; then changes get 503, reads go on, and writes resume once the disk works`, async () => {
       const { d, port, faulty } = await start();
       expect((await ask(port, { method: 'PUT', path: '/store/a', body: 'one' })).status).toBe(201);
       if (fault === 'write') faulty.writeFails = 'ENOSPC';
       else faulty.syncFails = 'ENOSPC';
-      // the change reached memory but not the disk: neither 2xx nor "not done"; the connection closes
-      await expect(ask(port, { method: 'PUT', path: '/store/b', body: 'two' })).rejects.toThrow(/socket hang up|ECONNRESET/);
+      // the change reached memory but not the disk: 503 with what happened, not a 2xx
+      const failed = await ask(port, { method: 'PUT', path: '/store/b', body: 'two' });
+      expect(failed.status).toBe(503);
+      expect(failed.body.toString()).toBe(
+        `journal ${fault === 'write' ? 'write' : 'fsync'} failed (ENOSPC): this change was applied in memory but is not on disk; ` +
+          'the journal writes it once the disk works again (it is lost if the daemon stops before that); until then writes are refused\n',
+      );
       expect(d.cache.writeRefusal).toMatch(/ENOSPC/);
+      expect((await ask(port, { path: '/store/b' })).body.toString()).toBe('two');
       // every further change is refused with the reason, and nothing changes
       for (const [method, p] of [['PUT', '/store/a'], ['POST', '/store/c'], ['DELETE', '/store/a'], ['GET', '/set?a=x']] as const) {
         const r = await ask(port, { method, path: p, body: method === 'GET' ? undefined : 'new' });
@@ -51,7 +57,7 @@ describe('HTTP with a journal that cannot write (--journal-fsync always)', () =>
       expect(got.status).toBe(200);
       expect(got.body.toString()).toBe('one');
       expect((await ask(port, { path: '/get?key=a' })).body.toString()).toBe('one');
-      expect(await unanswered(port)).toBe(1);
+      expect(await notDurable(port)).toBe(1);
       // the disk heals: writes are taken again
       faulty.writeFails = null;
       faulty.syncFails = null;

@@ -141,7 +141,7 @@ describe('GET /metrics', () => {
     expect(value('memcached_slab_current_items', { slab: '1' })).toBe(2);
   });
 
-  it('a scrape of 64 slab classes takes a few ms', async () => {
+  it('a scrape of 64 slab classes is not a long stall', async () => {
     const { port } = await start({ growthFactor: 1.08 });
     for (let i = 0; i < 64; i++) await ask(port, { method: 'PUT', path: `/store/s${i}`, body: Buffer.alloc(Math.floor(60 * 1.08 ** i)) });
     const r = await ask(port, { path: '/metrics' });
@@ -149,7 +149,9 @@ describe('GET /metrics', () => {
     expect(classes.size).toBeGreaterThanOrEqual(40);
     const t0 = performance.now();
     for (let i = 0; i < 20; i++) await ask(port, { path: '/metrics' });
-    expect((performance.now() - t0) / 20).toBeLessThan(20);
+    // a few ms per round trip on a quiet machine; the bound only catches a scrape that grows
+    // out of proportion (e.g. quadratic in classes), with room for a loaded CI host
+    expect((performance.now() - t0) / 20).toBeLessThan(150);
   });
 });
 

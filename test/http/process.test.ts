@@ -1,6 +1,7 @@
 // The HTTP front of the real daemon process (bin/memcached-ts.js): the port file's HTTP line,
 // cross-front visibility, a restart that keeps blobs through the snapshot, and kill -9 with
-// --journal-fsync always keeping every blob whose 2xx arrived.
+// --journal-fsync always keeping every blob whose 2xx arrived, and a journal on a full disk
+// (the PUT that fills it gets 503 saying the change is in memory, not on disk).
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -172,7 +173,7 @@ function canMountTmpfs(): boolean {
 describe('the HTTP front of the daemon process on a full disk', () => {
   // the journal on a 256 KiB tmpfs mounted in a mount namespace of the daemon's own: the disk
   // really fills, with the daemon's own write() and fdatasync()
-  it.skipIf(!canMountTmpfs())('a PUT the journal cannot write gets no 2xx; then 503 with the reason, GETs work, and writes resume once the disk grows', async () => {
+  it.skipIf(!canMountTmpfs())('a PUT the journal cannot write gets 503 saying it is in memory, not on disk; then 503 with the reason, GETs work, and writes resume once the disk grows', async () => {
     const dir = tempDir();
     const disk = path.join(dir, 'disk');
     fs.mkdirSync(disk);
@@ -182,15 +183,21 @@ describe('the HTTP front of the daemon process on a full disk', () => {
       const acked: number[] = [];
       let failed = -1;
       for (let i = 0; i < 20 && failed < 0; i++) {
-        const r = await ask(d.http, { method: 'PUT', path: `/store/full/${i}`, body: blob(i, 40_000) }).catch(() => null);
-        if (r === null) {
-          failed = i; // closed without an answer
+        const r = await ask(d.http, { method: 'PUT', path: `/store/full/${i}`, body: blob(i, 40_000) });
+        if (r.status === 503) {
+          // the PUT whose record did not fit: told what happened to it
+          expect(r.body.toString()).toMatch(
+            /^journal (write|fsync) failed \(ENOSPC\): this change was applied in memory but is not on disk; the journal writes it once the disk works again \(it is lost if the daemon stops before that\); until then writes are refused\n$/,
+          );
+          failed = i;
           continue;
         }
         expect(r.status, `PUT ${i}`).toBe(201);
         acked.push(i);
       }
       expect(failed).toBeGreaterThan(0);
+      // as the 503 said: in memory
+      expect((await ask(d.http, { path: `/store/full/${failed}` })).body.equals(blob(failed, 40_000))).toBe(true);
       const refused = await ask(d.http, { method: 'PUT', path: '/store/full/next', body: 'x' });
       expect(refused.status).toBe(503);
       expect(refused.body.toString()).toMatch(/ENOSPC/);

@@ -120,14 +120,16 @@ describe('lru_crawler metadump streams in slices', () => {
     expect(c.bytes).toBeGreaterThan(ITEMS * 60);
     // building the whole dump in one go kept every other client waiting for hundreds of ms
     expect(count).toBeGreaterThan(5);
-    expect(worst).toBeLessThan(50);
+    // 18-20 ms on a quiet machine (DUMP_FIGURES=1 prints it); building the dump in one go took
+    // 356-376 ms. The bound leaves room for a loaded host and still fails the old way.
+    expect(worst).toBeLessThan(250);
   }, 60_000);
 
   it('a client that does not read holds the dump, not the server memory', async () => {
     const s = await client();
     s.pause();
     const { worst } = await slowestGet(() => s.write('lru_crawler metadump all\r\n'), () => false, 500);
-    expect(worst).toBeLessThan(50);
+    expect(worst).toBeLessThan(250);
     const conns = [...server.core.connections];
     const pending = Math.max(...conns.map((k) => k.pendingOutput));
     if (process.env.DUMP_FIGURES) console.log(`pending output of the connection that does not read: ${pending} bytes`);

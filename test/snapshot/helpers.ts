@@ -55,7 +55,7 @@ function hashOf(_cache: Cache, k: Buffer): number {
 /** Every live key of the cache, in no particular order. */
 export function allKeys(cache: Cache): string[] {
   const keys: string[] = [];
-  for (let cls = 0; cls < cache.lru.head.length; cls++) {
+  for (let cls = 0; cls < cache.slabs.geometry.sizes.length; cls++) {
     for (const id of cache.itemsOfClass(cls)) {
       const b = Buffer.alloc(cache.itemKeyLength(id));
       cache.copyKey(id, b, 0);

@@ -20,13 +20,12 @@ beforeAll(() => {
   execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.json')], { stdio: 'inherit' });
 }, 120_000);
 
-/** key -> absolute exptime, from `stats cachedump` of every class. */
+/** key -> absolute exptime (-1: never), from `lru_crawler metadump all`. */
 async function exptimes(c: Client): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  for (let cls = 1; cls < 64; cls++) {
-    const r = await c.call(`stats cachedump ${cls} 0\r\n`, ['END\r\n', 'ERROR\r\n']);
-    for (const m of r.matchAll(/ITEM (\S+) \[\d+ b; (\d+) s\]/g)) out.set(m[1]!, Number(m[2]));
-  }
+  // every LRU segment (a cachedump shows COLD only, as memcached's)
+  const r = await c.call('lru_crawler metadump all\r\n', ['END\r\n', 'ERROR\r\n']);
+  for (const m of r.matchAll(/key=(\S+) exp=(-?\d+)/g)) out.set(decodeURIComponent(m[1]!), Number(m[2]));
   return out;
 }
 

@@ -2,6 +2,7 @@
 // built in one go: metadump lists every item once in LRU order, cachedump stops at its limit
 // or at memcached's 2 MiB cap.
 import { describe, expect, it } from 'vitest';
+import { HOT, lruOf } from '../../src/cache/lru-segment.js';
 import { textHarness } from '../helpers/text-harness.js';
 
 const N = 30_000;
@@ -12,6 +13,16 @@ function filled() {
   for (let i = 0; i < N; i++) setup += `set key:${i} 0 0 2\r\nab\r\n`;
   h.send(setup);
   return h;
+}
+
+/**
+ * A second later, let the LRU maintainer move everything out of HOT into COLD (the list a
+ * cachedump shows), in order: HOT holds its share only while its items are younger than the
+ * COLD tail's age times hot_max_factor (0 here).
+ */
+function settle(h: ReturnType<typeof textHarness>): void {
+  h.clock.advance(1);
+  while (h.cache.lru.size[lruOf(1, HOT)]! > 0) h.cache.maintainer.tick();
 }
 
 describe('dumps sent in slices', () => {
@@ -29,6 +40,7 @@ describe('dumps sent in slices', () => {
 
   it('cachedump: the limit, or 2 MiB, across slices', () => {
     const h = filled();
+    settle(h);
     const line = (i: number) => `ITEM key:${i} [2 b; 0 s]\r\n`;
     let want = '';
     for (let i = N - 1; i >= N - 5000; i--) want += line(i);
@@ -40,6 +52,7 @@ describe('dumps sent in slices', () => {
     let big = '';
     for (let i = 0; i < 50_000; i++) big += `set k${i}:padpadpadpad 0 0 2\r\nab\r\n`;
     h.send(big);
+    settle(h);
     const capped = h.send('stats cachedump 1 0\r\n');
     expect(capped.length).toBeLessThanOrEqual(2 * 1024 * 1024);
     expect(capped.length).toBeGreaterThan(2 * 1024 * 1024 - 64);

@@ -185,10 +185,15 @@ describe('maintenance commands', () => {
     );
   });
 
-  it('watch answers OK and then ignores input', () => {
+  it('watch checks its arguments before it asks the server for a stream (test/logging has the stream)', () => {
     const h = textHarness();
-    expect(h.send('watch\r\n')).toBe('OK\r\n');
-    expect(h.send('get a\r\n')).toBe('');
+    // the in-process harness has no server to stream from: memcached's failure line
+    expect(h.send('watch bogus\r\n')).toBe('ERROR\r\n');
+    // noreply is read as a kind, and its ERROR is then held back, as memcached does
+    expect(h.send('watch fetchers noreply\r\n')).toBe('');
+    expect(h.send('watch fetchers mutations\r\n')).toBe('WATCHER_FAILED failed to add log watcher\r\n');
+    expect(textHarness({ watchDisabled: true }).send('watch\r\n')).toBe('CLIENT_ERROR watch commands not allowed\r\n');
+    expect(h.send('version\r\nwatch\r\n')).toMatch(/^VERSION .*\r\nERROR cannot pipeline other commands before watch\r\n$/);
   });
 });
 

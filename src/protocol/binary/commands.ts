@@ -1,6 +1,8 @@
 // The binary commands: one dispatch on the loud opcode, each command validated as memcached
 // 1.6.18's dispatch_bin_command() does and mapped onto the Cache API; outcomes become
 // status codes here (proto_bin.c complete_update_bin(), complete_incr_bin(), ...).
+import { FETCHERS, MUTATIONS } from '../../logging/event-flags.js';
+import { fetched, lookedUp, stored } from '../watch-events.js';
 import { NONE, OpStatus, Outcome, StoreMode, StoreRequest, ArithRequest } from '../../cache/api.js';
 import { CLOSE, NEED_MORE, refusalMessage } from '../types.js';
 import { readU32, readU64Big, writeU32, writeU64Big } from './header.js';
@@ -42,6 +44,8 @@ export function runCommand(s: BinaryState, buf: Buffer, pos: number, end: number
     case Op.Quit:
       if (!noBody) return s.protocolError();
       s.success(0);
+      // a close the client asked for (memcached's NORMAL_CLOSE in `watch connevents`)
+      s.ctx.closeAfterWrite = true;
       return CLOSE;
     case Op.Flush:
       if (klen !== 0 || body !== ext || (ext !== 0 && ext !== 4)) return s.protocolError();
@@ -187,7 +191,10 @@ function update(s: BinaryState, buf: Buffer, pos: number, end: number): number {
   r.vOff = after;
   r.vLen = vlen;
   r.cas = cas;
+  const ev = s.events;
+  if (ev.flags & FETCHERS) lookedUp(ev, cache, buf, keyOff, klen, s.fd);
   const outcome = cache.store(r, status);
+  if (ev.flags & MUTATIONS) stored(ev, cache, r, outcome, status, s.fd);
   switch (outcome) {
     case Outcome.Stored:
       s.success(status.cas);
@@ -221,11 +228,13 @@ function getOrTouch(s: BinaryState, buf: Buffer, pos: number): void {
   let id: number;
   if (cmd === Op.Get || cmd === Op.GetK) {
     id = cache.get(buf, keyOff, klen);
+    if (s.events.flags & FETCHERS) fetched(s.events, cache, buf, keyOff, klen, id, s.fd);
   } else {
     if (refused(s)) return;
     // memcached counts a binary touch/GAT as a touch only (touch_cmds, touch_hits/misses);
     // the item is looked up first so one touched into the past is still returned this time
     id = cache.find(buf, keyOff, klen);
+    if (s.events.flags & FETCHERS) fetched(s.events, cache, buf, keyOff, klen, id, s.fd);
     cache.touch(buf, keyOff, klen, readU32(buf, pos + HEADER_LEN));
   }
   const withKey = cmd === Op.GetK || cmd === Op.GatK;
@@ -252,6 +261,7 @@ function getOrTouch(s: BinaryState, buf: Buffer, pos: number): void {
 
 function remove(s: BinaryState, buf: Buffer, pos: number): void {
   if (refused(s)) return;
+  if (s.events.flags & FETCHERS) lookedUp(s.events, s.cache, buf, pos + HEADER_LEN, s.req.keyLen, s.fd);
   const outcome = s.cache.delete(buf, pos + HEADER_LEN, s.req.keyLen, s.req.cas);
   if (outcome === Outcome.Deleted) s.success(0);
   else if (outcome === Outcome.Exists) s.error(Status.KeyExists);
@@ -274,6 +284,8 @@ function arithmetic(s: BinaryState, buf: Buffer, pos: number): void {
   a.incr = s.cmd === Op.Increment;
   a.delta = delta;
   a.cas = h.cas;
+  const ev = s.events;
+  if (ev.flags & FETCHERS) lookedUp(ev, cache, buf, keyOff, klen, s.fd);
   const outcome = cache.incrDecr(a, status);
   switch (outcome) {
     case Outcome.Stored:
@@ -310,9 +322,12 @@ function arithmetic(s: BinaryState, buf: Buffer, pos: number): void {
   r.vOff = 0;
   r.vLen = text.length;
   r.cas = 0;
-  const stored = cache.store(r, status);
-  if (stored === Outcome.Stored) sendNumber(s, initial, status.cas);
-  else if (stored === Outcome.NoMemory) s.error(Status.OutOfMemory, OOM_NEW);
+  // memcached looks the key up again as it adds the counter
+  if (ev.flags & FETCHERS) lookedUp(ev, cache, buf, keyOff, klen, s.fd);
+  const added = cache.store(r, status);
+  if (ev.flags & MUTATIONS) stored(ev, cache, r, added, status, s.fd);
+  if (added === Outcome.Stored) sendNumber(s, initial, status.cas);
+  else if (added === Outcome.NoMemory) s.error(Status.OutOfMemory, OOM_NEW);
   else s.error(Status.NotStored);
 }
 

@@ -9,6 +9,8 @@ import { runCommand } from './commands.js';
 import { Header, writeResponseHeader } from './header.js';
 import { HEADER_LEN, Op, QUIET_OF, REQ_MAGIC, Status, STATUS_TEXT } from './opcodes.js';
 import type { BinaryState } from './state.js';
+import { NO_EVENTS, type EventLog } from '../../logging/event-log.js';
+import { traceCommand, traceError, traceRequestHeader, traceResponseHeader } from './trace.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -31,11 +33,19 @@ export class BinarySession implements Session, BinaryState {
   authFailures = 0;
   /** Body bytes of a refused request still to be discarded (memcached's conn_swallow). */
   #swallow = 0;
+  /** Where fetch and mutation events go (`watch`). */
+  readonly events: EventLog;
+  /** The connection's number in -vv lines and events (memcached prints its fd). */
+  readonly fd: number;
+  /** -vv: the request being handled was printed already (it waits for the rest of its body). */
+  #traced = false;
 
   constructor(ctx: SessionContext) {
     this.ctx = ctx;
     this.out = ctx.out;
     this.cache = ctx.cache;
+    this.events = ctx.server.events ?? NO_EVENTS;
+    this.fd = ctx.id ?? 0;
   }
 
   consume(buf: Buffer, start: number): number {
@@ -92,7 +102,13 @@ export class BinarySession implements Session, BinaryState {
     const loud = QUIET_OF.get(h.opcode);
     this.quiet = loud !== undefined;
     this.cmd = loud ?? h.opcode;
-    return runCommand(this, buf, pos, end);
+    if (this.ctx.config.verbosity > 1 && !this.#traced) {
+      traceRequestHeader(this.fd, buf, pos);
+      traceCommand(this.fd, this.cmd, buf, pos, h.extLen, h.keyLen, h.bodyLen);
+    }
+    const r = runCommand(this, buf, pos, end);
+    this.#traced = r === NEED_MORE && this.ctx.config.verbosity > 1;
+    return r;
   }
 
   /** memcached's authenticated(): what an unauthenticated connection may still send. */
@@ -120,7 +136,9 @@ export class BinarySession implements Session, BinaryState {
   head(status: number, extLen: number, keyLen: number, bodyLen: number, cas: number): Buffer {
     const h = this.req;
     const b = this.out.ensure(HEADER_LEN + bodyLen);
-    this.out.pos = writeResponseHeader(b, this.out.pos, h.opcode, status, extLen, keyLen, bodyLen, h.opaque, cas);
+    const at = this.out.pos;
+    this.out.pos = writeResponseHeader(b, at, h.opcode, status, extLen, keyLen, bodyLen, h.opaque, cas);
+    if (this.ctx.config.verbosity > 1) traceResponseHeader(this.fd, this.cmd, b, at);
     return b;
   }
 
@@ -133,6 +151,7 @@ export class BinarySession implements Session, BinaryState {
 
   /** An error reply (sent even for quiet commands), with memcached's text for the status. */
   error(status: Status, text: Uint8Array = STATUS_TEXT.get(status) ?? EMPTY): void {
+    if (this.ctx.config.verbosity > 1) traceError(this.fd, Buffer.from(text));
     this.head(status, 0, 0, text.length, 0);
     this.out.raw(text);
   }

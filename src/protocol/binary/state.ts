@@ -5,6 +5,7 @@ import type { Output } from '../output.js';
 import type { SessionContext } from '../types.js';
 import type { Header } from './header.js';
 import type { Status } from './opcodes.js';
+import type { EventLog } from '../../logging/event-log.js';
 
 export interface BinaryState {
   readonly ctx: SessionContext;
@@ -24,6 +25,10 @@ export interface BinaryState {
   saslAwaitingStep: boolean;
   /** SASL exchanges that failed on this connection (AUTH_FAILURE_LIMIT of them close it). */
   authFailures: number;
+  /** Where fetch and mutation events go (`watch`): test `events.flags` before reporting. */
+  readonly events: EventLog;
+  /** The connection's number in -vv lines and events. */
+  readonly fd: number;
   /** Discard the next n bytes of input (a refused body). */
   swallow(n: number): void;
   /** Start a reply: the response header for the current request, with room for the body. */

@@ -2,10 +2,13 @@
 // its outcome turned into a status: POST = add, PUT = set (or cas with If-Match, add with
 // If-None-Match: *), GET/HEAD = get, DELETE = delete. A body is stored only once it has fully
 // arrived, and only if it fits -I (checked before reading when Content-Length is given).
+// Bodies are not copied on the way: an upload's chunks go into the item as they arrived, and
+// a GET is sent from the slab pages in slices as the client reads (value-stream.ts).
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { NONE, OpStatus, Outcome, StoreMode, StoreRequest } from '../../cache/api.js';
 import type { HttpContext } from './context.js';
 import { readBody } from './body.js';
+import { sendValue } from './value-stream.js';
 import { etagOf, parseEtags, parseFlags, parseRange, parseTtl, type EtagCondition } from './headers.js';
 import { afterChange, earlyReply, refusesWrites, reply } from './reply.js';
 
@@ -44,50 +47,25 @@ function read(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, key: 
     res.end();
     return;
   }
-  // the ItemId is valid until the next change, so the value is copied out now (the one copy),
-  // shared by every GET of the same item while any still holds it
-  const value = valueOf(cache, id, size);
   const range = parseRange(req.headers, size, etag);
   if (range === 'unsatisfiable') {
     return reply(ctx, res, 416, 'range not satisfiable', { ...headers, 'Content-Range': `bytes */${size}` });
   }
   headers['Content-Type'] = 'application/octet-stream';
   let status = 200;
-  let body = value;
+  let start = 0;
+  let end = size;
   if (range !== null) {
     status = 206;
-    body = value.subarray(range.start, range.end + 1);
+    start = range.start;
+    end = range.end + 1;
     headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`;
   }
-  headers['Content-Length'] = body.length;
+  headers['Content-Length'] = end - start;
   ctx.counters.count(status);
   res.writeHead(status, headers);
-  res.end(body);
-}
-
-/**
- * A GET's copy of a value, handed to the socket, lives until its client has read it: shared by
- * the item's CAS (unique per version of an item), many slow readers of one blob pin one copy,
- * not one each. Without CAS (-C) every GET copies; so do small values.
- */
-const copies = new Map<number, WeakRef<Buffer>>();
-/** Smaller values are copied for each GET: a socket takes them at once, and sharing costs more than it saves. */
-const SHARE_MIN = 256 * 1024;
-const forget = new FinalizationRegistry<number>((cas) => {
-  if (copies.get(cas)?.deref() === undefined) copies.delete(cas);
-});
-
-function valueOf(cache: HttpContext['cache'], id: number, size: number): Buffer {
-  const cas = cache.options.useCas && size >= SHARE_MIN ? cache.itemCas(id) : 0;
-  const held = cas === 0 ? undefined : copies.get(cas)?.deref();
-  if (held !== undefined && held.length === size) return held;
-  const value = Buffer.allocUnsafe(size);
-  cache.copyValue(id, value, 0);
-  if (cas !== 0) {
-    copies.set(cas, new WeakRef(value));
-    forget.register(value, cas);
-  }
-  return value;
+  // from the slab pages in slices, now (the ItemId is valid until the next change) and as the client reads
+  sendValue(ctx, res, key, id, start, end);
 }
 
 function matches(cond: EtagCondition, cas: number, hasEtag: boolean): boolean {
@@ -131,15 +109,17 @@ function write(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, key:
   if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
   readBody(req, fits, {
     tooLarge: () => earlyReply(ctx, req, res, 413, `the body does not fit the largest item (-I ${cache.options.itemSizeMax})`),
-    done: (body) => {
+    done: (chunks, length) => {
       if (refusesWrites(ctx, req, res)) return;
       const r = new StoreRequest();
       r.key = key;
       r.kLen = key.length;
       r.flags = flags.value;
       r.exptime = ttl.value;
-      r.value = body;
-      r.vLen = body.length;
+      // one chunk is the value; several are written into the item in turn (never joined)
+      if (chunks.length > 1) r.chunks = chunks;
+      else if (chunks.length === 1) r.value = chunks[0]!;
+      r.vLen = length;
       if (ifMatch.value !== null) {
         r.mode = ifMatch.value.any ? StoreMode.Replace : StoreMode.Cas;
         r.cas = ifMatch.value.any ? 0 : ifMatch.value.cases[0]!;

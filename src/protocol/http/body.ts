@@ -1,12 +1,12 @@
-// Reading a request body into one buffer, bounded: a body is handed on only once it has fully
-// arrived (Content-Length reached or the last chunk seen); a client that disconnects, or is
-// closed for stalling, hands on nothing. The chunks are kept as node delivers them and joined
-// once at the end (one copy; none when the body came in one chunk).
+// Reading a request body, bounded: a body is handed on only once it has fully arrived
+// (Content-Length reached or the last chunk seen); a client that disconnects, or is closed for
+// stalling, hands on nothing. The chunks are kept as node delivers them and handed on as they
+// are, never joined: the store copies each into the item (the one copy of every byte).
 import type { IncomingMessage } from 'node:http';
 
 export interface BodyHandlers {
-  /** The whole body, once it has arrived. */
-  done(body: Buffer): void;
+  /** The whole body, once it has arrived: `chunks` in order, `length` bytes in all. */
+  done(chunks: readonly Buffer[], length: number): void;
   /** More bytes than `fits` allows arrived (a chunked upload past -I); nothing was kept. */
   tooLarge(): void;
 }
@@ -32,18 +32,10 @@ export function readBody(req: IncomingMessage, fits: (length: number) => boolean
     // `end` comes only when the message is complete (node checks Content-Length and the
     // chunked terminator); a cut-off upload ends with `close` and an `aborted` error instead
     if (over || !req.complete) return;
-    done(h, chunks, length);
+    h.done(chunks, length);
   });
   // a cut-off upload: node reports an error on the request; nothing is stored
   req.on('error', () => {
     chunks.length = 0;
   });
-}
-
-function done(h: BodyHandlers, chunks: Buffer[], length: number): void {
-  if (chunks.length === 1) {
-    h.done(chunks[0]!);
-    return;
-  }
-  h.done(chunks.length === 0 ? Buffer.alloc(0) : Buffer.concat(chunks, length));
 }

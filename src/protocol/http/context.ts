@@ -10,8 +10,10 @@ export class HttpCounters {
   currConnections = 0;
   totalConnections = 0;
   rejectedConnections = 0;
-  /** Changes whose journal write failed: the connection was closed without an answer. */
-  unanswered = 0;
+  /** Changes whose journal write failed: answered 503 (applied in memory, not on disk). */
+  notDurable = 0;
+  /** GET bodies cut off (connection destroyed) because the item changed while they were sent. */
+  abortedBodies = 0;
   /** Answers by status code. */
   readonly responses = new Map<number, number>();
 

@@ -187,7 +187,8 @@ export function renderMetrics(ctx: HttpContext): string {
   f.add('memcached_ts_http_current_connections', 'gauge', 'Open HTTP connections.', c.currConnections);
   f.add('memcached_ts_http_connections_total', 'counter', 'HTTP connections opened since start.', c.totalConnections);
   f.add('memcached_ts_http_connections_rejected_total', 'counter', 'HTTP connections refused at the -c limit.', c.rejectedConnections);
-  f.add('memcached_ts_http_unanswered_changes_total', 'counter', 'Changes whose journal write failed: the connection closed without an answer.', c.unanswered);
+  f.add('memcached_ts_http_changes_not_durable_total', 'counter', 'Changes answered 503 because their journal write failed: applied in memory, not on disk.', c.notDurable);
+  f.add('memcached_ts_http_aborted_bodies_total', 'counter', 'GET bodies cut off because the item changed while they were sent.', c.abortedBodies);
   for (const [name, value] of extra) {
     if (value === '' || !Number.isFinite(Number(value))) continue;
     const counter = /_(saves|failures|records|fsyncs|rotations|errors)$/.test(name);

@@ -27,7 +27,8 @@ export function handleStats(ctx: HttpContext, res: ServerResponse): void {
       curr_connections: c.currConnections,
       total_connections: c.totalConnections,
       rejected_connections: c.rejectedConnections,
-      unanswered_changes: c.unanswered,
+      changes_not_durable: c.notDurable,
+      aborted_bodies: c.abortedBodies,
       responses: Object.fromEntries(c.responses),
     },
   });

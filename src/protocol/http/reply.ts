@@ -36,11 +36,10 @@ export function earlyReply(ctx: HttpContext, req: IncomingMessage, res: ServerRe
  * Run `change` (which returns the answer to give), then answer: at once, or, when a
  * durability gate is set and the change was recorded, only once it is on disk.
  *
- * If the journal fails to write it, the change is already in memory and the journal keeps the
- * record to write again once the disk works, so neither "done" (2xx) nor "not done" (503)
- * would be true: the connection closes without an answer, as the memcached port does, which
- * HTTP clients read as "outcome unknown" (RFC 9110 section 9.2.2: they may retry a PUT or
- * DELETE, which are idempotent).
+ * If the journal fails to write it, the change is already in memory (reads see it) and the
+ * journal keeps its record to write again once the disk works, so the 2xx would claim a
+ * durability the change does not have: the answer is 503 with a body that says what happened
+ * (notDurableMessage). A PUT or DELETE may be retried once writes are taken again.
  */
 export function afterChange(ctx: HttpContext, res: ServerResponse, change: () => () => void): void {
   const gate = ctx.durability;
@@ -53,13 +52,18 @@ export function afterChange(ctx: HttpContext, res: ServerResponse, change: () =>
   gate.whenDurable(gate.appended, (error) => {
     if (res.destroyed) return;
     if (error !== null) {
-      ctx.log.warn(`HTTP connection closed without an answer: ${error}`);
-      ctx.counters.unanswered++;
-      res.destroy();
+      ctx.log.warn(`HTTP change answered 503: ${error}; it is in memory, not on disk`);
+      ctx.counters.notDurable++;
+      reply(ctx, res, 503, notDurableMessage(error), { 'Retry-After': '1' });
       return;
     }
     send();
   });
+}
+
+/** The 503 body of a change applied in memory whose journal record could not be written. */
+export function notDurableMessage(error: string): string {
+  return `${error}: this change was applied in memory but is not on disk; the journal writes it once the disk works again (it is lost if the daemon stops before that); until then writes are refused`;
 }
 
 /** 503 for a change while the journal cannot write; reads go on. */

@@ -6,6 +6,7 @@ import { NONE, OpStatus, Outcome, StoreMode, StoreRequest } from '../../cache/ap
 import type { HttpContext } from './context.js';
 import { checkKey } from './keys.js';
 import { afterChange, refusesWrites, reply } from './reply.js';
+import { sendValue } from './value-stream.js';
 
 /** The one `name=value` pair of a query string, or why not. */
 function onePair(query: string): { name: string; value: string } | string {
@@ -56,9 +57,8 @@ export function handleGet(ctx: HttpContext, res: ServerResponse, query: string):
   const id = cache.get(k.key, 0, k.key.length);
   // the brief: a missing key is a 404 with an empty body
   if (id === NONE) return reply(ctx, res, 404, '');
-  const value = Buffer.allocUnsafe(cache.itemValueLength(id));
-  cache.copyValue(id, value, 0);
+  const size = cache.itemValueLength(id);
   ctx.counters.count(200);
-  res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': value.length });
-  res.end(value);
+  res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': size });
+  sendValue(ctx, res, k.key, id, 0, size);
 }

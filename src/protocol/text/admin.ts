@@ -66,7 +66,11 @@ export const verbosity: Handler = (s, buf, t, next) => {
   return next;
 };
 
-export const quit: Handler = () => CLOSE;
+export const quit: Handler = (s) => {
+  // a close the client asked for (memcached's NORMAL_CLOSE in `watch connevents`)
+  s.ctx.closeAfterWrite = true;
+  return CLOSE;
+};
 
 export const shutdown: Handler = (s, buf, t, next) => {
   if (!s.ctx.config.shutdownEnabled) {

@@ -13,6 +13,7 @@
 // added in between is not listed twice, because the list of ids does not change.
 import { performance } from 'node:perf_hooks';
 import type { CacheApi, ItemId } from '../../cache/api.js';
+import { COLD, HOT, lruOf, WARM } from '../../cache/lru-segment.js';
 import { YIELD, type DumpInProgress, type TextState } from './handler.js';
 import { R } from './replies.js';
 
@@ -93,17 +94,23 @@ export class TextDump implements DumpInProgress {
     return true;
   }
 
-  /** The ids of class `cls` from LRU head to tail, as many as this dump can show. */
+  /**
+   * The ids of class `cls`, as many as this dump can show: a metadump takes all its lists, a
+   * cachedump only COLD, head to tail (memcached's item_cachedump reads heads[id | COLD_LRU]).
+   */
   #takeIds(cls: number): void {
     const cache = this.#cache;
-    let n = cache.lru.size[cls]!;
+    const size = cache.lru.size;
+    const cold = lruOf(cls, COLD);
+    let n = this.#limit >= 0 ? size[cold]! : size[lruOf(cls, HOT)]! + size[lruOf(cls, WARM)]! + size[cold]!;
     if (this.#limit >= 0) {
       // a cachedump shows at most `limit` lines of at most 2 MiB in all
       n = Math.min(n, Math.ceil(CACHEDUMP_MEMLIMIT / CACHEDUMP_MIN_LINE));
       if (this.#limit > 0) n = Math.min(n, this.#limit);
     }
     if (this.#ids.length < n) this.#ids = new Uint32Array(n);
-    this.#count = n > 0 ? cache.idsOfClass(cls, this.#ids.subarray(0, n)) : 0;
+    const into = this.#ids.subarray(0, n);
+    this.#count = n === 0 ? 0 : this.#limit >= 0 ? cache.idsOfList(cold, into) : cache.idsOfClass(cls, into);
     this.#at = 0;
     this.#started = true;
   }

@@ -6,6 +6,7 @@
 import type { Output } from '../output.js';
 import type { SessionContext } from '../types.js';
 import type { Tokens } from './tokens.js';
+import type { EventLog } from '../../logging/event-log.js';
 
 /** What a text command handler sees of its session (session.ts's TextSession). */
 export interface TextState {
@@ -23,6 +24,10 @@ export interface TextState {
   resumeAt: number;
   /** A metadump or cachedump sent in slices (dump.ts): its handler is called again until done. */
   dump: DumpInProgress | null;
+  /** Where fetch and mutation events go (`watch`): test `events.flags` before reporting. */
+  readonly events: EventLog;
+  /** The connection's number in -vv lines and events. */
+  readonly fd: number;
   /** memcached's set_noreply_maybe(): the last token is `noreply`. */
   checkNoreply(buf: Buffer): boolean;
   /** Send a fixed reply unless the command asked for noreply. */

@@ -7,6 +7,8 @@ import type { Handler, TextState } from './handler.js';
 import { refusesWrites } from './refusal.js';
 import { R } from './replies.js';
 import type { Tokens } from './tokens.js';
+import { FETCHERS } from '../../logging/event-flags.js';
+import { lookedUp } from '../watch-events.js';
 
 export const del: Handler = (s, buf, t, next) => {
   if (t.ntokens < 3 || t.ntokens > 5) {
@@ -28,6 +30,7 @@ export const del: Handler = (s, buf, t, next) => {
     return next;
   }
   if (refusesWrites(s)) return next;
+  if (s.events.flags & FETCHERS) lookedUp(s.events, s.ctx.cache, buf, t.start[1]!, t.len[1]!, s.fd);
   const r = s.ctx.cache.delete(buf, t.start[1]!, t.len[1]!);
   s.reply(r === Outcome.Deleted ? R.DELETED : R.NOT_FOUND);
   return next;
@@ -68,6 +71,7 @@ function arithmetic(s: TextState, buf: Buffer, t: Tokens, next: number, incr: bo
   r.incr = incr;
   r.delta = delta;
   r.cas = 0;
+  if (s.events.flags & FETCHERS) lookedUp(s.events, s.ctx.cache, buf, r.keyOff, r.keyLen, s.fd);
   switch (s.ctx.cache.incrDecr(r, status)) {
     case Outcome.Stored:
       s.replyText(status.number.toString());
@@ -95,6 +99,7 @@ export const touch: Handler = (s, buf, t, next) => {
     return next;
   }
   if (refusesWrites(s)) return next;
+  if (s.events.flags & FETCHERS) lookedUp(s.events, s.ctx.cache, buf, t.start[1]!, t.len[1]!, s.fd);
   const r = s.ctx.cache.touch(buf, t.start[1]!, t.len[1]!, exptime);
   s.reply(r === Outcome.Touched ? R.TOUCHED : R.NOT_FOUND);
   return next;

@@ -1,10 +1,11 @@
-// memcached's tuning and introspection commands: `lru`, `lru_crawler`, `watch`. Settings that
-// tune memcached's segmented LRU are validated and acknowledged as memcached does; here they
-// change nothing (one LRU per class). Replies follow proto_text.c of 1.6.18.
+// memcached's tuning and introspection commands: `lru`, `lru_crawler`, `watch`. `lru tune` and
+// `lru mode` change the segmented LRU's settings (the cache's LruTuning); `lru temp_ttl` is
+// validated and acknowledged only (no TEMP LRU here). Replies follow proto_text.c of 1.6.18.
 import { parseInt32, parseU64 } from '../../cache/numbers.js';
 import { continueDump, TextDump } from './dump.js';
 import type { Handler } from './handler.js';
 import { R } from './replies.js';
+import { watchFlags } from '../../logging/event-flags.js';
 
 const isNumber = (s: string): boolean => s.length > 0 && Number.isFinite(Number(s));
 
@@ -22,10 +23,21 @@ export const lru: Handler = (s, buf, t, next) => {
     if (hot === null || warm === null || !isNumber(hotFactor) || !isNumber(warmFactor)) s.reply(R.ERROR);
     else if (hot + warm > 80n) s.replyText('ERROR hot and warm pcts must not exceed 80');
     else if (Number(hotFactor) <= 0 || Number(warmFactor) <= 0) s.replyText('ERROR hot/warm age factors must be greater than 0');
-    else s.reply(R.OK);
-  } else if (t.is(buf, 1, 'mode') && t.ntokens >= 4) {
-    s.reply(t.is(buf, 2, 'flat') || t.is(buf, 2, 'segmented') ? R.OK : R.ERROR);
-  } else if (t.is(buf, 1, 'temp_ttl') && t.ntokens >= 4) {
+    else {
+      const tuning = s.ctx.cache.lruTuning;
+      tuning.hotPct = Number(hot);
+      tuning.warmPct = Number(warm);
+      tuning.hotMaxFactor = Number(hotFactor);
+      tuning.warmMaxFactor = Number(warmFactor);
+      s.reply(R.OK);
+    }
+  } else if (t.is(buf, 1, 'mode') && t.ntokens >= 4 && s.ctx.cache.lruTuning.maintainer) {
+    const flat = t.is(buf, 2, 'flat');
+    if (flat || t.is(buf, 2, 'segmented')) {
+      s.ctx.cache.lruTuning.segmented = !flat;
+      s.reply(R.OK);
+    } else s.reply(R.ERROR);
+  } else if (t.is(buf, 1, 'temp_ttl') && t.ntokens >= 4 && s.ctx.cache.lruTuning.maintainer) {
     s.reply(parseInt32(buf, t.start[2]!, t.len[2]!) === null ? R.ERROR : R.OK);
   } else {
     s.reply(R.ERROR);
@@ -84,21 +96,33 @@ export const lruCrawler: Handler = (s, buf, t, next) => {
 };
 
 /**
- * `watch`: memcached turns the connection into a log stream. No log events are produced
- * here, so the client gets OK and then silence; further input is ignored as memcached's
- * watcher connections ignore it (listed in test/diff/differences.md).
+ * `watch [kind ...]`: the connection becomes a stream of log lines of the kinds asked for
+ * (fetchers when none is named), as memcached 1.6.18's process_watch_command(). Its later
+ * input is read and ignored, as memcached's watcher connections ignore it.
  */
-export const watch: Handler = (s, _buf, _t, next) => {
+export const watch: Handler = (s, buf, t, next) => {
+  s.checkNoreply(buf);
   if (s.ctx.config.watchDisabled) {
-    s.out.raw(R.WATCH_DISABLED);
+    s.reply(R.WATCH_DISABLED);
     return next;
   }
   if (s.out.pending > 0) {
-    s.out.ascii('ERROR cannot pipeline other commands before watch\r\n');
+    s.replyText('ERROR cannot pipeline other commands before watch');
     return next;
   }
-  s.out.raw(R.OK);
-  s.watching = true;
+  const words: string[] = [];
+  for (let i = 1; i < t.ntokens - 1; i++) words.push(t.text(buf, i));
+  const flags = watchFlags(words);
+  if (flags < 0) {
+    s.reply(R.ERROR);
+    return next;
+  }
+  const answer = s.ctx.server.watch?.(s.ctx, flags) ?? 'failed';
+  if (answer === 'too_many') s.replyText('WATCHER_TOO_MANY log watcher limit reached');
+  else if (answer === 'failed') s.replyText('WATCHER_FAILED failed to add log watcher');
+  else {
+    s.out.raw(R.OK);
+    s.watching = true;
+  }
   return next;
 };
-

@@ -2,12 +2,14 @@
 // As memcached's process_get_command(): a key over 250 bytes turns the whole reply into
 // CLIENT_ERROR; gat/gats take the new exptime as the first argument.
 import { parseInt32, writeDecimal } from '../../cache/numbers.js';
-import { NONE, type CacheApi, type ItemId } from '../../cache/api.js';
+import { NONE, type ItemId } from '../../cache/api.js';
 import { KEY_MAX_LENGTH } from '../types.js';
 import { YIELD, type Handler, type TextState } from './handler.js';
 import { refusesWrites } from './refusal.js';
 import { R } from './replies.js';
 import type { Tokens } from './tokens.js';
+import { FETCHERS } from '../../logging/event-flags.js';
+import { fetched } from '../watch-events.js';
 
 function retrieve(s: TextState, buf: Buffer, t: Tokens, next: number, withCas: boolean, touch: boolean): number {
   if (t.ntokens < 3) {
@@ -15,7 +17,6 @@ function retrieve(s: TextState, buf: Buffer, t: Tokens, next: number, withCas: b
     return next;
   }
   const out = s.out;
-  const cache = s.ctx.cache;
   let exptime = 0;
   let first = 1;
   if (touch) {
@@ -52,7 +53,7 @@ function retrieve(s: TextState, buf: Buffer, t: Tokens, next: number, withCas: b
       while (e < lineEnd && buf[e] !== 0x20) e++;
       if (e - q > KEY_MAX_LENGTH) break;
       if (e > q) {
-        lookup(cache, buf, q, e - q, touch, exptime);
+        lookup(s, buf, q, e - q, touch, exptime);
       }
       q = e;
     }
@@ -62,7 +63,7 @@ function retrieve(s: TextState, buf: Buffer, t: Tokens, next: number, withCas: b
   for (; tok < last; tok++) {
     const q = t.start[tok]!;
     const e = q + t.len[tok]!;
-    const id = lookup(cache, buf, q, e - q, touch, exptime);
+    const id = lookup(s, buf, q, e - q, touch, exptime);
     if (id !== NONE && writeValue(s, id, e - q, withCas) && (tok + 1 < last || p < lineEnd)) {
       // a multi-get of many large values: let this batch be written first
       s.resumeAt = e - anchor;
@@ -74,7 +75,7 @@ function retrieve(s: TextState, buf: Buffer, t: Tokens, next: number, withCas: b
     if (p >= lineEnd) break;
     let e = p;
     while (e < lineEnd && buf[e] !== 0x20) e++;
-    const id = lookup(cache, buf, p, e - p, touch, exptime);
+    const id = lookup(s, buf, p, e - p, touch, exptime);
     if (id !== NONE && writeValue(s, id, e - p, withCas) && e < lineEnd) {
       s.resumeAt = e - anchor;
       return YIELD;
@@ -86,8 +87,11 @@ function retrieve(s: TextState, buf: Buffer, t: Tokens, next: number, withCas: b
 }
 
 /** One key's live item (counted as memcached counts a get, or a gat that also touches it). */
-function lookup(cache: CacheApi, buf: Buffer, at: number, len: number, touch: boolean, exptime: number): ItemId {
-  return touch ? cache.getAndTouch(buf, at, len, exptime) : cache.get(buf, at, len);
+function lookup(s: TextState, buf: Buffer, at: number, len: number, touch: boolean, exptime: number): ItemId {
+  const cache = s.ctx.cache;
+  const id = touch ? cache.getAndTouch(buf, at, len, exptime) : cache.get(buf, at, len);
+  if (s.events.flags & FETCHERS) fetched(s.events, cache, buf, at, len, id, s.fd);
+  return id;
 }
 
 /** Appends the VALUE line and data block of item `id`; says whether the reply arena is full. */

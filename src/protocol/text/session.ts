@@ -8,6 +8,8 @@ import { Tokens } from './tokens.js';
 import { AsciiAuth } from './auth.js';
 import { LINE_LIMIT, YIELD, type DumpInProgress, type Handler, type TextState } from './handler.js';
 import { VERBS } from './verbs.js';
+import { NO_EVENTS, type EventLog } from '../../logging/event-log.js';
+import { traceCommand, traceNoreply, traceReplies } from './trace-replies.js';
 
 const GET = VERBS.get('get');
 const SET = VERBS.get('set');
@@ -30,12 +32,20 @@ export class TextSession implements Session, TextState {
 
   /** -Y without -S: the client must authenticate first (see auth.ts). */
   readonly auth: AsciiAuth | null;
+  /** Where fetch and mutation events go (`watch`). */
+  readonly events: EventLog;
+  /** The connection's number in -vv lines and events (memcached prints its fd). */
+  readonly fd: number;
+  /** -vv: a reply noreply held back, printed after its command's line. */
+  #heldNoreply: string | null = null;
 
   constructor(ctx: SessionContext) {
     this.ctx = ctx;
     this.out = ctx.out;
     const cfg = ctx.config;
     this.auth = cfg.authFile !== null && !cfg.sasl ? new AsciiAuth(cfg.authFile) : null;
+    this.events = ctx.server.events ?? NO_EVENTS;
+    this.fd = ctx.id ?? 0;
   }
 
   consume(buf: Buffer, start: number): number {
@@ -65,7 +75,7 @@ export class TextSession implements Session, TextState {
       let el = nl;
       if (el - pos > 1 && buf[el - 1] === 13) el--;
       this.ctx.lastCommandAt = this.ctx.cache.clock.now();
-      const r = this.#command(buf, pos, el, nl + 1);
+      const r = this.ctx.config.verbosity > 1 ? this.#traced(buf, pos, el, nl + 1) : this.#command(buf, pos, el, nl + 1);
       if (r === NEED_MORE || r === YIELD) break;
       if (r === CLOSE) return CLOSE;
       pos = r;
@@ -88,6 +98,23 @@ export class TextSession implements Session, TextState {
     while (p < end && buf[p] === 0x20) p++;
     if (p - pos > 100) return false;
     return bytesStartWith(buf, p, end - p, 'get ') || bytesStartWith(buf, p, end - p, 'gets ');
+  }
+
+  /** #command with memcached's -vv lines: the command, then the replies it wrote. */
+  #traced(buf: Buffer, lineStart: number, lineEnd: number, next: number): number {
+    const resumed = this.resumeAt > 0 || this.dump !== null;
+    this.#heldNoreply = null;
+    const mark = this.out.mark();
+    const r = this.#command(buf, lineStart, lineEnd, next);
+    // a command whose value has not all arrived runs again when it has: print it then
+    if (r === NEED_MORE) return r;
+    if (!resumed) traceCommand(this.fd, buf, lineStart, lineEnd);
+    if (this.#heldNoreply !== null) {
+      traceNoreply(this.fd, this.#heldNoreply);
+      this.#heldNoreply = null;
+    }
+    if (!this.watching) traceReplies(this.fd, this.out, mark, lineEnd - lineStart >= 2 && buf[lineStart] === 0x6d && (lineEnd - lineStart === 2 || buf[lineStart + 2] === 0x20));
+    return r;
   }
 
   #command(buf: Buffer, lineStart: number, lineEnd: number, next: number): number {
@@ -127,11 +154,15 @@ export class TextSession implements Session, TextState {
   /** Send a fixed reply unless the command asked for noreply. */
   reply(line: Buffer): void {
     if (!this.noreply) this.out.raw(line);
+    else if (this.ctx.config.verbosity > 1) this.#heldNoreply = line.toString('latin1', 0, line.length - 2);
   }
 
   /** Send a reply line built at run time (no CRLF in `s`) unless noreply. */
   replyText(s: string): void {
-    if (this.noreply) return;
+    if (this.noreply) {
+      if (this.ctx.config.verbosity > 1) this.#heldNoreply = s;
+      return;
+    }
     this.out.ascii(s);
     this.out.raw(R.CRLF);
   }

@@ -9,6 +9,8 @@ import { INT_MAX, type Handler, type TextState } from './handler.js';
 import { refusesWrites } from './refusal.js';
 import { R } from './replies.js';
 import type { Tokens } from './tokens.js';
+import { FETCHERS, MUTATIONS } from '../../logging/event-flags.js';
+import { lookedUp, stored } from '../watch-events.js';
 
 const EMPTY = Buffer.alloc(0);
 /** One request and status for every store (a store completes before the next begins). */
@@ -82,7 +84,10 @@ function update(s: TextState, buf: Buffer, t: Tokens, next: number, mode: StoreM
     // counts it and drops the old value, as memcached does)
     r.value = EMPTY;
     r.vOff = 0;
-    cache.store(r, status);
+    const outcome = cache.store(r, status);
+    // memcached logs the refused store, then the lookup that drops the old value
+    if (s.events.flags & MUTATIONS) stored(s.events, cache, r, outcome, status, s.fd);
+    if (s.events.flags & FETCHERS) lookedUp(s.events, cache, buf, r.kOff, r.kLen, s.fd);
     s.reply(R.TOO_LARGE);
     s.swallow = total;
     return next;
@@ -98,7 +103,10 @@ function update(s: TextState, buf: Buffer, t: Tokens, next: number, mode: StoreM
   }
   r.value = buf;
   r.vOff = next;
+  const ev = s.events;
+  if (ev.flags & FETCHERS) lookedUp(ev, cache, buf, r.kOff, r.kLen, s.fd);
   const outcome = cache.store(r, status);
+  if (ev.flags & MUTATIONS) stored(ev, cache, r, outcome, status, s.fd);
   s.reply(storeReply(outcome));
   return next + total;
 }

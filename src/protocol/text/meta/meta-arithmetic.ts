@@ -3,6 +3,8 @@
 // including two of its quirks: q hides the reply of a successful change but not of a
 // vivified item, and T is lost when the new number no longer fits the old item (memcached
 // then sets the TTL on the replaced item).
+import { FETCHERS } from '../../../logging/event-flags.js';
+import { fetched } from '../../watch-events.js';
 import { ArithRequest, NONE, OpStatus, Outcome } from '../../../cache/api.js';
 import type { Handler, TextState } from '../handler.js';
 import type { Tokens } from '../tokens.js';
@@ -59,6 +61,7 @@ export const ma: Handler = (s, buf, t, next) => {
     return next;
   }
   const id0 = cache.find(f.key, f.keyOff, f.keyLen);
+  if (s.events.flags & FETCHERS) fetched(s.events, cache, f.key, f.keyOff, f.keyLen, id0, s.fd);
   if (id0 === NONE && f.vivify) {
     const text = Buffer.from(f.initial.toString(), 'latin1');
     const id = cache.vivify(f.key, f.keyOff, f.keyLen, text, 0, text.length);

@@ -1,6 +1,8 @@
 // md: delete an item, or with I mark it stale so the next mg wins the right to rebuild it.
 // As memcached 1.6.18's process_mdelete_command(): q hides only HD, and a too long opaque
 // fails the request before the item is looked up.
+import { FETCHERS } from '../../../logging/event-flags.js';
+import { lookedUp } from '../../watch-events.js';
 import { MetaDeleteRequest, Outcome } from '../../../cache/api.js';
 import type { Handler } from '../handler.js';
 import { MetaFlags, parseMetaFlags } from './flags.js';
@@ -42,6 +44,7 @@ export const md: Handler = (s, buf, t, next) => {
   req.cas = f.cas;
   req.invalidate = f.invalidate;
   req.exptime = f.newTtl ? f.ttl : null;
+  if (s.events.flags & FETCHERS) lookedUp(s.events, s.ctx.cache, f.key, f.keyOff, f.keyLen, s.fd);
   const outcome = s.ctx.cache.deleteMeta(req);
   if (outcome === Outcome.Deleted && f.noReply) return next;
   const out = s.out;

@@ -1,6 +1,8 @@
 // mg: fetch an item's value and/or metadata, with autovivify (N), TTL update (T) and the
 // recache/stale win tokens (R, W, X, Z) that let one client of many rebuild a hot item.
 // Reply bytes and their order as memcached 1.6.18's process_mget_command().
+import { FETCHERS } from '../../../logging/event-flags.js';
+import { fetched } from '../../watch-events.js';
 import { IF_FETCHED, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, NONE, OpStatus, type CacheApi } from '../../../cache/api.js';
 import type { Handler, TextState } from '../handler.js';
 import type { Tokens } from '../tokens.js';
@@ -41,6 +43,7 @@ export const mg: Handler = (s, buf, t, next) => {
     return next;
   }
   let id = cache.find(f.key, f.keyOff, f.keyLen, lookup);
+  if (s.events.flags & FETCHERS) fetched(s.events, cache, f.key, f.keyOff, f.keyLen, id, s.fd);
   // memcached's do_item_get() counts reads that found an expired or flushed item
   cache.countMissReason(lookup.miss);
   // without h/l/N/T/R memcached bumps while fetching; with them, after the reply is built

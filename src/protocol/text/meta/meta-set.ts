@@ -1,6 +1,8 @@
 // ms: store a data block with flags for mode (M), CAS compare (C), client flags (F), TTL (T)
 // and invalidation (I). As memcached 1.6.18's process_mset_command()/_finalize_mset(): once
 // the length is known, a rejected request swallows its data block; before that it does not.
+import { FETCHERS, MUTATIONS } from '../../../logging/event-flags.js';
+import { lookedUp, stored } from '../../watch-events.js';
 import { OpStatus, Outcome, StoreMode, StoreRequest } from '../../../cache/api.js';
 import { INT_MAX, type Handler, type TextState } from '../handler.js';
 import { KEY_MAX_LENGTH, NEED_MORE } from '../../types.js';
@@ -100,7 +102,10 @@ export const ms: Handler = (s, buf, t, next) => {
   r.cas = f.hasCas ? f.cas : 0;
   r.invalidate = f.invalidate;
   r.keyBinary = f.keyBinary;
+  const ev = s.events;
+  if (ev.flags & FETCHERS) lookedUp(ev, cache, f.key, f.keyOff, f.keyLen, s.fd);
   const outcome = cache.storeMeta(r, status);
+  if (ev.flags & MUTATIONS) stored(ev, cache, r, outcome, status, s.fd);
   const code = CODES[outcome];
   if (code === undefined) {
     if (outcome === Outcome.NoMemory) cache.dropStale(f.key, f.keyOff, f.keyLen);
