@@ -7,14 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { benchArgs } from './lib/cli.js';
 import { Keyspace } from './lib/keyspace.js';
 import { mixedSource, preload, runLoad, type LoadResult } from './lib/loadgen.js';
-import { ServerProcess, splitCommand } from './lib/server.js';
+import { ServerProcess, splitCommand, RUN_AS } from './lib/server.js';
 import { TextDriver } from './lib/text-protocol.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const HOST = '127.0.0.1';
 const MC_USER = process.getuid?.() === 0 ? ' -u root' : '';
 const SERVERS: Record<string, string> = {
-  'memcached-ts': `node bin/memcached-ts.js -p -1 -U 0 -l ${HOST} -m {mem}`,
+  'memcached-ts': `node bin/memcached-ts.js${RUN_AS} -p -1 -U 0 -l ${HOST} -m {mem}`,
   memcached: `memcached${MC_USER} -t 1 -U 0 -l ${HOST} -p -1 -m {mem}`,
 };
 

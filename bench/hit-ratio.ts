@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchArgs } from './lib/cli.js';
 import { Rng, ZipfKeys } from './lib/rng.js';
-import { ServerProcess, splitCommand } from './lib/server.js';
+import { ServerProcess, splitCommand, RUN_AS } from './lib/server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const HOST = '127.0.0.1';
@@ -21,8 +21,8 @@ const MC_USER = process.getuid?.() === 0 ? ' -u root' : '';
 const TARGETS: Record<string, string> = {
   memcached: `memcached${MC_USER} -U 0 -l ${HOST} -p {port} -m {mem}`,
   'memcached-flat': `memcached${MC_USER} -U 0 -l ${HOST} -p {port} -m {mem} -o no_lru_maintainer`,
-  'memcached-ts': `node bin/memcached-ts.js -U 0 -l ${HOST} -p {port} -m {mem}`,
-  'memcached-ts-flat': `node bin/memcached-ts.js -U 0 -l ${HOST} -p {port} -m {mem} -o no_lru_maintainer`,
+  'memcached-ts': `node bin/memcached-ts.js${RUN_AS} -U 0 -l ${HOST} -p {port} -m {mem}`,
+  'memcached-ts-flat': `node bin/memcached-ts.js${RUN_AS} -U 0 -l ${HOST} -p {port} -m {mem} -o no_lru_maintainer`,
 };
 
 const USAGE = `usage: node dist/bench/hit-ratio.js [options]

@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchArgs } from './lib/cli.js';
+import { RUN_AS_ARGS } from './lib/server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -65,7 +66,10 @@ async function startServer(kind: Kind, baseline: string): Promise<{ port: number
   }
   const portFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'http-bench-')), 'ports');
   const root = kind === 'baseline' ? path.resolve(baseline) : ROOT;
-  const child = spawn(process.execPath, [path.join(root, 'bin/memcached-ts.js'), '-p', '-1', '--http-port', '-1', '-U', '0', '-m', '512', '-I', '2m'], {
+  // a baseline checkout from before -u never refused root (and refuses -u): give it none
+  const knowsUser = kind !== 'baseline' || fs.readFileSync(path.join(root, 'dist/src/cli/main.js'), 'utf8').includes('without the -u switch');
+  const runAs = knowsUser ? RUN_AS_ARGS : [];
+  const child = spawn(process.execPath, [path.join(root, 'bin/memcached-ts.js'), ...runAs, '-p', '-1', '--http-port', '-1', '-U', '0', '-m', '512', '-I', '2m'], {
     env: { ...process.env, MEMCACHED_PORT_FILENAME: portFile },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { benchArgs } from './lib/cli.js';
 import { findMemaslap, memaslapField, runMemaslap } from './lib/memaslap.js';
-import { ServerProcess, splitCommand } from './lib/server.js';
+import { ServerProcess, splitCommand, RUN_AS } from './lib/server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const HOST = '127.0.0.1';
@@ -75,7 +75,7 @@ async function throughput(bin: string, base: string): Promise<string[]> {
       const order = r % 2 === 0 ? CONFIGS : [...CONFIGS].reverse();
       for (const c of order) {
         const dir = fs.mkdtempSync(path.join(base, 'run-'));
-        const cmd = `node bin/memcached-ts.js -p {port} -U 0 -l ${HOST} -m {mem} ${c.args(dir)}`;
+        const cmd = `node bin/memcached-ts.js${RUN_AS} -p {port} -U 0 -l ${HOST} -m {mem} ${c.args(dir)}`;
         const srv = await ServerProcess.start({ argv: splitCommand(cmd), cwd: ROOT }, { label: c.label, memMB: 1024, extraArgs: [], cpu: null, host: HOST });
         let run: { tps: number; perCpu: number; fsyncs: number };
         try {
@@ -125,7 +125,7 @@ async function restartTime(base: string): Promise<string[]> {
   const dir = fs.mkdtempSync(path.join(base, 'restart-'));
   const args = `-U 0 -l ${HOST} -m 1024 --snapshot-file ${dir}/snap --journal-file ${dir}/journal --journal-fsync everysec`;
   const start = (label: string, extra = ''): Promise<ServerProcess> =>
-    ServerProcess.start({ argv: splitCommand(`node bin/memcached-ts.js -p {port} ${args} ${extra}`), cwd: ROOT }, { label, memMB: 1024, extraArgs: [], cpu: null, host: HOST });
+    ServerProcess.start({ argv: splitCommand(`node bin/memcached-ts.js${RUN_AS} -p {port} ${args} ${extra}`), cwd: ROOT }, { label, memMB: 1024, extraArgs: [], cpu: null, host: HOST });
   const first = await start('fill', '--snapshot-interval 2');
   const inSnapshot = Math.round(items * 0.9);
   await fill(first.port, 0, inSnapshot);

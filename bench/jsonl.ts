@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchArgs } from './lib/cli.js';
+import { RUN_AS_ARGS } from './lib/server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
   benchArgs(USAGE, {});
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jsonl-bench-'));
   const portFile = path.join(dir, 'ports');
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/memcached-ts.js'), '-p', '-1', '--json-port', '-1', '-l', '127.0.0.1'], {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/memcached-ts.js'), ...RUN_AS_ARGS, '-p', '-1', '--json-port', '-1', '-l', '127.0.0.1'], {
     env: { ...process.env, MEMCACHED_PORT_FILENAME: portFile },
     stdio: 'inherit',
   });

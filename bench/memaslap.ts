@@ -11,13 +11,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchArgs } from './lib/cli.js';
 import { findMemaslap, memaslapField, runMemaslap } from './lib/memaslap.js';
-import { ServerProcess, splitCommand } from './lib/server.js';
+import { ServerProcess, splitCommand, RUN_AS } from './lib/server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const HOST = '127.0.0.1';
 const MC_USER = process.getuid?.() === 0 ? ' -u root' : '';
 const DEFAULT_REF = `memcached${MC_USER} -t 1 -U 0 -l ${HOST} -p {port} -m {mem}`;
-const DEFAULT_OURS = `node bin/memcached-ts.js -p {port} -U 0 -l ${HOST} -m {mem}`;
+const DEFAULT_OURS = `node bin/memcached-ts.js${RUN_AS} -p {port} -U 0 -l ${HOST} -m {mem}`;
 
 const USAGE = `usage: node dist/bench/memaslap.js [options]
 memaslap (C, one thread) against memcached and memcached-ts, alternating, fresh servers per run.

@@ -17,7 +17,7 @@ import { benchArgs } from './lib/cli.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Keyspace } from './lib/keyspace.js';
 import { preload } from './lib/loadgen.js';
-import { ServerProcess, splitCommand, textCommand } from './lib/server.js';
+import { ServerProcess, splitCommand, textCommand, RUN_AS } from './lib/server.js';
 import { TextDriver } from './lib/text-protocol.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -26,7 +26,7 @@ const KiB = 1024;
 const MiB = 1024 * 1024;
 const MC_USER = process.getuid?.() === 0 ? ' -u root' : '';
 const SERVERS = {
-  'memcached-ts': `node bin/memcached-ts.js -p -1 -U 0 -l ${HOST} -m {mem}`,
+  'memcached-ts': `node bin/memcached-ts.js${RUN_AS} -p -1 -U 0 -l ${HOST} -m {mem}`,
   memcached: `memcached${MC_USER} -t 1 -U 0 -l ${HOST} -p -1 -m {mem}`,
 } as const;
 type ServerName = keyof typeof SERVERS;

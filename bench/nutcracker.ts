@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { benchArgs } from './lib/cli.js';
 import { findMemaslap, memaslapField, runMemaslap } from './lib/memaslap.js';
-import { ServerProcess, freePort, hostBusySeconds, procCpuSeconds, splitCommand, textCommand } from './lib/server.js';
+import { ServerProcess, freePort, hostBusySeconds, procCpuSeconds, splitCommand, textCommand, RUN_AS } from './lib/server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const HOST = '127.0.0.1';
@@ -53,7 +53,7 @@ for (const [name, v] of [['reps', reps], ['seconds', seconds], ['concurrency', c
 }
 
 const MEM_MB = 1024;
-const OURS = `node bin/memcached-ts.js -p {port} -U 0 -l ${HOST} -m {mem}`;
+const OURS = `node bin/memcached-ts.js${RUN_AS} -p {port} -U 0 -l ${HOST} -m {mem}`;
 const REF = `memcached${MC_USER} -t {threads} -U 0 -l ${HOST} -p {port} -m {mem}`;
 const refCmd = (threads: number): string => REF.replace('{threads}', String(threads));
 

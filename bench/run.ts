@@ -14,7 +14,7 @@ import { Keyspace, describeSize } from './lib/keyspace.js';
 import { mixedSource, preload, runLoad, type LoadResult } from './lib/loadgen.js';
 import { ProgressBar } from './lib/progress.js';
 import { describeKeyDist } from './lib/rng.js';
-import { ServerProcess, splitCommand, tcpRetransSegs, hostBusySeconds, type ServerCommand } from './lib/server.js';
+import { ServerProcess, splitCommand, tcpRetransSegs, hostBusySeconds, type ServerCommand, RUN_AS } from './lib/server.js';
 import { TextDriver } from './lib/text-protocol.js';
 import { BinaryDriver, type BinaryMultiGet } from './lib/binary-protocol.js';
 import type { ProtocolDriver } from './lib/protocol.js';
@@ -30,7 +30,7 @@ const DEFAULT_MEMCACHED = `memcached${MC_USER} -t 1 -U 0 -l ${HOST} -p {port} -m
 // Same server, but told to pick its own port and report it through MEMCACHED_PORT_FILENAME,
 // exactly the start-up path memcached-ts uses: --target memcached exercises it.
 const MEMCACHED_PORTFILE = `memcached${MC_USER} -t 1 -U 0 -l ${HOST} -p -1 -m {mem}`;
-const DEFAULT_OURS = `node bin/memcached-ts.js -p -1 -U 0 -l ${HOST} -m {mem}`;
+const DEFAULT_OURS = `node bin/memcached-ts.js${RUN_AS} -p -1 -U 0 -l ${HOST} -m {mem}`;
 
 const HELP = `usage: npm run bench -- [options]
   --quick                 short run (about a minute): 1 rep, 2 s measured, 0.5 s warm-up

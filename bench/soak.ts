@@ -10,6 +10,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchArgs } from './lib/cli.js';
+import { RUN_AS } from './lib/server.js';
 
 interface Args {
   seconds: number;
@@ -25,7 +26,7 @@ function parse(argv: string[]): Args {
   const v = benchArgs(USAGE, { seconds: { type: 'string', default: '30' }, server: { type: 'string' } }, argv);
   return {
     seconds: Math.max(5, Math.min(3600, Number(v.seconds))),
-    server: v.server ?? `${process.execPath} bin/memcached-ts.js`,
+    server: v.server ?? `${process.execPath} bin/memcached-ts.js${RUN_AS}`,
   };
 }
 

@@ -59,21 +59,24 @@ export interface DaemonOptions {
   snapshotFs?: SnapshotFs;
   /** Filesystem layer for journal writes (tests inject faults). */
   journalFs?: JournalFs;
+  /**
+   * Runs the start-up checks of the persistence paths (-u: as the user the daemon will
+   * become, since that user writes the files from then on).
+   */
+  checkAs?: <T>(check: () => T) => T;
+  /**
+   * Called once every listener is bound and the port file written, before the daemon
+   * starts its timers (-P and -u: write the pid file, then drop root). If it throws, the
+   * listeners are closed and startDaemon rejects with its error.
+   */
+  afterBind?: (bound: { unixSocket: string | null; journalFile: string | null }) => void;
 }
 
 export async function startDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {
   // a path that cannot take a snapshot stops the start here, not the first save or the exit
-  if (config.snapshotFile !== null) {
-    const problem = checkPersistencePath(config.snapshotFile, 'snapshot file');
-    if (problem !== null) throw new Error(problem);
-  }
-  if (config.journalFile !== null) {
-    const problem =
-      checkPersistencePath(config.journalFile, 'journal file') ??
-      targetProblem(`${config.journalFile}.prev`, 'journal file') ??
-      targetProblem(`${config.journalFile}.next`, 'journal file');
-    if (problem !== null) throw new Error(problem);
-  }
+  const checkAs = options.checkAs ?? (<T>(check: () => T): T => check());
+  const problem = checkAs(() => persistenceProblem(config));
+  if (problem !== null) throw new Error(problem);
   const clock = options.clock ?? systemClock;
   const log = options.log ?? stderrLogger(() => config.verbosity);
   const cache = createCache(config, clock);
@@ -140,6 +143,16 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const httpPort = httpServer === null ? null : await httpServer.listen();
   const jsonPort = jsonl === null || jsonStats === null ? null : await core.listenExtra(config.jsonPort, [jsonl.jsonlProtocol(jsonStats)]);
   writePortFile(tcpPort, jsonPort, httpPort);
+  if (options.afterBind) {
+    try {
+      options.afterBind({ unixSocket: config.unixSocket, journalFile: config.journalFile });
+    } catch (err) {
+      // a client that connected meanwhile must not hold the exit up
+      const closed = Promise.all([core.closeListeners(), core.drainConnections(0), httpServer?.close(0), journal?.close()]);
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 1000).unref())]);
+      throw err;
+    }
+  }
   snapshots?.start();
   log.info(`memcached-ts listening on ${config.unixSocket ?? `${config.listen.join(',')}:${tcpPort}`}`);
   crawler?.start();
@@ -249,6 +262,20 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     },
   };
   return daemon;
+}
+
+/** Why the snapshot or journal path cannot be used, or null. */
+function persistenceProblem(config: Config): string | null {
+  if (config.snapshotFile !== null) {
+    const problem = checkPersistencePath(config.snapshotFile, 'snapshot file');
+    if (problem !== null) return problem;
+  }
+  if (config.journalFile === null) return null;
+  return (
+    checkPersistencePath(config.journalFile, 'journal file') ??
+    targetProblem(`${config.journalFile}.prev`, 'journal file') ??
+    targetProblem(`${config.journalFile}.next`, 'journal file')
+  );
 }
 
 /**

@@ -8,11 +8,12 @@ import { settingsStats } from '../src/config/settings-stats.js';
 import { helpLabel, renderHelp, wrap } from '../src/cli/help.js';
 import { renderManPage } from '../src/cli/man-page.js';
 import { parseArgs, type ParseResult } from '../src/cli/parse-args.js';
+import type { CliIo } from '../src/cli/main.js';
 import { PACKAGE_VERSION, VERSION } from '../src/version.js';
 
 const startDaemon = vi.fn();
 vi.mock('../src/daemon.js', () => ({ startDaemon: (...a: unknown[]) => startDaemon(...a) }));
-const { main } = await import('../src/cli/main.js');
+const { main: cliMain } = await import('../src/cli/main.js');
 
 function run(argv: readonly string[]): { config: Config; warnings: string[] } {
   const r = parseArgs(argv);
@@ -83,7 +84,9 @@ const EFFECT: Record<string, [argv: string[], check: (c: Config) => void]> = {
   'journal-fsync': [['--journal-fsync', 'always', '--journal-file', '/j'], (c) => expect(c.journalFsync).toBe('always')],
   'json-port': [['--json-port', '-1'], (c) => expect(c.jsonPort).toBe(-1)],
   'http-port': [['--http-port', '8080'], (c) => expect(c.httpPort).toBe(8080)],
-  pidfile: [['-P', '/run/x.pid'], () => {}],
+  pidfile: [['-P', '/run/x.pid'], (c) => expect(c.pidFile).toBe('/run/x.pid')],
+  user: [['-u', 'memcache', '-u', 'nobody'], (c) => expect(c.user).toBe('nobody')],
+  daemon: [['-d'], (c) => expect(c.daemonize).toBe(true)],
   'enable-coredumps': [['-r'], () => {}],
   'lock-memory': [['-k'], () => {}],
   'enable-largepages': [['-L'], () => {}],
@@ -117,6 +120,9 @@ const INVALID: Record<string, string[][]> = {
   'json-port': [['--json-port', '-2'], ['--json-port', '65536'], ['--json-port', 'x']],
   'http-port': [['--http-port', 'abc'], ['--http-port', '65536'], ['--http-port', '-2'], ['--http-port']],
   'napi-ids': [['-N', 'x']],
+  user: [['-u', ''], ['-u']],
+  pidfile: [['-P', ''], ['-P']],
+  daemon: [['-d=1'], ['--daemon=yes']],
 };
 
 describe('parseArgs: every option of the table', () => {
@@ -277,15 +283,19 @@ describe('refusals and warnings for memcached options we cannot honour', () => {
     expect(err).toMatch(/amplification/);
   });
 
-  it('refuses -d, -u, and -Z without its certificate options', () => {
-    expect(usageError(['-d'])).toMatch(/-d\/--daemon: not supported/);
-    expect(usageError(['-u', 'nobody'])).toMatch(/-u\/--user: not supported/);
+  it('refuses -Z without its certificate options', () => {
     expect(usageError(['-Z'])).toMatch(/TLS/);
   });
 
-  it('warns for -P, -r, -k, -L, -N', () => {
-    const r = run(['-P', '/p', '-r', '-k', '-L', '-N', '2']);
-    expect(r.warnings).toHaveLength(5);
+  it('accepts -d, -u and -P silently', () => {
+    const r = run(['-d', '-u', 'nobody', '-P', '/p']);
+    expect(r.warnings).toEqual([]);
+    expect(r.config).toEqual({ ...defaultConfig(), daemonize: true, user: 'nobody', pidFile: '/p' });
+  });
+
+  it('warns for -r, -k, -L, -N', () => {
+    const r = run(['-r', '-k', '-L', '-N', '2']);
+    expect(r.warnings).toHaveLength(4);
     expect(r.config).toEqual(defaultConfig());
   });
 });
@@ -490,6 +500,9 @@ describe('main', () => {
   let out = '';
   let err = '';
   const io = { stdout: (t: string) => void (out += t), stderr: (t: string) => void (err += t) };
+  const users = new Map([['root', { name: 'root', uid: 0, gid: 0 }], ['memcache', { name: 'memcache', uid: 102, gid: 105 }]]);
+  const host = (euid: number) => ({ euid: () => euid, lookupUser: (name: string) => users.get(name) ?? null });
+  const main = (argv: string[], io: CliIo) => cliMain(argv, io, host(1000));
   beforeEach(() => {
     out = '';
     err = '';
@@ -517,6 +530,34 @@ describe('main', () => {
     expect(startDaemon).not.toHaveBeenCalled();
     expect(out).toBe(renderHelp());
     expect(err.trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  it('as root: refuses to run without -u (64) or with an unknown user (67), as memcached', async () => {
+    expect(await cliMain(['-p', '-1'], io, host(0))).toBe(64);
+    expect(err).toBe("memcached-ts: can't run as root without the -u switch (-u USER drops to USER once the listeners are bound; -u root stays root)\n");
+    err = '';
+    expect(await cliMain(['-p', '-1', '-u', 'nosuchuser'], io, host(0))).toBe(67);
+    expect(err).toBe("memcached-ts: can't find the user nosuchuser to switch to\n");
+    expect(startDaemon).not.toHaveBeenCalled();
+  });
+
+  it('as root: -u root stays root, -u USER checks the files as USER and drops after the bind', async () => {
+    startDaemon.mockResolvedValue({ tcpPort: 1, stop: async () => {}, stopped: Promise.resolve(0) });
+    expect(await cliMain(['-p', '-1', '-u', 'root'], io, host(0))).toBe(0);
+    const asRoot = startDaemon.mock.calls[0]?.[1] as { checkAs?: unknown; afterBind?: unknown };
+    expect(asRoot.checkAs).toBeUndefined();
+    expect(await cliMain(['-p', '-1', '-u', 'memcache'], io, host(0))).toBe(0);
+    const asUser = startDaemon.mock.calls[1]?.[1] as { checkAs?: unknown; afterBind?: unknown };
+    expect(typeof asUser.checkAs).toBe('function');
+    expect(typeof asUser.afterBind).toBe('function');
+    expect(err).toBe('');
+  });
+
+  it('not as root: -u is ignored, as memcached ignores it', async () => {
+    startDaemon.mockResolvedValue({ tcpPort: 1, stop: async () => {}, stopped: Promise.resolve(0) });
+    expect(await main(['-p', '-1', '-u', 'memcache'], io)).toBe(0);
+    expect((startDaemon.mock.calls[0]?.[1] as { checkAs?: unknown }).checkAs).toBeUndefined();
+    expect(err).toBe('');
   });
 });
 

@@ -7,6 +7,7 @@ import { MMAP_THRESHOLD, REEXEC_MARK, tunedEnv, type Runtime } from '../src/cli/
 import { REPO_ROOT, startDaemonProcess } from './support/daemon-process.js';
 import { startPortFileServer, type RunningServer } from './support/port-file-server.js';
 import { request } from './support/raw-client.js';
+import { RUN_AS } from './support/run-as.js';
 
 const linux = (env: NodeJS.ProcessEnv, over: Partial<Runtime> = {}): Runtime => ({
   platform: 'linux',
@@ -80,7 +81,7 @@ describe.runIf(process.platform === 'linux')('the daemon process', () => {
     server = await startPortFileServer({
       name: 'memcached-ts',
       command: process.execPath,
-      args: ['--stack-size=900', join(REPO_ROOT, 'bin', 'memcached-ts.js'), '-p', '-1', '-U', '0', '-l', '127.0.0.1'],
+      args: ['--stack-size=900', join(REPO_ROOT, 'bin', 'memcached-ts.js'), ...RUN_AS, '-p', '-1', '-U', '0', '-l', '127.0.0.1'],
       cwd: REPO_ROOT,
     });
     const cmdline = readFileSync(`/proc/${server.pid}/cmdline`, 'latin1').split('\0');

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './support/daemon-process.js';
 import { startPortFileServer, type RunningServer } from './support/port-file-server.js';
 import { request } from './support/raw-client.js';
+import { RUN_AS } from './support/run-as.js';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'mcts-pack-'));
@@ -75,7 +76,7 @@ describe('the npm package', () => {
     server = await startPortFileServer({
       name: 'installed memcached-ts',
       command: join(prefix, 'node_modules', '.bin', 'memcached-ts'),
-      args: ['-p', '-1', '-U', '0', '-l', '127.0.0.1'],
+      args: [...RUN_AS, '-p', '-1', '-U', '0', '-l', '127.0.0.1'],
       cwd: dir,
     });
     const reply = await request(server.port, 'version\r\n', (t) => t.endsWith('\r\n'));

@@ -6,13 +6,14 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { REPO_ROOT } from './support/daemon-process.js';
 import { request } from './support/raw-client.js';
+import { RUN_AS } from './support/run-as.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcts-unix-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 it('serves the text protocol on a unix socket with the -a mask', async () => {
   const path = join(dir, 'mc.sock');
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/memcached-ts.js'), '-s', path, '-a', '0600'], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/memcached-ts.js'), ...RUN_AS, '-s', path, '-a', '0600'], { stdio: 'ignore' });
   try {
     for (let i = 0; i < 500 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 20)); // start-up poll, not a TTL wait
     expect(statSync(path).mode & 0o777).toBe(0o600);

@@ -279,3 +279,11 @@ export function hostBusySeconds(): number {
   const busy = (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
   return busy / clockTicks();
 }
+
+/**
+ * Started as root, memcached-ts (like memcached) refuses to run without -u: the default
+ * commands of the benches add `-u root` then. A command given on the command line is used as
+ * given.
+ */
+export const RUN_AS_ARGS: readonly string[] = process.geteuid?.() === 0 ? ['-u', 'root'] : [];
+export const RUN_AS = RUN_AS_ARGS.map((a) => ` ${a}`).join('');

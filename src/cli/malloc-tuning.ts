@@ -98,3 +98,22 @@ export function reexecWithMallocTuning(): void {
     // not executable, or refused before the exec (permission model): run as started
   }
 }
+
+/**
+ * The environment for a daemon this process starts itself (-d): malloc tuned as the re-exec
+ * would tune it, so the child needs no re-exec, on every Node version (Node 20 included).
+ */
+export function tunedChildEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  // the child runs `node` as this process did: secure mode there is not this process's to judge
+  return tunedEnv({ platform: process.platform, env, canExec: true, hasIpc: false, isGlibc: glibcRuntime, isSecure: () => false }) ?? env;
+}
+
+/** Why this process runs with glibc's defaults although tuning would help, or null. */
+export function mallocNotice(): string | null {
+  if (typeof (process as unknown as { execve?: Execve }).execve === 'function') return null;
+  if (tunedChildEnv(process.env) === process.env) return null; // tuned already, or not glibc on Linux
+  return (
+    `Node ${process.version} has no process.execve, so glibc's malloc keeps its defaults and memory freed after large replies ` +
+    'may stay with the process; set MALLOC_MMAP_THRESHOLD_=65536 in its environment (npm start, -d, contrib/memcached-ts.service and the Dockerfile do) or use Node 22.15+'
+  );
+}

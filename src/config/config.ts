@@ -105,6 +105,12 @@ export interface Config {
   tlsCaFile: string | null;
   /** HTTP front port (REST blobs, /set /get, /metrics); 0 = off, -1 picks a free port. */
   httpPort: number;
+  /** The user to run as once the listeners are bound, when started as root (memcached -u). */
+  user: string | null;
+  /** Detach from the terminal and run in the background (memcached -d). */
+  daemonize: boolean;
+  /** File to write the process id to (memcached -P). */
+  pidFile: string | null;
 }
 
 export const MB = 1024 * 1024;
@@ -157,5 +163,8 @@ export function defaultConfig(): Config {
     tlsKeyFile: null,
     tlsCaFile: null,
     httpPort: 0,
+    user: null,
+    daemonize: false,
+    pidFile: null,
   };
 }

@@ -35,12 +35,6 @@ function ignored(reason: string) {
   return (_c: Config, _v: unknown, ctx: ApplyContext): void => ctx.warn(reason);
 }
 
-function refused(reason: string) {
-  return (): never => {
-    throw new UsageError(reason);
-  };
-}
-
 export const OPTIONS: readonly OptionSpec[] = [
   {
     long: 'port', short: ['p'], kind: 'value', arg: 'NUM', defaultText: '11211',
@@ -300,25 +294,41 @@ export const OPTIONS: readonly OptionSpec[] = [
     support: 'yes', statsKeys: ['http_port'], example: ['--http-port', '8080'],
     apply: (c, v) => { c.httpPort = parseInteger(str(v), -1, 65535); },
   },
-  // ---- memcached options that cannot be honoured here ----
-  {
-    long: 'daemon', short: ['d'], kind: 'flag',
-    description: 'Refused: memcached-ts does not daemonize; run it under systemd or another supervisor.',
-    support: 'refused', statsKeys: [], example: ['-d'],
-    apply: refused('not supported: memcached-ts stays in the foreground; run it under systemd or another supervisor'),
-  },
   {
     long: 'user', short: ['u'], kind: 'value', arg: 'USER',
-    description: 'Refused: memcached-ts does not switch users; start it as the user it should run as.',
-    support: 'refused', statsKeys: [], example: ['-u', 'memcache'],
-    apply: refused('not supported: start memcached-ts as the user it should run as (e.g. systemd User=)'),
+    description:
+      'When started as root, run as USER (as memcached, started as root it refuses to run without -u; -u root keeps root). ' +
+      'The listeners are bound, the snapshot loaded, the journal opened and the -P file written first, as root, so ports below 1024 work; ' +
+      'then the supplementary groups are dropped and the group and user become USER\'s. The directories of the snapshot and the journal ' +
+      'must be writable by USER (checked at startup, as USER) and the -Y file readable by it; the -s socket and the journal file are given to USER. ' +
+      'Ignored when not started as root.',
+    support: 'yes', statsKeys: [], example: ['-u', 'memcache'],
+    apply: (c, v) => {
+      if (str(v) === '') throw new UsageError('empty user name');
+      c.user = str(v);
+    },
+  },
+  {
+    long: 'daemon', short: ['d'], kind: 'flag',
+    description:
+      'Run in the background: the command starts a detached copy of itself in a new session, with its working directory at / (relative paths are made absolute first) ' +
+      'and its standard input and output on /dev/null (its standard error too, unless -v), and exits 0 once that copy is serving, ' +
+      'or with the copy\'s error and exit code if it could not start. Use -P to learn its pid. Under systemd, leave -d out (Type=simple, see contrib/memcached-ts.service).',
+    support: 'yes', statsKeys: [], example: ['-d'],
+    apply: (c) => { c.daemonize = true; },
   },
   {
     long: 'pidfile', short: ['P'], kind: 'value', arg: 'FILE',
-    description: 'Ignored with a warning: memcached only writes it with -d, which is refused here.',
-    support: 'ignored', statsKeys: [], example: ['-P', '/run/memcached-ts.pid'],
-    apply: ignored('-P ignored: memcached writes the pid file only with -d, which memcached-ts does not support'),
+    description:
+      'Write the process id to FILE once the listeners are bound (before -u drops root, so FILE may be in /run), and remove it at exit if it still holds that id. ' +
+      'Unlike memcached, a pid file that cannot be written stops the start, and the file is removed at exit without -d too.',
+    support: 'yes', statsKeys: [], example: ['-P', '/run/memcached-ts.pid'],
+    apply: (c, v) => {
+      if (str(v) === '') throw new UsageError('empty file name');
+      c.pidFile = str(v);
+    },
   },
+  // ---- memcached options that cannot be honoured here ----
   {
     long: 'enable-coredumps', short: ['r'], kind: 'flag',
     description: 'Ignored with a warning: set the core file limit with ulimit -c instead.',

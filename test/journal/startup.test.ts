@@ -6,9 +6,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/daemon-process.js';
 import { tempDir } from '../snapshot/helpers.js';
+import { RUN_AS } from '../support/run-as.js';
 
 function start(...args: string[]): { code: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin/memcached-ts.js'), '-p', '0', '-U', '0', ...args], { encoding: 'utf8', timeout: 10_000 });
+  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin/memcached-ts.js'), ...RUN_AS, '-p', '0', '-U', '0', ...args], { encoding: 'utf8', timeout: 10_000 });
   return { code: r.status, stderr: r.stderr };
 }
 

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { Client, tempDir } from '../snapshot/helpers.js';
 import { REPO_ROOT } from '../support/daemon-process.js';
 import { JsonlClient, OK, Ok, oneShot } from './client.js';
+import { RUN_AS } from '../support/run-as.js';
 
 interface Proc {
   child: ChildProcess;
@@ -20,7 +21,7 @@ interface Proc {
 
 async function startProc(args: string[], dir: string): Promise<Proc> {
   const portFile = path.join(dir, `ports-${Math.random().toString(36).slice(2)}`);
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/memcached-ts.js'), '-p', '-1', '--json-port', '-1', '-l', '127.0.0.1', ...args], {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/memcached-ts.js'), ...RUN_AS, '-p', '-1', '--json-port', '-1', '-l', '127.0.0.1', ...args], {
     env: { ...process.env, MEMCACHED_PORT_FILENAME: portFile },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -25,6 +25,7 @@ import { checkPersistencePath } from '../../src/persistence/path-check.js';
 import { writeSnapshot } from '../../src/persistence/writer.js';
 import { request } from '../binary/wire.js';
 import { allKeys, captureLog, Client, MB, newCache, peek, set, startProcess, tempDir } from './helpers.js';
+import { RUN_AS } from '../support/run-as.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const T0 = 1_700_000_000;
@@ -40,7 +41,7 @@ function fifo(p: string): void {
 
 /** Run the daemon to its exit (it is expected to refuse to start). */
 function runToExit(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/memcached-ts.js'), '-p', '-1', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/memcached-ts.js'), ...RUN_AS, '-p', '-1', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);

@@ -47,6 +47,7 @@ export function peek(cache: Cache, key: string): Snap | null {
 }
 
 import { hashKey } from '../../src/cache/hash.js';
+import { RUN_AS } from '../support/run-as.js';
 function hashOf(_cache: Cache, k: Buffer): number {
   return hashKey(k, 0, k.length);
 }
@@ -136,7 +137,7 @@ export interface Proc {
 /** Run `[...wrap, node, bin/memcached-ts.js, -p -1, ...args]` (wrap: e.g. an `unshare` command line). */
 export async function startProcess(args: string[], dir: string, wrap: string[] = []): Promise<Proc> {
   const portFile = path.join(dir, `port-${Math.random().toString(36).slice(2)}`);
-  const command = [...wrap, process.execPath, path.join(ROOT, 'bin/memcached-ts.js'), '-p', '-1', ...args];
+  const command = [...wrap, process.execPath, path.join(ROOT, 'bin/memcached-ts.js'), ...RUN_AS, '-p', '-1', ...args];
   const child = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, MEMCACHED_PORT_FILENAME: portFile },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPortFileServer, type RunningServer } from './port-file-server.js';
+import { RUN_AS } from './run-as.js';
 
 /** The checkout whose daemon is started; MEMCACHED_TS_ROOT points the suite at another (built) one. */
 export const REPO_ROOT = process.env.MEMCACHED_TS_ROOT ?? resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -18,7 +19,7 @@ export function startDaemonProcess(extraArgs: readonly string[] = [], env?: Read
   return startPortFileServer({
     name: 'memcached-ts',
     command: process.execPath,
-    args: [BIN, '-p', '-1', '-U', '0', '-l', '127.0.0.1', ...extraArgs],
+    args: [BIN, ...RUN_AS, '-p', '-1', '-U', '0', '-l', '127.0.0.1', ...extraArgs],
     cwd: REPO_ROOT,
     env,
   });
