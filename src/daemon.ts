@@ -142,6 +142,32 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const httpServer = config.httpPort === 0 ? null : await openHttpFront();
   const httpPort = httpServer === null ? null : await httpServer.listen();
   const jsonPort = jsonl === null || jsonStats === null ? null : await core.listenExtra(config.jsonPort, [jsonl.jsonlProtocol(jsonStats)]);
+  // A signal during a stop never skips the final snapshot: the first one says so and the stop
+  // goes on; one more leaves without it (exit 1; the previous snapshot stays intact, the
+  // unfinished temp file is removed at the next start). Without a snapshot file it leaves at once.
+  let signalsWhileStopping = 0;
+  // false until `daemon` exists below (a start that fails after the bind exits on its own)
+  let serving = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (!serving) return;
+    if (stopping === null) {
+      void daemon.stop(sig);
+      return;
+    }
+    if (snapshots === null || ++signalsWhileStopping > 1) {
+      if (snapshots !== null) log.warn(`memcached-ts: ${sig} again: exiting WITHOUT the final snapshot; ${config.snapshotFile} keeps the previous one`);
+      resolveStopped(1);
+      return;
+    }
+    log.warn(`memcached-ts: ${sig} while stopping: the final snapshot to ${config.snapshotFile} is still to be written; waiting for it (send ${sig} once more to exit without it)`);
+  };
+  // installed before the port file appears: whoever waits for that file may signal at once
+  if (options.handleSignals) {
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    process.on('SIGUSR1', onSignal);
+  }
+
   writePortFile(tcpPort, jsonPort, httpPort);
   if (options.afterBind) {
     try {
@@ -183,28 +209,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   );
   memory.start({ settle: true });
 
-  // A signal during a stop never skips the final snapshot: the first one says so and the stop
-  // goes on; one more leaves without it (exit 1; the previous snapshot stays intact, the
-  // unfinished temp file is removed at the next start). Without a snapshot file it leaves at once.
-  let signalsWhileStopping = 0;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (stopping === null) {
-      void daemon.stop(sig);
-      return;
-    }
-    if (snapshots === null || ++signalsWhileStopping > 1) {
-      if (snapshots !== null) log.warn(`memcached-ts: ${sig} again: exiting WITHOUT the final snapshot; ${config.snapshotFile} keeps the previous one`);
-      resolveStopped(1);
-      return;
-    }
-    log.warn(`memcached-ts: ${sig} while stopping: the final snapshot to ${config.snapshotFile} is still to be written; waiting for it (send ${sig} once more to exit without it)`);
-  };
-  if (options.handleSignals) {
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-    process.on('SIGUSR1', onSignal);
-  }
-
+  serving = true;
   const daemon: Daemon = {
     tcpPort,
     jsonPort,
