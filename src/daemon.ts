@@ -180,7 +180,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     }
   }
   snapshots?.start();
-  log.info(`memcached-ts listening on ${config.unixSocket ?? `${config.listen.join(',')}:${tcpPort}`}`);
+  log.info(`memcached-ts listening on ${config.unixSocket ?? (tcpPort === null ? 'no TCP port (-p 0)' : `${config.listen.join(',')}:${tcpPort}`)}`);
   crawler?.start();
   if (config.lru.maintainer) cache.maintainer.start();
   // memcached's LRU maintainer runs the slab automover about once a second. With
