@@ -170,7 +170,9 @@ describe('slab cache over a real daemon', () => {
 
   it('reports the crawler in stats', async () => {
     const c = await start(['-m', '8']);
-    expect(await send(c, sets('t', 0, 100, VALUE, 1))).toBe('');
+    // an hour's TTL: with 1 s the LRU maintainer's tail pulls could reclaim them before the
+    // crawler's first pass, leaving it nothing to check
+    expect(await send(c, sets('t', 0, 100, VALUE, 3600))).toBe('');
     // the crawler's first pass starts a second after start-up; no TTL waits here, just its counter
     let starts = 0;
     for (let i = 0; i < 60 && starts === 0; i++) {
