@@ -6,7 +6,7 @@ import { startDaemon } from '../daemon.js';
 import { absolutePaths, startDetached, StatusReport } from './daemonize.js';
 import { parseCommandLine } from './isolated-parse.js';
 import { mallocNotice } from './malloc-tuning.js';
-import { EXIT_USAGE } from './parse-args.js';
+import { EXIT_USAGE } from './exit-codes.js';
 import { removePidFile, writePidFile } from './pid-file.js';
 import { asUser, dropTo, EXIT_NO_USER, lookupUser, type Identity } from './privileges.js';
 

@@ -5,13 +5,13 @@ import { defaultConfig, type Config } from '../config/config.js';
 import { OPTIONS, UsageError, validateConfig, type ApplyContext, type OptionSpec } from '../config/options.js';
 import { PACKAGE_VERSION, VERSION } from '../version.js';
 import { renderHelp } from './help.js';
+import { EXIT_USAGE } from './exit-codes.js';
 
 export type ParseResult =
   | { kind: 'run'; config: Config; warnings: string[] }
   | { kind: 'exit'; code: number; stdout?: string; stderr?: string };
 
-/** sysexits.h EX_USAGE, which memcached also uses for bad options. */
-export const EXIT_USAGE = 64;
+export { EXIT_USAGE } from './exit-codes.js';
 
 const PROGRAM = 'memcached-ts';
 
