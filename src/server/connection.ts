@@ -129,7 +129,9 @@ export class Connection implements SessionContext {
 
   /** Reply bytes held for this client (not yet taken by the kernel). */
   get pendingOutput(): number {
-    return this.out.pending + this.socket.writableLength + (this.#writer?.queuedBytes ?? 0);
+    // a write through socket.write() is in both Node's count and libuv's queue until it
+    // completes, a direct write only in libuv's: the larger of the two, not their sum
+    return this.out.pending + Math.max(this.socket.writableLength, this.#writer?.queuedBytes ?? 0);
   }
 
   #onData(chunk: Buffer): void {
