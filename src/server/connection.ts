@@ -330,8 +330,10 @@ export class Connection implements SessionContext {
   readonly #pinnedWrites = new Set<number[]>();
 
   #unpinAll(): void {
-    if (this.#pinnedWrites.size === 0) return;
     const cache = this.core.cache;
+    // replies not handed to the socket yet (waiting for the journal, or cut short by an error)
+    if (this.out.hasParts) for (const id of this.out.takePins()) cache.unpin(id);
+    if (this.#pinnedWrites.size === 0) return;
     for (const pins of this.#pinnedWrites) for (const id of pins) cache.unpin(id);
     this.#pinnedWrites.clear();
   }
