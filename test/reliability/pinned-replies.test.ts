@@ -161,6 +161,49 @@ describe('pinned replies: clients that do not read their large replies', () => {
     expect(after.used).toBe(after.needed);
   }, 60_000);
 
+  it('a full cache evicts around the pinned items, and the silent client still gets them intact', async () => {
+    // 40 MiB of slab memory (a 1 MiB item takes three 512 KiB chunks): the sets below evict
+    server = await startCore({ itemSizeMax: 2 * MiB, memoryLimit: 40 * MiB });
+    const { core, port } = server;
+    const cache = core.cache as Cache;
+    await store(port);
+    const keys = Array.from({ length: KEYS }, (_, i) => i);
+    const [silent] = await silentClients(server, 1, `get ${keys.map((i) => `big${i}`).join(' ')}\r\n`);
+    const pinned = [...cache.links.pins.keys()].map((id) => Number(keyOf(cache, id).slice(3)));
+    expect(pinned.length).toBeGreaterThan(0);
+    for (let i = 100; i < 140; i++) await set(port, i, 1);
+    expect(cache.stats.evictions).toBeGreaterThan(0);
+    // the newest items are there, whole
+    expect(await reader(port, 'get big139\r\n', replyOf([139], (i) => valueOf(i, 1)))).toBe(true);
+    // the silent client reads: keys evicted before its get reached them are misses, every
+    // value it gets is whole, and the pinned ones are among them
+    const got = await new Promise<Buffer>((resolve) => {
+      const chunks: Buffer[] = [];
+      silent!.on('data', (d: Buffer) => {
+        chunks.push(d);
+        const all = Buffer.concat(chunks);
+        if (all.subarray(-5).toString() === 'END\r\n') resolve(all);
+      });
+      silent!.resume();
+    });
+    const seen: number[] = [];
+    let at = 0;
+    while (got.toString('latin1', at, at + 6) === 'VALUE ') {
+      const eol = got.indexOf('\r\n', at);
+      const [, key, , len] = got.toString('latin1', at, eol).split(' ');
+      const i = Number(key!.slice(3));
+      expect(Number(len)).toBe(MiB);
+      expect(got.subarray(eol + 2, eol + 2 + MiB).equals(valueOf(i))).toBe(true);
+      seen.push(i);
+      at = eol + 2 + MiB + 2;
+    }
+    expect(got.toString('latin1', at)).toBe('END\r\n');
+    for (const i of pinned) expect(seen).toContain(i);
+    await until(() => cache.links.pins.size === 0, 5000);
+    const after = chunkUse(cache);
+    expect(after.used).toBe(after.needed);
+  }, 60_000);
+
   it('a connection destroyed with values pending releases its pins at once', async () => {
     server = await startCore({ itemSizeMax: 2 * MiB, memoryLimit: 128 * MiB });
     const { core, port } = server;
