@@ -94,11 +94,14 @@ export class Output {
   #parts: Buffer[] = [];
   /** Bytes of the value views in #parts. */
   #viewBytes = 0;
+  /** Bytes of everything in #parts. */
+  #setAside = 0;
   /** The items the views in #parts belong to, each pinned once per view set. */
   #pinned: ItemId[] = [];
   readonly #addView = (view: Buffer): void => {
     this.#parts.push(view);
     this.#viewBytes += view.length;
+    this.#setAside += view.length;
   };
 
   /** The batch holds value views: the connection writes it with takeParts(), not take(). */
@@ -116,6 +119,7 @@ export class Output {
       // the bytes before the value leave as a slice of their own; the arena moves on and is
       // not rewritten under it (written() is not called for a batch of parts)
       this.#parts.push(this.buf.subarray(this.#start, this.pos));
+      this.#setAside += this.pos - this.#start;
       this.#start = this.pos;
     }
     cache.pin(id);
@@ -130,6 +134,7 @@ export class Output {
     if (tail !== null) parts.push(tail);
     this.#parts = [];
     this.#viewBytes = 0;
+    this.#setAside = 0;
     return parts;
   }
 
@@ -182,14 +187,26 @@ export class Output {
     this.pos = writeDecimal(b, this.pos, n);
   }
 
-  /** A position in the pending bytes that stays valid when ensure() moves them. */
+  /**
+   * A position in the batch that stays valid when ensure() moves the pending bytes, counting
+   * the pieces pinValue() set aside (until the batch is taken).
+   */
   mark(): number {
-    return this.pos - this.#start;
+    return this.pos - this.#start + this.#setAside;
   }
 
-  /** Forget the pending bytes written since `mark()` (a reply that turned into an error). */
+  /**
+   * Forget the pending bytes written since `mark()` (a reply that turned into an error; never
+   * one past a pinned value).
+   */
   rewind(mark: number): void {
-    this.pos = this.#start + mark;
+    this.pos = this.#start + mark - this.#setAside;
+  }
+
+  /** A copy of the batch's bytes from `mark()` on, values included: for -vv tracing only. */
+  bytesSince(mark: number): Buffer {
+    const all = [...this.#parts, this.buf.subarray(this.#start, this.pos)];
+    return Buffer.concat(all).subarray(mark);
   }
 
   /** The pending bytes as one slice for the socket, or null when there are none. */
