@@ -1,6 +1,7 @@
 // Reply bytes of one connection, gathered so a whole batch of replies leaves in one socket
 // write. Bytes are appended to an arena; take() hands the pending slice to the socket and the
-// arena moves on (it is never rewritten under a pending write).
+// arena moves on (it is never rewritten under a pending write). A large value is not copied:
+// pinValue() puts the item's chunks in the batch, between arena slices (takeParts()).
 import { viewOf } from '../cache/bytes.js';
 import { writeDecimal } from '../cache/numbers.js';
 import { BufferPool } from './buffer-pool.js';
