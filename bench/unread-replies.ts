@@ -1,8 +1,8 @@
 // Memory held by replies that clients do not read, against real memcached in the same run:
 // N clients each send one `get` of K one-MiB items and never read. The figure is the growth of
 // the server's VmRSS once the replies have stopped moving, for memcached-ts and memcached,
-// and their ratio. memcached points its replies at the items (it holds references); memcached-ts
-// copies values into reply buffers, and src/server/output-budget.ts bounds what those hold.
+// and their ratio. Both point a reply at the item for a large value (memcached holds a
+// reference; memcached-ts pins the item, src/protocol/output.ts), so neither holds copies.
 // Then every client reads, and each reply is checked whole.
 //   node dist/bench/unread-replies.js [--clients 300] [--keys 20] [--settle-ms 3000]
 import path from 'node:path';

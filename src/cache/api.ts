@@ -115,6 +115,20 @@ export interface CacheApi extends ItemReader {
   /** Copy value bytes [from, from + len) into dst at off (a slice of a value sent in parts); returns the offset after them. */
   copyValueRange(id: ItemId, from: number, len: number, dst: Uint8Array, off: number): number;
   /**
+   * The value as slices of the slab pages in order, without a copy. They stay valid only
+   * while nothing changes, unless the item is pinned: a reply that hands them to a socket
+   * pins the item first and unpins it once the socket has taken the bytes.
+   */
+  valueViews(id: ItemId, visit: (view: Buffer) => void): void;
+  /**
+   * Keep item `id`'s chunks as they are until unpin(): it can still be deleted, replaced,
+   * evicted or expire (it leaves the index and LRU at once), but its chunks are freed, and so
+   * its bytes change, only at the last unpin; meanwhile it is never written in place, moved
+   * by the page mover or chosen for eviction (memcached's item reference count).
+   */
+  pin(id: ItemId): void;
+  unpin(id: ItemId): void;
+  /**
    * `id` is still the linked item of class `cls` with CAS `cas`, i.e. the same version of the
    * same item (CAS is unique per version), for a value read in slices across event-loop turns.
    * Without CAS (-C, every CAS 0) a version cannot be told apart: this is then only "linked".

@@ -191,6 +191,15 @@ export class Cache implements CacheApi {
   copyValueRange(id: ItemId, from: number, len: number, dst: Uint8Array, off: number): number {
     return this.items.copyValueRange(id, from, len, dst, off);
   }
+  valueViews(id: ItemId, visit: (view: Buffer) => void): void {
+    this.items.valueViews(id, visit);
+  }
+  pin(id: ItemId): void {
+    this.links.pin(id);
+  }
+  unpin(id: ItemId): void {
+    this.links.unpin(id);
+  }
   isSameVersion(id: ItemId, cls: number, cas: number): boolean {
     return this.links.isLinkedItemOfClass(id, cls) && this.items.cas(id) === cas;
   }
@@ -389,7 +398,8 @@ export class Cache implements CacheApi {
     }
     st.number = next;
     const text = Buffer.from(next.toString(), 'latin1');
-    if (text.length <= nbytes) {
+    // a pinned item's bytes are on their way to a client: the new number goes in a new item
+    if (text.length <= nbytes && !this.links.isPinned(id)) {
       const padded = this.#scratchOf(nbytes);
       text.copy(padded, 0);
       padded.fill(0x20, text.length, nbytes);

@@ -175,6 +175,21 @@ export class ItemMemory {
     return off;
   }
 
+  /**
+   * The value as slices of the slab pages, no copy, in order (`visit` runs once for an item in
+   * one chunk, once per chunk for a chained one). The slices show whatever the chunks hold
+   * later: a caller that keeps them pins the item (Linkage#pin).
+   */
+  valueViews(id: ItemId, visit: (view: Buffer) => void): void {
+    const end = this.u32(id, F_NBYTES);
+    let pos = 0;
+    while (pos < end) {
+      const take = Math.min(this.#locate(id, pos), end - pos);
+      visit(this.#segPage.subarray(this.#segOff, this.#segOff + take));
+      pos += take;
+    }
+  }
+
   /** Write `len` bytes of src at value position `from` of item `id`. */
   writeValueRange(id: ItemId, from: number, src: Uint8Array, sOff: number, len: number): void {
     const srcView = this.srcViewOf(src);

@@ -123,8 +123,53 @@ export class Linkage {
     this.classStats[cls]!.requested += size;
   }
 
-  /** Return an item's chunks (head and continuations) to their free lists. */
+  /**
+   * Items a reply is sending straight from their chunks (the socket has not taken the bytes
+   * yet), with how many replies pin each. Few are pinned at once, so a side map, not a header
+   * field. A pinned item is never written in place, moved or evicted, and unlinking it leaves
+   * its chunks to the last unpin (memcached's item refcount).
+   */
+  readonly pins = new Map<ItemId, number>();
+  /** Pinned items that were unlinked meanwhile, with their class: freed at their last unpin. */
+  readonly unlinkedPinned = new Map<ItemId, number>();
+
+  isPinned(id: ItemId): boolean {
+    return this.pins.size !== 0 && this.pins.has(id);
+  }
+
+  pin(id: ItemId): void {
+    this.pins.set(id, (this.pins.get(id) ?? 0) + 1);
+  }
+
+  unpin(id: ItemId): void {
+    const n = this.pins.get(id);
+    if (n === undefined) return;
+    if (n > 1) {
+      this.pins.set(id, n - 1);
+      return;
+    }
+    this.pins.delete(id);
+    const cls = this.unlinkedPinned.get(id);
+    if (cls === undefined) return;
+    this.unlinkedPinned.delete(id);
+    this.#freeChunks(id, cls);
+  }
+
+  /**
+   * Return an item's chunks (head and continuations) to their free lists; for a pinned item,
+   * at its last unpin (it is marked unlinked now, its bytes stay as they are until then).
+   */
   free(id: ItemId, cls: number): void {
+    if (this.pins.size !== 0 && this.pins.has(id)) {
+      const mem = this.#mem;
+      mem.setIflags(id, mem.iflags(id) & ~IF_LINKED);
+      this.unlinkedPinned.set(id, cls);
+      return;
+    }
+    this.#freeChunks(id, cls);
+  }
+
+  #freeChunks(id: ItemId, cls: number): void {
     const n = this.#mem.u32(id, F_NCHUNKS);
     if (n > 0) {
       const page = this.#mem.pages[id >>> PAGE_SHIFT]!;

@@ -164,10 +164,14 @@ export class LruMaintainer {
       }
       tail = lru.tail[cold]!;
     }
-    if (tail !== NONE) {
+    // a reply is sending the tail from its chunks (Linkage#pin): the next one up goes instead,
+    // as memcached skips an item with references
+    for (let tries = PULL_TRIES; tries > 0 && tail !== NONE && links.isPinned(tail); tries--) tail = lru.prevOf(tail);
+    if (tail !== NONE && !links.isPinned(tail)) {
       this.#evict(tail, cls, now);
       return true;
     }
+    if (tail !== NONE) return false;
     // COLD is empty: memcached pulls HOT's tail with no share (so it moves on)
     return this.pullTail(cls, HOT, 0, 0) > 0 || this.pullTail(cls, WARM, 0, 0) > 0;
   }

@@ -70,6 +70,9 @@ export class PageMover {
     if (slabs.classPages[src]! < 2) return MoveResult.NoSpare;
     if (this.#pins > 0) return MoveResult.Busy;
     const page = slabs.firstPageOf(src);
+    // a reply is sending an item from this page: try again later, as memcached's rebalancer
+    // waits for an item's references to go
+    if (this.#holdsPinned(page)) return MoveResult.Busy;
     const carved = slabs.carvedChunks(page, src);
     slabs.stopCarving(page, src);
     slabs.detachFreeChunks(page, src);
@@ -116,6 +119,14 @@ export class PageMover {
       this.#links.unlink(id);
       this.stats.slab_reassign_evictions_nomem++;
     }
+  }
+
+  /** Some pinned item (linked or not) has its head or a continuation chunk in `page`. */
+  #holdsPinned(page: number): boolean {
+    for (const id of this.#links.pins.keys()) {
+      if (id >>> PAGE_SHIFT === page || this.#chainTouches(id, page)) return true;
+    }
+    return false;
   }
 
   #chainTouches(id: ItemId, page: number): boolean {

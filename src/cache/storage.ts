@@ -215,7 +215,9 @@ export class Storage {
     const meta = p32[o + F_META]!;
     const cls = (meta >>> 8) & 0xff;
     const oldLen = p32[o + F_NBYTES]!;
-    if (p32[o + F_NCHUNKS] !== 0 || this.options.noEvict) return 0;
+    // a pinned item's bytes are on their way to a client (Linkage#pin): the new value goes in
+    // a new item
+    if (p32[o + F_NCHUNKS] !== 0 || this.options.noEvict || this.#links.isPinned(old)) return 0;
     // the same value length needs the same class; otherwise look the class up
     if (oldLen !== vLen) {
       const size = HEADER_BYTES + kLen + vLen;

@@ -89,12 +89,6 @@ export interface Config {
    * replies plus one reply), so in practice only a single reply larger than this trips it.
    */
   outputBufferLimit: number;
-  /**
-   * Bytes that replies not yet taken by the kernel may hold across all connections before
-   * large values wait their turn (src/server/output-budget.ts). No memcached option: memcached
-   * replies point at items instead of copying them.
-   */
-  replyBudget: number;
   /** Serve TLS on the TCP listeners (memcached -Z). */
   tls: boolean;
   /** Certificate chain, PEM (memcached -o ssl_chain_cert). */
@@ -157,7 +151,6 @@ export function defaultConfig(): Config {
     slabAutomoveRatio: 0.8,
     slabAutomoveWindow: 30,
     outputBufferLimit: 64 * MB,
-    replyBudget: 32 * MB,
     tls: false,
     tlsCertFile: null,
     tlsKeyFile: null,

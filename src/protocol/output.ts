@@ -1,9 +1,11 @@
 // Reply bytes of one connection, gathered so a whole batch of replies leaves in one socket
 // write. Bytes are appended to an arena; take() hands the pending slice to the socket and the
-// arena moves on (it is never rewritten under a pending write).
+// arena moves on (it is never rewritten under a pending write). A large value is not copied:
+// pinValue() puts the item's chunks in the batch, between arena slices (takeParts()).
 import { viewOf } from '../cache/bytes.js';
 import { writeDecimal } from '../cache/numbers.js';
 import { BufferPool } from './buffer-pool.js';
+import type { CacheApi, ItemId } from '../cache/api.js';
 
 const ARENA = 64 * 1024;
 /**
@@ -39,32 +41,17 @@ export function releaseLargeBuffers(bufs: readonly Buffer[]): void {
 }
 
 /**
- * Values at least this large are copied into a reply only when the connection's ReplyBudget
- * admits them; smaller ones always are (a client of small values is never held up).
+ * Values at least this large are not copied into a reply: the reply points at the item's
+ * chunks in the slab pages (CacheApi#valueViews), and the item stays pinned until the socket
+ * has taken the bytes, as memcached's replies hold a reference to the item. So a client that
+ * does not read holds no copy of them. Smaller values are copied, one reply per write.
  */
-export const GATED_VALUE = 16 * 1024;
+export const PINNED_VALUE = 16 * 1024;
 
-/**
- * The memory that replies not yet taken by the kernel may hold across all connections
- * (src/server/output-budget.ts implements it). Values are copied into replies, so a client
- * that does not read holds its copies; over the budget a large value waits for its turn.
- */
-export interface ReplyBudget {
-  /** Held reply bytes are at or past the budget: large values must ask admits() first. */
-  readonly over: boolean;
-  /** May the connection that owns `out` copy a value of `bytes` into a reply now? */
-  admits(out: Output, bytes: number): boolean;
-}
+/** What a reply needs of the cache to send a value from its chunks. */
+export type ValueSource = Pick<CacheApi, 'pin' | 'valueViews'>;
 
 export class Output {
-  /** The budget shared by the server's connections, or null: no limit. */
-  budget: ReplyBudget | null = null;
-  /**
-   * The session stopped before a large value the budget did not admit; its request is still
-   * unconsumed and the connection goes on with it when the budget calls it back.
-   */
-  deferred = false;
-
   buf: Buffer;
   /** A DataView over `buf`, for the cache's fast copies. */
   view: DataView;
@@ -89,29 +76,74 @@ export class Output {
     this.view = EMPTY_VIEW;
   }
 
-  /** Bytes waiting to be taken. */
+  /** Bytes waiting to be taken (value views not counted: they are item memory). */
   get pending(): number {
-    return this.pos - this.#start;
+    let n = this.pos - this.#start;
+    for (const p of this.#parts) n += p.length;
+    return n - this.#viewBytes;
   }
 
   /** Enough replies are pending that the session should yield (see OUTPUT_HIGH_WATER). */
   get full(): boolean {
-    return this.pos - this.#start >= OUTPUT_HIGH_WATER || this.deferred;
-  }
-
-  /** Large values must be admitted before they are copied (the budget is spent). */
-  get gated(): boolean {
-    return this.budget !== null && this.budget.over;
+    return this.pos - this.#start + this.#viewBytes >= OUTPUT_HIGH_WATER;
   }
 
   /**
-   * May a value of `bytes` be copied into a reply now? When not, the output is marked
-   * deferred (so `full`): the session stops before the request and leaves it unconsumed.
+   * Pieces of the batch ahead of the arena's pending bytes, in order: arena slices and value
+   * views (pinValue). Empty for a batch of copied replies only, the usual case.
    */
-  admits(bytes: number): boolean {
-    if (bytes < GATED_VALUE || this.budget === null || this.budget.admits(this, bytes)) return true;
-    this.deferred = true;
-    return false;
+  #parts: Buffer[] = [];
+  /** Bytes of the value views in #parts. */
+  #viewBytes = 0;
+  /** Bytes of everything in #parts. */
+  #setAside = 0;
+  /** The items the views in #parts belong to, each pinned once per view set. */
+  #pinned: ItemId[] = [];
+  readonly #addView = (view: Buffer): void => {
+    this.#parts.push(view);
+    this.#viewBytes += view.length;
+    this.#setAside += view.length;
+  };
+
+  /** The batch holds value views: the connection writes it with takeParts(), not take(). */
+  get hasParts(): boolean {
+    return this.#parts.length !== 0;
+  }
+
+  /**
+   * Append item `id`'s value as views of its slab chunks, after the bytes written so far,
+   * without copying it; the item is pinned, and whoever writes the batch unpins it (takePins)
+   * once the socket has taken the bytes or is gone.
+   */
+  pinValue(cache: ValueSource, id: ItemId): void {
+    if (this.pos !== this.#start) {
+      // the bytes before the value leave as a slice of their own; the arena moves on and is
+      // not rewritten under it (written() is not called for a batch of parts)
+      this.#parts.push(this.buf.subarray(this.#start, this.pos));
+      this.#setAside += this.pos - this.#start;
+      this.#start = this.pos;
+    }
+    cache.pin(id);
+    this.#pinned.push(id);
+    cache.valueViews(id, this.#addView);
+  }
+
+  /** The batch's pieces in order, the pending arena bytes last (take()); empties the batch. */
+  takeParts(): Buffer[] {
+    const parts = this.#parts;
+    const tail = this.take();
+    if (tail !== null) parts.push(tail);
+    this.#parts = [];
+    this.#viewBytes = 0;
+    this.#setAside = 0;
+    return parts;
+  }
+
+  /** The items pinned for the views takeParts() returned: to unpin once they are written. */
+  takePins(): ItemId[] {
+    const p = this.#pinned;
+    this.#pinned = [];
+    return p;
   }
 
   /** Make room for n more bytes; returns the buffer to write into at `pos`. */
@@ -156,14 +188,26 @@ export class Output {
     this.pos = writeDecimal(b, this.pos, n);
   }
 
-  /** A position in the pending bytes that stays valid when ensure() moves them. */
+  /**
+   * A position in the batch that stays valid when ensure() moves the pending bytes, counting
+   * the pieces pinValue() set aside (until the batch is taken).
+   */
   mark(): number {
-    return this.pos - this.#start;
+    return this.pos - this.#start + this.#setAside;
   }
 
-  /** Forget the pending bytes written since `mark()` (a reply that turned into an error). */
+  /**
+   * Forget the pending bytes written since `mark()` (a reply that turned into an error; never
+   * one past a pinned value).
+   */
   rewind(mark: number): void {
-    this.pos = this.#start + mark;
+    this.pos = this.#start + mark - this.#setAside;
+  }
+
+  /** A copy of the batch's bytes from `mark()` on, values included: for -vv tracing only. */
+  bytesSince(mark: number): Buffer {
+    const all = [...this.#parts, this.buf.subarray(this.#start, this.pos)];
+    return Buffer.concat(all).subarray(mark);
   }
 
   /** The pending bytes as one slice for the socket, or null when there are none. */

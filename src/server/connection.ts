@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import { Output, releaseLargeBuffers } from '../protocol/output.js';
 import { chooseProtocol, CLOSE, MULTIGET_LINE_LIMIT, type Protocol, type ServerInfo, type Session, type SessionContext } from '../protocol/types.js';
 import { DirectWriter, Wrote } from './direct-write.js';
-import type { OutputBudget } from './output-budget.js';
+import type { HeldReplies } from './output-budget.js';
 import { ReadBuffer } from './read-buffer.js';
 import { byteSink, readsIntoSink } from './shared-read.js';
 import type { CacheApi, DurabilityGate } from '../cache/api.js';
@@ -37,8 +37,8 @@ export interface ConnectionHost {
   readonly durability: DurabilityGate | null;
   /** The connection has closed: drop it from the connection set. */
   forget(conn: Connection): void;
-  /** What unread replies may hold across all connections (output-budget.ts). */
-  readonly replyBudget: OutputBudget;
+  /** Copied reply bytes the kernel has not taken, across all connections (output-budget.ts). */
+  readonly heldReplies: HeldReplies;
 }
 
 /** Room in the read buffer beyond the largest item: the request's line or header. */
@@ -85,7 +85,6 @@ export class Connection implements SessionContext {
     this.lastCommandAt = core.cache.clock.now();
     this.lastProgressAt = this.lastCommandAt;
     this.#input = new ReadBuffer(Connection.inputLimit(core.config.itemSizeMax));
-    this.out.budget = core.replyBudget;
     socket.setNoDelay(true);
     if (readsIntoSink(socket)) {
       socket[byteSink] = (chunk: Buffer) => this.#onData(chunk);
@@ -130,7 +129,9 @@ export class Connection implements SessionContext {
 
   /** Reply bytes held for this client (not yet taken by the kernel). */
   get pendingOutput(): number {
-    return this.out.pending + this.socket.writableLength + (this.#writer?.queuedBytes ?? 0);
+    // a write through socket.write() is in both Node's count and libuv's queue until it
+    // completes, a direct write only in libuv's: the larger of the two, not their sum
+    return this.out.pending + Math.max(this.socket.writableLength, this.#writer?.queuedBytes ?? 0);
   }
 
   #onData(chunk: Buffer): void {
@@ -148,7 +149,6 @@ export class Connection implements SessionContext {
   /** Run the session over the held input plus `chunk`, write the replies, decide what next. */
   #process(chunk: Buffer | null): void {
     this.#unparsed = false;
-    this.out.deferred = false;
     this.requestBudget = this.core.config.reqsPerEvent;
     const gate = this.core.durability;
     const appendedBefore = gate === null ? 0 : gate.appended;
@@ -205,15 +205,8 @@ export class Connection implements SessionContext {
       this.#setReading(false);
       return;
     }
-    // every reply so far is written: a turn over the reply budget passes on
-    this.core.replyBudget.settled(this.out);
     if (this.#backlog) {
       this.#setReading(false);
-      if (this.out.deferred) {
-        // a large value waits for room in the reply budget (output-budget.ts)
-        this.#awaitBudget();
-        return;
-      }
       if (!this.#resumeQueued) {
         // let other connections run before this one's next batch (memcached's conn_yields)
         this.#resumeQueued = true;
@@ -237,26 +230,17 @@ export class Connection implements SessionContext {
     this.#setReading(true);
   }
 
-  #awaitBudget(): void {
-    if (this.#resumeQueued) return;
-    this.#resumeQueued = true;
-    this.core.replyBudget.wait(this.out, () => {
-      this.#resumeQueued = false;
-      if (!this.#closed && !this.#blocked && this.#backlog) this.#process(null);
-    });
-  }
-
-  /** Bytes of this connection's writes that the kernel has not taken, charged to the budget. */
+  /** Bytes of this connection's copied replies that the kernel has not taken (HeldReplies). */
   #charged = 0;
 
   #charge(bytes: number): void {
     this.#charged += bytes;
-    this.core.replyBudget.charge(bytes);
+    this.core.heldReplies.charge(bytes);
   }
 
   #uncharge(): void {
     if (this.#charged === 0) return;
-    this.core.replyBudget.release(this.#charged);
+    this.core.heldReplies.release(this.#charged);
     this.#charged = 0;
   }
 
@@ -280,6 +264,10 @@ export class Connection implements SessionContext {
   }
 
   #flush(): void {
+    if (this.out.hasParts) {
+      this.#flushParts();
+      return;
+    }
     const b = this.out.take();
     if (b === null) return;
     this.core.bytesWritten += b.length;
@@ -300,6 +288,54 @@ export class Connection implements SessionContext {
       this.#blocked = true;
       this.#charge(this.socket.writableLength);
     }
+  }
+
+  /**
+   * A batch with values sent from their slab chunks (Output#pinValue): its pieces go to the
+   * socket in order in one gathered write, and the items are unpinned when the socket has
+   * taken the last piece, or when the connection is destroyed first (never later: a closed
+   * connection's pins are released with it).
+   */
+  #flushParts(): void {
+    const copied = this.out.pending;
+    const parts = this.out.takeParts();
+    const pins = this.out.takePins();
+    const retired = this.out.takeRetired();
+    let total = 0;
+    for (const p of parts) total += p.length;
+    this.core.bytesWritten += total;
+    this.#pinnedWrites.add(pins);
+    const done = (): void => {
+      if (this.#pinnedWrites.delete(pins)) for (const id of pins) this.core.cache.unpin(id);
+      if (retired !== null) releaseLargeBuffers(retired);
+    };
+    const socket = this.socket;
+    socket.cork();
+    for (let i = 0; i < parts.length - 1; i++) socket.write(parts[i]!);
+    const flowing = socket.write(parts[parts.length - 1]!, done);
+    socket.uncork();
+    if (socket.writableLength > this.core.config.outputBufferLimit) {
+      this.core.outputCapKicks++;
+      this.destroy();
+      return;
+    }
+    if (!flowing) {
+      this.#blocked = true;
+      // the values are item memory, not copies: only the copied bytes count as held
+      this.#charge(Math.min(socket.writableLength, copied));
+    }
+  }
+
+  /** The pins of gathered writes the socket has not finished, released at the latest by destroy(). */
+  readonly #pinnedWrites = new Set<number[]>();
+
+  #unpinAll(): void {
+    const cache = this.core.cache;
+    // replies not handed to the socket yet (waiting for the journal, or cut short by an error)
+    if (this.out.hasParts) for (const id of this.out.takePins()) cache.unpin(id);
+    if (this.#pinnedWrites.size === 0) return;
+    for (const pins of this.#pinnedWrites) for (const id of pins) cache.unpin(id);
+    this.#pinnedWrites.clear();
   }
 
   /**
@@ -370,7 +406,6 @@ export class Connection implements SessionContext {
   #end(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.core.replyBudget.forget(this.out);
     this.#input.clear();
     this.#session?.closed?.();
     this.core.forget(this);
@@ -387,11 +422,12 @@ export class Connection implements SessionContext {
     this.#uncharge();
     if (!this.#closed) {
       this.#closed = true;
-      this.core.replyBudget.forget(this.out);
       this.#input.clear();
       this.#session?.closed?.();
       this.socket.destroy();
     }
+    // the socket sends nothing more: the values it was sending may change from now on
+    this.#unpinAll();
     this.core.forget(this);
   }
 }

@@ -6,7 +6,7 @@ import type { CacheApi, DurabilityGate } from '../cache/api.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
 import type { ConnInfo, Protocol, ServerInfo, SessionContext } from '../protocol/types.js';
-import { OutputBudget } from './output-budget.js';
+import { HeldReplies } from './output-budget.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { acceptIntoSharedBuffer } from './shared-read.js';
 import { isUnspecifiedAddress } from './unspecified-address.js';
@@ -68,7 +68,7 @@ export class ServerCore implements ConnectionHost {
   readonly #watchers = new Map<Connection, WatchSink>();
   /** Why the connection being closed right now closes, when the server closes it. */
   #closing: CloseReason | null = null;
-  readonly replyBudget: OutputBudget;
+  readonly heldReplies: HeldReplies;
   /** Connections closed or turned away since start; only ever grows (no `stats reset`). */
   closedConnections = 0;
   readonly #servers: net.Server[] = [];
@@ -89,7 +89,7 @@ export class ServerCore implements ConnectionHost {
     this.durability = hooks.durability ?? null;
     this.events = hooks.events ?? new EventLog();
     this.startedAt = cache.startedAt;
-    this.replyBudget = new OutputBudget(config.replyBudget);
+    this.heldReplies = new HeldReplies();
     this.info = this.#makeInfo();
   }
 

@@ -67,8 +67,14 @@ export class Feeder {
     // (a dump sent in slices), take the batch and go on with the requests already held
     for (;;) {
       const yielded = r !== CLOSE && (out.full || this.ctx.requestBudget <= 0) && this.#input.length > 0;
-      const taken = out.take();
-      if (taken) replies.push(Buffer.from(taken));
+      if (out.hasParts) {
+        // values sent from their chunks (Output#pinValue): copied out here, then unpinned
+        for (const part of out.takeParts()) replies.push(Buffer.from(part));
+        for (const id of out.takePins()) this.ctx.cache.unpin(id);
+      } else {
+        const taken = out.take();
+        if (taken) replies.push(Buffer.from(taken));
+      }
       if (!yielded) break;
       this.ctx.requestBudget = Number.POSITIVE_INFINITY;
       r = this.#input.resume(consume, want);

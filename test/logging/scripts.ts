@@ -12,6 +12,8 @@ export const TEXT_SCRIPT = [
   'cas a 0 0 1 999\r\nq\r\ncas zz 0 0 1 1\r\nq\r\nincr a 1\r\n',
   'set n 0 0 1\r\n5\r\nincr n 3\r\ndecr n 1\r\nset q 0 0 1 noreply\r\nx\r\n',
   'mn\r\nmg n v\r\nmg nope v\r\nmg\r\nms m 2 T0\r\nhi\r\nms m 2 MA\r\nhi\r\nmd m\r\nma n\r\n',
+  // a value sent from its chunks (16 KiB and up), between two copied ones
+  `set big 0 0 20000\r\n${'v'.repeat(20000)}\r\nget foo big n\r\nmg big v s\r\n`,
   'set k%20\\x 0 0 1\r\n1\r\nbogus\r\nversion\r\n',
 ].join('');
 

@@ -4,6 +4,7 @@
 import { FETCHERS, MUTATIONS } from '../../logging/event-flags.js';
 import { fetched, lookedUp, stored } from '../watch-events.js';
 import { NONE, OpStatus, Outcome, StoreMode, StoreRequest, ArithRequest } from '../../cache/api.js';
+import { PINNED_VALUE } from '../output.js';
 import { CLOSE, NEED_MORE, refusalMessage } from '../types.js';
 import { readU32, readU64Big, writeU32, writeU64Big } from './header.js';
 import { HEADER_LEN, Op, Status } from './opcodes.js';
@@ -250,13 +251,17 @@ function getOrTouch(s: BinaryState, buf: Buffer, pos: number): void {
   }
   const vlen = cmd === Op.Touch ? 0 : cache.itemValueLength(id);
   const rk = withKey ? klen : 0;
-  const b = s.head(Status.Success, 4, rk, 4 + rk + vlen, cache.itemCas(id));
+  const pinned = vlen >= PINNED_VALUE;
+  // room in the reply for the body, less a value sent from its chunks
+  const b = s.head(Status.Success, 4, rk, 4 + rk + vlen, cache.itemCas(id), 4 + rk + (pinned ? 0 : vlen));
   let p = s.out.pos;
   writeU32(b, p, cache.itemFlags(id));
   p += 4;
   if (rk > 0) p += buf.copy(b, p, keyOff, keyOff + rk);
-  if (vlen > 0) p = cache.copyValueToView(id, s.out.view, p);
+  if (vlen > 0 && !pinned) p = cache.copyValueToView(id, s.out.view, p);
   s.out.pos = p;
+  // sent from the item's chunks, not copied (output.ts)
+  if (pinned) s.out.pinValue(cache, id);
 }
 
 function remove(s: BinaryState, buf: Buffer, pos: number): void {

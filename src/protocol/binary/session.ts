@@ -14,7 +14,6 @@ import { traceCommand, traceError, traceRequestHeader, traceResponseHeader } fro
 
 const EMPTY = Buffer.alloc(0);
 /** The opcodes that copy a value into their reply. */
-const GETS: ReadonlySet<number> = new Set([Op.Get, Op.GetQ, Op.GetK, Op.GetKQ, Op.Gat, Op.GatQ, Op.GatK, Op.GatKQ]);
 
 export class BinarySession implements Session, BinaryState {
   readonly ctx: SessionContext;
@@ -76,8 +75,6 @@ export class BinarySession implements Session, BinaryState {
         this.wantBytes = head;
         break;
       }
-      // over the reply budget a large value waits its turn (output.ts); the request stays unread
-      if (this.out.gated && GETS.has(h.opcode) && !this.#admitted(buf, pos)) break;
       const r = this.#request(buf, pos, end);
       if (r === NEED_MORE) break;
       if (r === CLOSE) return CLOSE;
@@ -85,13 +82,6 @@ export class BinarySession implements Session, BinaryState {
       this.ctx.requestBudget--;
     }
     return pos;
-  }
-
-  /** The value a get-family request at `pos` would copy may be copied now (counts nothing). */
-  #admitted(buf: Buffer, pos: number): boolean {
-    const h = this.req;
-    const id = this.cache.find(buf, pos + HEADER_LEN + h.extLen, h.keyLen);
-    return id === NONE || this.out.admits(this.cache.itemValueLength(id));
   }
 
   /** Checks shared by every opcode, then the command; returns the offset after the request. */
@@ -144,9 +134,9 @@ export class BinarySession implements Session, BinaryState {
    * Start a reply: the response header for the current request, with room for the body.
    * Returns the buffer to write the body into at out.pos.
    */
-  head(status: number, extLen: number, keyLen: number, bodyLen: number, cas: number): Buffer {
+  head(status: number, extLen: number, keyLen: number, bodyLen: number, cas: number, room = bodyLen): Buffer {
     const h = this.req;
-    const b = this.out.ensure(HEADER_LEN + bodyLen);
+    const b = this.out.ensure(HEADER_LEN + room);
     const at = this.out.pos;
     this.out.pos = writeResponseHeader(b, at, h.opcode, status, extLen, keyLen, bodyLen, h.opaque, cas);
     if (this.ctx.config.verbosity > 1) traceResponseHeader(this.fd, this.cmd, b, at);

@@ -32,7 +32,7 @@ export interface BinaryState {
   /** Discard the next n bytes of input (a refused body). */
   swallow(n: number): void;
   /** Start a reply: the response header for the current request, with room for the body. */
-  head(status: number, extLen: number, keyLen: number, bodyLen: number, cas: number): Buffer;
+  head(status: number, extLen: number, keyLen: number, bodyLen: number, cas: number, room?: number): Buffer;
   /** A success reply with an optional value body, unless the command is quiet. */
   success(cas: number, value?: Uint8Array): void;
   /** An error reply (sent even for quiet commands), with memcached's text for the status. */

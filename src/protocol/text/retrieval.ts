@@ -3,6 +3,7 @@
 // CLIENT_ERROR; gat/gats take the new exptime as the first argument.
 import { parseInt32, writeDecimal } from '../../cache/numbers.js';
 import { NONE, type ItemId } from '../../cache/api.js';
+import { PINNED_VALUE } from '../output.js';
 import { KEY_MAX_LENGTH } from '../types.js';
 import { YIELD, type Handler, type TextState } from './handler.js';
 import { refusesWrites } from './refusal.js';
@@ -63,10 +64,6 @@ function retrieve(s: TextState, buf: Buffer, t: Tokens, next: number, withCas: b
   for (; tok < last; tok++) {
     const q = t.start[tok]!;
     const e = q + t.len[tok]!;
-    if (out.gated && !admitted(s, buf, q, e - q)) {
-      s.resumeAt = q - anchor;
-      return YIELD;
-    }
     const id = lookup(s, buf, q, e - q, touch, exptime);
     if (id !== NONE && writeValue(s, id, e - q, withCas) && (tok + 1 < last || p < lineEnd)) {
       // a multi-get of many large values: let this batch be written first
@@ -79,10 +76,6 @@ function retrieve(s: TextState, buf: Buffer, t: Tokens, next: number, withCas: b
     if (p >= lineEnd) break;
     let e = p;
     while (e < lineEnd && buf[e] !== 0x20) e++;
-    if (out.gated && !admitted(s, buf, p, e - p)) {
-      s.resumeAt = p - anchor;
-      return YIELD;
-    }
     const id = lookup(s, buf, p, e - p, touch, exptime);
     if (id !== NONE && writeValue(s, id, e - p, withCas) && e < lineEnd) {
       s.resumeAt = e - anchor;
@@ -92,15 +85,6 @@ function retrieve(s: TextState, buf: Buffer, t: Tokens, next: number, withCas: b
   }
   out.raw(R.END);
   return next;
-}
-
-/**
- * Over the reply budget (output.ts), a large value is copied only when the budget admits it;
- * the look-up here counts nothing, the real one follows when it is admitted.
- */
-function admitted(s: TextState, buf: Buffer, at: number, len: number): boolean {
-  const id = s.ctx.cache.find(buf, at, len);
-  return id === NONE || s.out.admits(s.ctx.cache.itemValueLength(id));
 }
 
 /** One key's live item (counted as memcached counts a get, or a gat that also touches it). */
@@ -116,7 +100,8 @@ function writeValue(s: TextState, id: number, klen: number, withCas: boolean): b
   const out = s.out;
   const cache = s.ctx.cache;
   const nbytes = cache.itemValueLength(id);
-  const b = out.ensure(6 + klen + 48 + nbytes + 2);
+  const pinned = nbytes >= PINNED_VALUE;
+  const b = out.ensure(6 + klen + 48 + (pinned ? 0 : nbytes) + 2);
   let o = out.pos;
   b.set(R.VALUE, o);
   o += 6;
@@ -131,6 +116,13 @@ function writeValue(s: TextState, id: number, klen: number, withCas: boolean): b
   }
   b[o++] = 13;
   b[o++] = 10;
+  if (pinned) {
+    // sent from the item's chunks, not copied (output.ts)
+    out.pos = o;
+    out.pinValue(cache, id);
+    out.raw(R.CRLF);
+    return out.full;
+  }
   o = cache.copyValueToView(id, out.view, o);
   b[o++] = 13;
   b[o++] = 10;

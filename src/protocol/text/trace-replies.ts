@@ -23,8 +23,10 @@ export function traceCommand(fd: number, buf: Buffer, start: number, end: number
 export function traceReplies(fd: number, out: Output, mark: number, meta: boolean): void {
   const len = out.mark() - mark;
   if (len <= 0) return;
-  const b = out.buf;
-  const end = out.pos;
+  // one piece unless a value went out from its chunks (Output#pinValue)
+  const inArena = out.hasParts ? null : out.buf;
+  const b = inArena ?? out.bytesSince(mark);
+  const end = inArena !== null ? out.pos : b.length;
   let p = end - len;
   for (const head of SILENT_HEADS) if (startsWith(b, p, end, head)) return;
   while (p < end) {

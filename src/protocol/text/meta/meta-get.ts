@@ -5,6 +5,7 @@ import { FETCHERS } from '../../../logging/event-flags.js';
 import { fetched } from '../../watch-events.js';
 import { IF_FETCHED, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, NONE, OpStatus, type CacheApi } from '../../../cache/api.js';
 import { YIELD, type Handler, type TextState } from '../handler.js';
+import { PINNED_VALUE } from '../../output.js';
 import type { Tokens } from '../tokens.js';
 import { MetaFlags, parseMetaFlags } from './flags.js';
 import {
@@ -43,8 +44,6 @@ export const mg: Handler = (s, buf, t, next) => {
     return next;
   }
   let id = cache.find(f.key, f.keyOff, f.keyLen, lookup);
-  // over the reply budget a large value waits its turn (output.ts): the line is read again then
-  if (id !== NONE && f.value && s.out.gated && !s.out.admits(cache.itemValueLength(id))) return YIELD;
   if (s.events.flags & FETCHERS) fetched(s.events, cache, f.key, f.keyOff, f.keyLen, id, s.fd);
   // memcached's do_item_get() counts reads that found an expired or flushed item
   cache.countMissReason(lookup.miss);
@@ -143,8 +142,13 @@ function hit(s: TextState, buf: Buffer, t: Tokens, next: number, cache: CacheApi
   }
   out.raw(CRLF);
   if (f.value) {
-    out.ensure(nbytes + 2);
-    out.pos = cache.copyValueToView(id, out.view, out.pos);
+    if (nbytes >= PINNED_VALUE) {
+      // sent from the item's chunks, not copied (output.ts)
+      out.pinValue(cache, id);
+    } else {
+      out.ensure(nbytes + 2);
+      out.pos = cache.copyValueToView(id, out.view, out.pos);
+    }
     out.raw(CRLF);
   }
   if (f.locked && !f.noUpdate) cache.touchAccess(id);
