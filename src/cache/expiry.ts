@@ -50,20 +50,28 @@ export class Expiry {
       return NONE;
     }
     if (this.isExpired(id, now)) {
-      const cls = this.#mem.slabClass(id);
-      const cs = links.classStats[cls]!;
-      if ((this.#mem.iflags(id) & IF_FETCHED) === 0) {
-        links.stats.expired_unfetched++;
-        cs.expired_unfetched++;
-      }
-      links.stats.reclaimed++;
-      cs.reclaimed++;
-      links.unlink(id);
+      this.reclaim(id, this.#mem.slabClass(id));
       this.miss = Miss.Expired;
       return NONE;
     }
     this.miss = Miss.None;
     return id;
+  }
+
+  /**
+   * Unlink a dead item found in passing, counted as memcached counts a reclaim: `reclaimed`,
+   * and `expired_unfetched` when it was never read (the lookup above, the LRU tail pulls).
+   */
+  reclaim(id: ItemId, cls: number): void {
+    const links = this.#links;
+    const cs = links.classStats[cls]!;
+    if ((this.#mem.iflags(id) & IF_FETCHED) === 0) {
+      links.stats.expired_unfetched++;
+      cs.expired_unfetched++;
+    }
+    links.stats.reclaimed++;
+    cs.reclaimed++;
+    links.unlink(id);
   }
 
   /** memcached's realtime(): an exptime from the wire to absolute unix seconds (0 = never). */

@@ -128,15 +128,7 @@ export class ItemMemory {
 
   /** Copy the whole value into dst at off; returns the offset after it. */
   copyValue(id: ItemId, dst: Uint8Array, off: number): number {
-    let pos = 0;
-    const end = this.u32(id, F_NBYTES);
-    while (pos < end) {
-      const take = Math.min(this.#locate(id, pos), end - pos);
-      copyBytes(this.#segPage, this.#segOff, take, dst, off);
-      off += take;
-      pos += take;
-    }
-    return off;
+    return this.copyValueRange(id, 0, this.u32(id, F_NBYTES), dst, off);
   }
 
   /** Copy value bytes [from, from + len) into dst at off; returns the offset after them. */

@@ -202,15 +202,7 @@ export class LruMaintainer {
   #reclaim(id: ItemId, cls: number, now: number): boolean {
     const exp = this.#expiry;
     if (!exp.isExpired(id, now) && !exp.isFlushed(id, now)) return false;
-    const links = this.#links;
-    const cs = links.classStats[cls]!;
-    if ((this.#mem.iflags(id) & IF_FETCHED) === 0) {
-      links.stats.expired_unfetched++;
-      cs.expired_unfetched++;
-    }
-    links.stats.reclaimed++;
-    cs.reclaimed++;
-    links.unlink(id);
+    exp.reclaim(id, cls);
     return true;
   }
 
