@@ -2,7 +2,7 @@
 // (and the skip policy when it is missing), write a pool config, start it on free loopback
 // ports, and read its JSON stats (ejections, per-server counters).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -117,15 +117,44 @@ export interface PoolStats {
   servers: Map<string, ServerStats>;
 }
 
-function connectable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
+/**
+ * Whether process `pid` itself holds a listening TCP socket on `port` (Linux: the socket's
+ * inode in /proc/net/tcp{,6} among the process's descriptors). Connecting is not enough: the
+ * ports are picked free and handed over, so between the two another test's server may take
+ * one, and a connect would then reach it while nutcracker fails to bind and exits.
+ */
+function listensOn(pid: number, port: number): boolean {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // f[1] local address:port, f[3] state (0A = LISTEN), f[9] inode
+      if (f.length > 9 && f[1]!.endsWith(`:${hexPort}`) && f[3] === '0A') inodes.add(f[9]!);
+    }
+  }
+  if (inodes.size === 0) return false;
+  let fds: string[] = [];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return false;
+  }
+  for (const fd of fds) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m !== null && inodes.has(m[1]!)) return true;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return false;
 }
 
 /** Read the stats port: nutcracker writes one JSON object and closes. */
@@ -175,7 +204,7 @@ export class Nutcracker {
       try {
         await waitFor('nutcracker to listen', 10_000, async () => {
           if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
-          return (await connectable(port)) && (await connectable(statsPort)) ? true : undefined;
+          return listensOn(child.pid!, port) && listensOn(child.pid!, statsPort) ? true : undefined;
         });
         return nc;
       } catch (e) {
