@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Entry point: the only place that calls process.exit. The CLI returns an exit code.
-import { reexecWithMallocTuning } from '../dist/src/cli/malloc-tuning.js';
+import { reexecWithMallocTuning } from '../dist/bundle/malloc-tuning.js';
 
 // returns unless the process is replaced by itself with malloc tuned (see that file)
 reexecWithMallocTuning();
-const { main } = await import('../dist/src/cli/main.js');
+const { main } = await import('../dist/bundle/main.js');
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -1,5 +1,5 @@
-// What operators install: `npm pack` ships the built daemon (bin/, dist/src, man/, LICENSE) and
-// no tests or sources, and the tarball installed into a fresh prefix starts and answers
+// What operators install: `npm pack` ships the built daemon (bin/, the bundle in dist/bundle,
+// man/, LICENSE) and no tests or sources, and the tarball installed into a fresh prefix starts and answers
 // VERSION. The install fetches yargs from the npm registry: when that fails and the registry
 // cannot be reached, the test is skipped with a warning rather than failed.
 import { execFile } from 'node:child_process';
@@ -40,7 +40,7 @@ async function registryReachable(): Promise<boolean> {
 describe('the npm package', () => {
   let tarball = '';
 
-  it('packs bin/, dist/src, man/ and LICENSE, and no tests, sources or bench', async () => {
+  it('packs bin/, dist/bundle, man/ and LICENSE, and no tests, sources, dist/src or bench', async () => {
     const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     // installing from git runs `prepare`, which must build dist/
     expect(pkg.scripts['prepare']).toMatch(/npm run build/);
@@ -49,10 +49,10 @@ describe('the npm package', () => {
     const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: REPO_ROOT });
     const [result] = JSON.parse(stdout) as PackResult[];
     const files = result!.files.map((f) => f.path);
-    for (const f of ['bin/memcached-ts.js', 'dist/src/cli/main.js', 'dist/src/daemon.js', 'man/memcached-ts.1', 'LICENSE', 'package.json', 'README.md']) {
+    for (const f of ['bin/memcached-ts.js', 'dist/bundle/main.js', 'dist/bundle/parse-child.js', 'dist/bundle/malloc-tuning.js', 'man/memcached-ts.1', 'LICENSE', 'package.json', 'README.md']) {
       expect(files).toContain(f);
     }
-    const unwanted = files.filter((f) => /^(test|src|bench|dist\/bench|node_modules)\//.test(f) || f.endsWith('.ts') || f.endsWith('.map'));
+    const unwanted = files.filter((f) => /^(test|src|bench|dist\/bench|dist\/src|node_modules)\//.test(f) || f.endsWith('.ts') || f.endsWith('.map'));
     expect(unwanted).toEqual([]);
     tarball = join(dir, result!.filename);
   }, 30_000);
