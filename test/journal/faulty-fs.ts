@@ -1,10 +1,14 @@
-// A journal filesystem whose writes and fsyncs fail on demand, through the real code path.
+// A journal filesystem whose writes and fsyncs fail or wait on demand, through the real code path.
 import { realJournalFs, type JournalFile, type JournalFs } from '../../src/persistence/journal-fs.js';
 
 /** A JournalFs whose writes and fsyncs fail with `code` while it is set. */
 export class FaultyFs implements JournalFs {
   writeFails: string | null = null;
   syncFails: string | null = null;
+  /** While set, an asynchronous fsync waits for it before it goes on (a slow disk). */
+  syncHeld: Promise<void> | null = null;
+  /** Asynchronous fsyncs started. */
+  syncsStarted = 0;
   writes = 0;
   readonly #real = realJournalFs;
   #wrap(f: JournalFile): JournalFile {
@@ -13,6 +17,8 @@ export class FaultyFs implements JournalFs {
     };
     return {
       datasync: async () => {
+        this.syncsStarted++;
+        if (this.syncHeld !== null) await this.syncHeld;
         fail(this.syncFails);
         return f.datasync();
       },
