@@ -48,6 +48,13 @@ describe.skipIf(!nutcrackerAvailable(SUITE))('three daemons behind nutcracker', 
     });
   }
 
+  /** For a failure message: each daemon's address and key count, the proxy's stats and log. */
+  async function poolReport(counts: readonly number[]): Promise<string> {
+    const raw = await proxy.rawStats().catch((e: unknown) => `(no stats: ${String(e)})`);
+    const held = daemons.map((d, i) => `127.0.0.1:${d.port} ${counts[i]}`).join(', ');
+    return `keys per daemon: ${held}\nnutcracker stats: ${raw}\nnutcracker log:\n${proxy.log()}`;
+  }
+
   afterAll(async () => {
     await proxy?.stop();
     await Promise.all((daemons ?? []).map((d) => d.stop()));
@@ -65,8 +72,13 @@ describe.skipIf(!nutcrackerAvailable(SUITE))('three daemons behind nutcracker', 
     expect(new Set(replies)).toEqual(new Set(['STORED']));
 
     const counts = await Promise.all(daemons.map((d) => currItems(d.port)));
-    for (const n of counts) expect(n).toBeGreaterThan(0);
-    expect(counts.reduce((a, b) => a + b, 0)).toBe(KEYS.length);
+    // An even spread gives each a third. The keys differ only in their last digits, as real
+    // keys often do; with a weak hash (nutcracker's 32-bit fnv1a_64) they bunch up on the
+    // ring, and which daemon gets a bunch depends on the ports picked: in about one run in
+    // ten one daemon got none, in two of five under a sixth. contrib's hash must not do that.
+    const report = await poolReport(counts);
+    for (const n of counts) expect(n, report).toBeGreaterThanOrEqual(KEYS.length / 6);
+    expect(counts.reduce((a, b) => a + b, 0), report).toBe(KEYS.length);
 
     const held = await Promise.all(daemons.map((d) => getMany(d.port, KEYS)));
     for (const key of KEYS) {

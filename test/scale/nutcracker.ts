@@ -223,6 +223,11 @@ export class Nutcracker {
     }
   }
 
+  /** The stats port's JSON as nutcracker wrote it (for failure messages). */
+  rawStats(): Promise<string> {
+    return readStats(this.statsPort);
+  }
+
   async stats(): Promise<PoolStats> {
     const json = JSON.parse(await readStats(this.statsPort)) as Record<string, unknown>;
     const pool = json[POOL_NAME] as Record<string, unknown> | undefined;
