@@ -39,6 +39,8 @@ export class Linkage {
   readonly #useCas: boolean;
   readonly #bumps = new Uint32Array(BUMP_QUEUE);
   #bumpCount = 0;
+  /** Slabs#layoutChanges when the first id of the queue was taken. */
+  #bumpLayout = 0;
 
   constructor(mem: ItemMemory, slabs: Slabs, clock: Clock, useCas: boolean, tuning = new LruTuning()) {
     this.#mem = mem;
@@ -214,6 +216,7 @@ export class Linkage {
       mem.set32(id, F_TIME, this.#clock.now());
     } else if (this.#bumpCount < BUMP_QUEUE) {
       mem.setIflags(id, fl | IF_ACTIVE);
+      if (this.#bumpCount === 0) this.#bumpLayout = this.#slabs.layoutChanges;
       this.#bumps[this.#bumpCount++] = id;
     } else {
       this.stats.lru_bumps_dropped++;
@@ -275,18 +278,34 @@ export class Linkage {
    * Move the COLD items read twice since the last call to WARM (memcached's
    * lru_maintainer_bumps). A queued id may have been freed or its chunk reused since: only a
    * linked item still in COLD and still ACTIVE moves. Returns how many were queued.
+   *
+   * While no page has changed class since the first id was queued, each id still names the
+   * start of a chunk of its page's class, and that chunk's header is true: freeing clears it
+   * (Slabs#free) and a new item writes it whole. Its own flags then say whether it is linked.
+   * Only the largest class hands chunks out as continuations of chained items, whose bytes are
+   * value data; there, and after a page moved, the id is checked against the index.
    */
   drainBumps(): number {
     const n = this.#bumpCount;
     if (n === 0) return 0;
     const mem = this.#mem;
+    const slabs = this.#slabs;
+    const pageClass = slabs.pageClass;
+    const pages32 = mem.pages32;
+    const largest = slabs.geometry.largest;
+    const trusted = slabs.layoutChanges === this.#bumpLayout;
+    const bumps = this.#bumps;
     for (let i = 0; i < n; i++) {
-      const id = this.#bumps[i]!;
-      if (mem.pages[id >>> PAGE_SHIFT] === undefined) continue;
-      const cls = mem.slabClass(id);
-      if (!this.isLinkedItemOfClass(id, cls)) continue;
-      const fl = mem.iflags(id);
-      if (segmentOf(fl) === COLD && (fl & IF_ACTIVE) !== 0) this.#coldToWarm(id, cls, fl);
+      const id = bumps[i]!;
+      const page = id >>> PAGE_SHIFT;
+      const p32 = pages32[page];
+      if (p32 === undefined) continue;
+      const meta = p32[((id & OFF_MASK) << 1) + F_META]!;
+      const fl = meta >>> 16;
+      if ((fl & (IF_LINKED | IF_ACTIVE)) !== (IF_LINKED | IF_ACTIVE) || segmentOf(fl) !== COLD) continue;
+      const cls = (meta >>> 8) & 0xff;
+      if (trusted && pageClass[page] === cls && cls !== largest) this.#coldToWarm(id, cls, fl);
+      else if (this.isLinkedItemOfClass(id, cls)) this.#coldToWarm(id, cls, mem.iflags(id));
     }
     this.#bumpCount = 0;
     return n;

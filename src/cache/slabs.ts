@@ -40,6 +40,12 @@ export class Slabs {
   /** DataViews over the same pages, for fast small copies (see bytes.ts). */
   readonly views: DataView[] = [];
   readonly pageClass: number[] = [];
+  /**
+   * Times a page that held chunks of one class was given to another (or to the pool, or taken
+   * from it): an id kept since the count last changed still names a chunk start of its page's
+   * class (Linkage#drainBumps relies on it).
+   */
+  layoutChanges = 0;
   /** Emptied pages of no class (memcached's global page pool, class 0). */
   readonly pool: number[] = [];
   #pageLimit: number;
@@ -117,6 +123,7 @@ export class Slabs {
       if (pooled !== undefined) {
         page = pooled;
         this.pageClass[page] = cls;
+        this.layoutChanges++;
         this.classPages[cls]!++;
         this.#curPage[cls] = page;
       } else if ((this.pages.length >= this.#pageLimit && this.classPages[cls]! > 0) || this.pages.length >= MAX_PAGES) {
@@ -205,6 +212,7 @@ export class Slabs {
    */
   givePage(page: number, src: number, dst: number): void {
     this.pageClass[page] = dst;
+    this.layoutChanges++;
     this.classPages[src]!--;
     if (dst === 0) {
       this.pool.push(page);

@@ -17,6 +17,8 @@ const FIRST_ARENA = 2048;
 const EMPTY = Buffer.alloc(0);
 /** How many arena-head slices an Output keeps (a power of two). */
 const HEADS = 8;
+/** 32 - log2(HEADS): the top bits of a multiplicative hash pick the slot. */
+const HEAD_SHIFT = 29;
 const EMPTY_VIEW = viewOf(EMPTY);
 
 /**
@@ -64,7 +66,7 @@ export class Output {
   /** Pooled buffers this Output has moved off; they go back once the next write completes. */
   #retired: Buffer[] = [];
   /**
-   * Slices of the arena's first bytes, made once per length (direct-mapped on the low bits):
+   * Slices of the arena's first bytes, made once per length (direct-mapped on a hash of it):
    * after written() every batch starts at the arena's offset 0, so a reply of a length seen
    * before is handed to the socket without a new Buffer object. Cleared with the arena.
    */
@@ -253,7 +255,10 @@ export class Output {
   }
 
   #head(len: number): Buffer {
-    const slot = len & (HEADS - 1);
+    // Fibonacci hashing of the length: the low bits alone put the binary protocol's 24-byte
+    // store reply and its 128-byte get reply (100-byte value) in one slot, and a client
+    // alternating the two made a new slice nearly every time
+    const slot = Math.imul(len, 0x9e3779b1) >>> HEAD_SHIFT;
     const b = this.#heads[slot];
     if (b !== undefined && b.length === len) return b;
     const fresh = this.buf.subarray(0, len);

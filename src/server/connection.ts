@@ -165,25 +165,35 @@ export class Connection implements SessionContext {
     // -R requests: the rest waits for the next turn
     this.#backlog = result !== CLOSE && (this.out.full || this.requestBudget <= 0) && this.#input.length > 0;
     if (gate !== null && gate.appended !== appendedBefore) {
-      // these replies report changes: they go out once the journal has them on disk (with
-      // every other connection's changes of this turn, in one write and one fsync)
-      this.#syncing = true;
-      this.#setReading(false);
-      gate.whenDurable(gate.appended, (error) => {
-        this.#syncing = false;
-        if (this.#closed) return;
-        if (error !== null) {
-          // never acknowledge a change that is not on disk: the client sees the connection
-          // close without its replies
-          this.core.log.warn(`connection ${this.id}: closed without replies: ${error}`);
-          this.destroy();
-          return;
-        }
-        this.#afterBatch(result);
-      });
+      this.#afterDurable(gate, result);
       return;
     }
     this.#afterBatch(result);
+  }
+
+  // The callbacks below are made in methods of their own, off the per-read path: a method
+  // that makes a closure over `this` or its locals allocates a context on every call, even
+  // when the branch that makes the closure is not taken.
+
+  /**
+   * These replies report changes: they go out once the journal has them on disk (with every
+   * other connection's changes of this turn, in one write and one fsync).
+   */
+  #afterDurable(gate: DurabilityGate, result: number): void {
+    this.#syncing = true;
+    this.#setReading(false);
+    gate.whenDurable(gate.appended, (error) => {
+      this.#syncing = false;
+      if (this.#closed) return;
+      if (error !== null) {
+        // never acknowledge a change that is not on disk: the client sees the connection
+        // close without its replies
+        this.core.log.warn(`connection ${this.id}: closed without replies: ${error}`);
+        this.destroy();
+        return;
+      }
+      this.#afterBatch(result);
+    });
   }
 
   /** Write the replies of a batch of requests, then decide what comes next. */
@@ -207,15 +217,7 @@ export class Connection implements SessionContext {
     }
     if (this.#backlog) {
       this.#setReading(false);
-      if (!this.#resumeQueued) {
-        // let other connections run before this one's next batch (memcached's conn_yields)
-        this.#resumeQueued = true;
-        this.core.connYields++;
-        setImmediate(() => {
-          this.#resumeQueued = false;
-          if (!this.#closed && !this.#blocked && this.#backlog) this.#process(null);
-        });
-      }
+      if (!this.#resumeQueued) this.#queueResume();
       return;
     }
     if (this.#stopping) {
@@ -228,6 +230,16 @@ export class Connection implements SessionContext {
       return;
     }
     this.#setReading(true);
+  }
+
+  /** Let other connections run before this one's next batch (memcached's conn_yields). */
+  #queueResume(): void {
+    this.#resumeQueued = true;
+    this.core.connYields++;
+    setImmediate(() => {
+      this.#resumeQueued = false;
+      if (!this.#closed && !this.#blocked && this.#backlog) this.#process(null);
+    });
   }
 
   /** Bytes of this connection's copied replies that the kernel has not taken (HeldReplies). */
@@ -277,7 +289,7 @@ export class Connection implements SessionContext {
       this.#writeDirect(w, b, retired);
       return;
     }
-    const flowing = retired === null ? this.socket.write(b) : this.socket.write(b, () => releaseLargeBuffers(retired));
+    const flowing = retired === null ? this.socket.write(b) : writeThenRelease(this.socket, b, retired);
     if (this.socket.writableLength > this.core.config.outputBufferLimit) {
       // one reply larger than the cap, or a client that stopped reading: drop it
       this.core.outputCapKicks++;
@@ -430,4 +442,9 @@ export class Connection implements SessionContext {
     this.#unpinAll();
     this.core.forget(this);
   }
+}
+
+/** socket.write(b), giving `retired` back to the pool once it is written (a closure kept off Connection#flush). */
+function writeThenRelease(socket: Socket, b: Buffer, retired: Buffer[]): boolean {
+  return socket.write(b, () => releaseLargeBuffers(retired));
 }
