@@ -2,7 +2,7 @@
 // chunks of the largest class for a value over slab_chunk_max), making room when a class is
 // full by reclaiming an expired item near its COLD tail or evicting that tail (memcached's
 // do_item_alloc_pull; the LRU side is LruMaintainer#makeRoom).
-import { chunkBytes, continuationChunks, F_META, M_CHAINED, M_FLAGS, NONE, OFF_MASK, PAGE_SHIFT, type ItemId } from './item.js';
+import { chunkBytes, continuationChunks, F_META, flagLayout, M_CHAINED, NONE, OFF_MASK, PAGE_SHIFT, type ItemId } from './item.js';
 import type { ItemMemory } from './item-memory.js';
 import type { Linkage } from './linkage.js';
 import type { LruMaintainer } from './lru-maintainer.js';
@@ -29,7 +29,7 @@ export class Allocator {
 
   /**
    * Chunks for an item with a key of kLen bytes, a value of vLen bytes and these client flags
-   * (4 more bytes when not 0); NONE when out of memory. Sets the item's key length, class and
+   * (2 or 4 more bytes when not 0); NONE when out of memory. Sets the item's key length, class and
    * layout bits; writeHeader must get the same flags. With `evict` false nothing is reclaimed
    * or evicted (a restore must not push out what it just loaded) and outofmemory is not counted.
    */
@@ -37,7 +37,7 @@ export class Allocator {
     const size = chunkBytes(kLen, vLen, flags);
     const chunkMax = this.#chunkMax;
     const mem = this.#mem;
-    const layout = flags !== 0 ? M_FLAGS : 0;
+    const layout = flagLayout(flags >>> 0);
     if (size <= chunkMax) {
       const cls = this.#slabs.classFor(size);
       const id = this.#chunk(cls, evict);

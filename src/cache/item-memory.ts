@@ -14,8 +14,10 @@ import {
   flagBytes,
   HEADER_BYTES,
   M_CHAINED,
-  M_FLAGS,
+  M_FLAGS16,
+  M_FLAGS32,
   META_KEPT,
+  writeFlags,
   memcachedItemSize,
   OFF_MASK,
   PAGE_SHIFT,
@@ -48,12 +50,14 @@ export class ItemMemory {
     this.pages32[id >>> PAGE_SHIFT]![((id & OFF_MASK) << 1) + f] = v;
   }
 
-  /** Client flags: stored after the key when not 0 (M_FLAGS). */
+  /** Client flags: stored after the key in 2 or 4 bytes when not 0 (M_FLAGS16, M_FLAGS32). */
   flags(id: ItemId): number {
     const p = id >>> PAGE_SHIFT;
     const o = (id & OFF_MASK) << 1;
     const meta = this.pages32[p]![o + F_META]!;
-    return (meta & M_FLAGS) === 0 ? 0 : this.views[p]!.getUint32((o << 2) + HEADER_BYTES + (meta & 0xff), true);
+    if ((meta & M_FLAGS16) !== 0) return this.views[p]!.getUint16((o << 2) + HEADER_BYTES + (meta & 0xff), true);
+    if ((meta & M_FLAGS32) !== 0) return this.views[p]!.getUint32((o << 2) + HEADER_BYTES + (meta & 0xff), true);
+    return 0;
   }
   valueLength(id: ItemId): number {
     return this.u32(id, F_NBYTES);
@@ -124,10 +128,11 @@ export class ItemMemory {
     p32[o + F_EXPTIME] = exp;
     p32[o + F_NBYTES] = nbytes;
     // iflags start clear
-    p32[o + F_META] = ((p32[o + F_META]! & 0xff00ff00) | kLen) >>> 0;
+    const meta = ((p32[o + F_META]! & 0xff00ff00) | kLen) >>> 0;
+    p32[o + F_META] = meta;
     const view = this.views[id >>> PAGE_SHIFT]!;
     copyByViews(keyViewOf(key), kOff, view, (o << 2) + HEADER_BYTES, kLen);
-    if (flags !== 0) view.setUint32((o << 2) + HEADER_BYTES + kLen, flags >>> 0, true);
+    writeFlags(view, (o << 2) + HEADER_BYTES + kLen, meta, flags);
   }
 
   /** Copy the key into dst at off; returns the offset after it. */
@@ -277,3 +282,4 @@ export class ItemMemory {
     return chunk - within;
   }
 }
+

@@ -1,7 +1,7 @@
 // Layout of an item inside a slab chunk. An item id is (page << 17) | (byteOffset >> 3),
 // so a field is read as pages32[id >>> 17][((id & 0x1ffff) << 1) + FIELD] with no lookup.
 // A chunk holds a 36-byte header (the nine u32 fields below), the key, the client flags only
-// when they are not 0 (M_FLAGS), then the value; a chained item has its continuation chunk
+// when they are not 0 (2 bytes when they fit, else 4: M_FLAGS16/M_FLAGS32), then the value; a chained item has its continuation chunk
 // ids between the flags and the value. Like memcached's item, the header keeps no hash (it is
 // recomputed from the key where needed) and no chunk count (it follows from the sizes). Slab
 // class sizes stay memcached's (slabs.ts), but an item takes the class its own bytes need:
@@ -40,15 +40,28 @@ export const IF_KEY_BINARY = 64; // meta: the key was sent base64-encoded (`b`),
 export const IF_HOT = 128; // on its class's HOT list (lru-segment.ts)
 
 // layout bits (META bits 24-31), set when the chunks are allocated (or an item is rewritten in place)
-/** 4 bytes of client flags (little-endian) follow the key; without the bit the flags are 0. */
-export const M_FLAGS = 1 << 24;
+/** 2 bytes of client flags (little-endian) follow the key: flags 1-0xffff. */
+export const M_FLAGS16 = 1 << 24;
+/** 4 bytes of client flags (little-endian) follow the key: flags over 0xffff. */
+export const M_FLAGS32 = 1 << 25;
+/** Either: the flags are not 0. Without both bits the flags are 0 and take no bytes. */
+export const M_FLAGS = M_FLAGS16 | M_FLAGS32;
 /** The value spans continuation chunks (their ids follow the key and flags in the head chunk). */
-export const M_CHAINED = 1 << 25;
+export const M_CHAINED = 1 << 26;
 /** META bits that an item keeps when its item flags are rewritten: keylen, class, layout. */
 export const META_KEPT = 0xff00ffff;
 
-/** Bytes of client flags stored after the key: 4 when M_FLAGS is set, else 0 (no branch). */
-export const flagBytes = (meta: number): number => (meta >>> 22) & 4;
+/** Bytes of client flags stored after the key: 0, 2 (M_FLAGS16) or 4 (M_FLAGS32), no branch. */
+export const flagBytes = (meta: number): number => (meta >>> 23) & 6;
+
+/** The layout bit for client flags `flags` (a u32): none for 0, 2 bytes up to 0xffff, else 4. */
+export const flagLayout = (flags: number): number => (flags === 0 ? 0 : flags <= 0xffff ? M_FLAGS16 : M_FLAGS32);
+
+/** Client flags into the bytes after the key, in the width the layout bits of `meta` give. */
+export function writeFlags(view: DataView, at: number, meta: number, flags: number): void {
+  if ((meta & M_FLAGS16) !== 0) view.setUint16(at, flags, true);
+  else if ((meta & M_FLAGS32) !== 0) view.setUint32(at, flags >>> 0, true);
+}
 
 export const pageOf = (id: ItemId): number => id >>> PAGE_SHIFT;
 export const off32Of = (id: ItemId): number => (id & OFF_MASK) << 1;
@@ -64,9 +77,9 @@ export function memcachedItemSize(keyLen: number, valueLen: number, useCas: bool
   return 48 + keyLen + 1 + valueLen + 2 + (useCas ? 8 : 0) + (flags !== 0 ? 4 : 0);
 }
 
-/** Bytes an item needs in one chunk: header, key, client flags when not 0, value. */
+/** Bytes an item needs in one chunk: header, key, client flags (0, 2 or 4 bytes), value. */
 export function chunkBytes(keyLen: number, valueLen: number, flags: number): number {
-  return HEADER_BYTES + keyLen + (flags !== 0 ? 4 : 0) + valueLen;
+  return HEADER_BYTES + keyLen + flagBytes(flagLayout(flags >>> 0)) + valueLen;
 }
 
 /**

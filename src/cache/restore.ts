@@ -7,7 +7,7 @@
 import type { Allocator } from './allocator.js';
 import type { CasSequence } from './cas-sequence.js';
 import { copyBytes } from './bytes.js';
-import { F_CAS_HI, F_CAS_LO, F_EXPTIME, F_META, F_NBYTES, F_NEXT, F_PREV, F_TIME, HEADER_BYTES, IF_ACTIVE, IF_FETCHED, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, M_CHAINED, memcachedItemSize, NONE, OFF_MASK, PAGE_SHIFT } from './item.js';
+import { F_CAS_HI, F_CAS_LO, F_EXPTIME, F_META, F_NBYTES, F_NEXT, F_PREV, F_TIME, HEADER_BYTES, IF_ACTIVE, IF_FETCHED, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, M_CHAINED, memcachedItemSize, NONE, OFF_MASK, PAGE_SHIFT, writeFlags } from './item.js';
 import { COLD, IF_SEGMENT, segmentOf } from './lru-segment.js';
 import type { ItemMemory } from './item-memory.js';
 import type { Linkage } from './linkage.js';
@@ -88,7 +88,7 @@ export class Restorer {
     const at = (o << 2) + HEADER_BYTES;
     if (flags !== 0) {
       for (let i = 0; i < kLen; i++) page[at + i] = key[kOff + i]!;
-      page.writeUInt32LE(flags, at + kLen);
+      writeFlags(mem.views[id >>> PAGE_SHIFT]!, at + kLen, meta, flags);
       mem.writeValueRange(id, 0, value, vOff, vLen);
     } else if ((meta & M_CHAINED) !== 0) {
       for (let i = 0; i < kLen; i++) page[at + i] = key[kOff + i]!;

@@ -8,7 +8,7 @@ import type { CasSequence } from './cas-sequence.js';
 import { ChangeKind, type ChangeHook } from './change.js';
 import type { Expiry } from './expiry.js';
 import { hashKey } from './hash.js';
-import { chunkBytes, F_EXPTIME, F_META, F_NBYTES, F_TIME, HEADER_BYTES, IF_ACTIVE, IF_LINKED, M_CHAINED, M_FLAGS, memcachedItemSize, NONE, OFF_MASK, PAGE_SHIFT, type ItemId } from './item.js';
+import { chunkBytes, F_EXPTIME, F_META, F_NBYTES, F_TIME, flagBytes, flagLayout, HEADER_BYTES, IF_ACTIVE, IF_LINKED, M_CHAINED, M_FLAGS, memcachedItemSize, NONE, OFF_MASK, PAGE_SHIFT, writeFlags, type ItemId } from './item.js';
 import type { ItemMemory } from './item-memory.js';
 import { ITEM_UPDATE_INTERVAL, type Linkage } from './linkage.js';
 import { IF_SEGMENT } from './lru-segment.js';
@@ -218,8 +218,8 @@ export class Storage {
     // a pinned item's bytes are on their way to a client (Linkage#pin): the new value goes in
     // a new item
     if ((meta & M_CHAINED) !== 0 || this.options.noEvict || this.#links.isPinned(old)) return 0;
-    // the same value length and flags (0 or not) need the same class; otherwise look it up
-    const layout = flags !== 0 ? M_FLAGS : 0;
+    // the same value length and flags width need the same class; otherwise look it up
+    const layout = flagLayout(flags >>> 0);
     if (oldLen !== vLen || (meta & M_FLAGS) !== layout) {
       const size = chunkBytes(kLen, vLen, flags);
       if (size > this.options.slabChunkMax || this.#slabs.classFor(size) !== cls) return 0;
@@ -238,12 +238,9 @@ export class Storage {
     p32[o + F_META] = ((meta & (0xffff | (IF_SEGMENT << 16))) | ((recent ? IF_LINKED | IF_ACTIVE : IF_LINKED) << 16) | layout) >>> 0;
     // the flags (when not 0) and the value follow the key in this one chunk
     const view = mem.views[old >>> PAGE_SHIFT]!;
-    let at = (o << 2) + HEADER_BYTES + kLen;
-    if (layout !== 0) {
-      view.setUint32(at, flags >>> 0, true);
-      at += 4;
-    }
-    copyByViews(mem.srcViewOf(value), vOff, view, at, vLen);
+    const at = (o << 2) + HEADER_BYTES + kLen;
+    writeFlags(view, at, layout, flags);
+    copyByViews(mem.srcViewOf(value), vOff, view, at + flagBytes(layout), vLen);
     const cas = this.#cas.next();
     mem.setCas(old, cas);
     st.cas = cas;

@@ -1,4 +1,5 @@
-// The 36-byte item layout: client flags are stored after the key only when they are not 0,
+// The 36-byte item layout: client flags are stored after the key only when they are not 0
+// (in 2 bytes when they fit, else 4),
 // the key's hash is recomputed from the key and a chained item's chunk count from its sizes.
 // Each path that reads or moves item bytes must find the flags and the value where they are.
 import { describe, expect, it } from 'vitest';
@@ -26,17 +27,24 @@ const idOf = (c: Cache, key: string): number => c.find(b(key), 0, key.length);
 const chunkOf = (c: Cache, key: string): number => c.slabs.chunkSize(c.itemClass(idOf(c, key)));
 
 describe('item layout', () => {
-  it('takes the class its own bytes need: 4 more bytes only for flags that are not 0', () => {
+  it('takes the class its own bytes need: 2 or 4 more bytes only for flags that are not 0', () => {
     const c = new Cache(opts(), new ManualClock());
     expect(HEADER_BYTES).toBe(36);
     const key = 'k'.repeat(16);
     expect(storeValue(c, key, 'v'.repeat(100))).toBe(Outcome.Stored);
     expect(chunkOf(c, key)).toBe(152); // 36 + 16 + 100 = 152
     expect(storeValue(c, 'f'.repeat(16), 'v'.repeat(100), { flags: 1 })).toBe(Outcome.Stored);
-    expect(chunkOf(c, 'f'.repeat(16))).toBe(192); // 156: one class up
+    expect(chunkOf(c, 'f'.repeat(16))).toBe(192); // 154: one class up
     expect(read(c, 'f'.repeat(16))).toEqual({ flags: 1, value: 'v'.repeat(100) });
+    // 36 + 14 + 2 + 100 = 152 for 16-bit flags; 4 bytes above 0xffff
+    expect(storeValue(c, 'a'.repeat(14), 'v'.repeat(100), { flags: 0xffff })).toBe(Outcome.Stored);
+    expect(chunkOf(c, 'a'.repeat(14))).toBe(152);
+    expect(storeValue(c, 'b'.repeat(14), 'v'.repeat(100), { flags: 0x10000 })).toBe(Outcome.Stored);
+    expect(chunkOf(c, 'b'.repeat(14))).toBe(192);
+    expect(read(c, 'a'.repeat(14))?.flags).toBe(0xffff);
+    expect(read(c, 'b'.repeat(14))?.flags).toBe(0x10000);
     // `bytes` is memcached's item size, whatever chunk the item took
-    expect(c.stats.bytes).toBe(memcachedItemSize(16, 100, true) + memcachedItemSize(16, 100, true, 1));
+    expect(c.stats.bytes).toBe(memcachedItemSize(16, 100, true) + memcachedItemSize(16, 100, true, 1) + 2 * memcachedItemSize(14, 100, true, 1));
     expect(c.itemSize(idOf(c, key))).toBe(memcachedItemSize(16, 100, true));
   });
 
@@ -64,18 +72,21 @@ describe('item layout', () => {
 
   it('rewrites an item in place when new flags keep it in its class, and moves it when they do not', () => {
     const c = new Cache(opts(), new ManualClock());
-    // 36 + 6 + 40 = 82, with flags 86: both in the 96-byte class
+    // 36 + 7 + 40 = 83, with 4-byte flags 87: both in the 96-byte class
     expect(storeValue(c, 'inplace', 'a'.repeat(40))).toBe(Outcome.Stored);
     const id = lastStatus.id;
     expect(storeValue(c, 'inplace', 'b'.repeat(40), { flags: 0xdeadbeef })).toBe(Outcome.Stored);
     expect(lastStatus.id).toBe(id);
     expect(read(c, 'inplace')).toEqual({ flags: 0xdeadbeef, value: 'b'.repeat(40) });
     expect(c.stats.bytes).toBe(memcachedItemSize(7, 40, true, 1));
+    expect(storeValue(c, 'inplace', 'g'.repeat(40), { flags: 0x1234 })).toBe(Outcome.Stored);
+    expect(lastStatus.id).toBe(id);
+    expect(read(c, 'inplace')).toEqual({ flags: 0x1234, value: 'g'.repeat(40) });
     expect(storeValue(c, 'inplace', 'c'.repeat(41))).toBe(Outcome.Stored);
     expect(lastStatus.id).toBe(id);
     expect(read(c, 'inplace')).toEqual({ flags: 0, value: 'c'.repeat(41) });
     expect(c.stats.bytes).toBe(memcachedItemSize(7, 41, true));
-    // 36 + 7 + 53 = 96 fits; with flags, 100 does not
+    // 36 + 7 + 53 = 96 fits; with flags, 98 does not
     expect(storeValue(c, 'inplace', 'd'.repeat(53))).toBe(Outcome.Stored);
     expect(lastStatus.id).toBe(id);
     expect(storeValue(c, 'inplace', 'e'.repeat(53), { flags: 5 })).toBe(Outcome.Stored);
@@ -103,7 +114,7 @@ describe('item layout', () => {
     const chunkMax = c.options.slabChunkMax;
     const big = Buffer.alloc(2 * MB + 333);
     for (let i = 0; i < big.length; i++) big[i] = (i * 13 + (i >>> 11)) & 0xff;
-    for (const flags of [0, 0x01020304]) {
+    for (const flags of [0, 0x0304, 0x01020304]) {
       const key = `big${flags}`;
       expect(storeValue(c, key, big, { flags })).toBe(Outcome.Stored);
       const id = idOf(c, key);
@@ -123,6 +134,7 @@ describe('item layout', () => {
     const largest = c.slabs.geometry.largest;
     expect(c.slabs.usedChunks[largest]).toBeGreaterThan(8);
     expect(c.delete(b('big0'), 0, 4)).toBe(Outcome.Deleted);
+    expect(c.delete(b('big772'), 0, 6)).toBe(Outcome.Deleted);
     expect(c.delete(b('big16909060'), 0, 11)).toBe(Outcome.Deleted);
     expect(c.slabs.usedChunks[largest]).toBe(0);
   });
@@ -148,13 +160,13 @@ describe('item layout', () => {
     const key = (i: number): string => `m${String(i).padStart(5, '0')}`;
     // 36 + 6 + 4 + 900 = 946: the 1184-byte class, 885 per page
     const v = (i: number): string => `${i}:`.padEnd(900, 'v');
-    for (let i = 0; i < 2400; i++) expect(storeValue(c, key(i), v(i), { flags: i + 1 })).toBe(Outcome.Stored);
+    for (let i = 0; i < 2400; i++) expect(storeValue(c, key(i), v(i), { flags: 0x10000 + i })).toBe(Outcome.Stored);
     const cls = c.itemClass(idOf(c, key(0)));
     expect(c.slabs.chunkSize(cls)).toBe(1184);
     for (let i = 1000; i < 2400; i++) c.delete(b(key(i)), 0, 6);
     expect(c.mover.move(cls, 1)).toBe(MoveResult.Ok);
     expect(c.mover.stats.slab_reassign_rescues).toBe(885);
-    for (let i = 0; i < 1000; i++) expect(read(c, key(i))).toEqual({ flags: i + 1, value: v(i) });
+    for (let i = 0; i < 1000; i++) expect(read(c, key(i))).toEqual({ flags: 0x10000 + i, value: v(i) });
   });
 
   it('restores flags, chained values and plain items', () => {
@@ -175,11 +187,14 @@ describe('item layout', () => {
     big.write('head', 0);
     put('plain', b('p'.repeat(60)), 0);
     put('flagged', b('f'.repeat(60)), 0xcafe);
+    put('flagged32', b('g'.repeat(60)), 0xcafe0000);
     put('chained', big, 0);
     put('chainedf', big, 9);
+    put('chainedg', big, 0x90000);
     expect(read(c, 'plain')).toEqual({ flags: 0, value: 'p'.repeat(60) });
     expect(read(c, 'flagged')).toEqual({ flags: 0xcafe, value: 'f'.repeat(60) });
-    for (const [key, flags] of [['chained', 0], ['chainedf', 9]] as const) {
+    expect(read(c, 'flagged32')).toEqual({ flags: 0xcafe0000, value: 'g'.repeat(60) });
+    for (const [key, flags] of [['chained', 0], ['chainedf', 9], ['chainedg', 0x90000]] as const) {
       const got = read(c, key)!;
       expect(got.flags).toBe(flags);
       expect(Buffer.from(got.value, 'latin1').equals(big)).toBe(true);
