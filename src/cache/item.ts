@@ -23,7 +23,7 @@ export const F_NEXT = 2; // LRU towards tail
 export const F_TIME = 3; // unix seconds of the last access/update
 export const F_EXPTIME = 4; // absolute unix seconds, 0 = never
 export const F_NBYTES = 5; // value length
-export const F_META = 6; // keylen | clsid << 8 | iflags << 16 | M_* layout bits
+export const F_META = 6; // keylen | clsid << 8 | iflags << 16 | M_* layout bits | hash tag
 export const F_CAS_LO = 7;
 export const F_CAS_HI = 8;
 
@@ -48,6 +48,11 @@ export const M_FLAGS32 = 1 << 25;
 export const M_FLAGS = M_FLAGS16 | M_FLAGS32;
 /** The value spans continuation chunks (their ids follow the key and flags in the head chunk). */
 export const M_CHAINED = 1 << 26;
+/**
+ * META bits 27-31: the top 5 bits of the key's hash, set when the index links the item, so a
+ * chain walk passes over 31 in 32 other keys without reading their bytes.
+ */
+export const M_HASH_TAG = 0xf8000000;
 /** META bits that an item keeps when its item flags are rewritten: keylen, class, layout. */
 export const META_KEPT = 0xff00ffff;
 

@@ -8,7 +8,7 @@ import type { CasSequence } from './cas-sequence.js';
 import { ChangeKind, type ChangeHook } from './change.js';
 import type { Expiry } from './expiry.js';
 import { hashKey } from './hash.js';
-import { chunkBytes, F_EXPTIME, F_META, F_NBYTES, F_TIME, flagBytes, flagLayout, HEADER_BYTES, IF_ACTIVE, IF_LINKED, M_CHAINED, M_FLAGS, memcachedItemSize, NONE, OFF_MASK, PAGE_SHIFT, writeFlags, type ItemId } from './item.js';
+import { chunkBytes, F_EXPTIME, F_META, F_NBYTES, F_TIME, flagBytes, flagLayout, HEADER_BYTES, IF_ACTIVE, IF_LINKED, M_CHAINED, M_FLAGS, M_HASH_TAG, memcachedItemSize, NONE, OFF_MASK, PAGE_SHIFT, writeFlags, type ItemId } from './item.js';
 import type { ItemMemory } from './item-memory.js';
 import { ITEM_UPDATE_INTERVAL, type Linkage } from './linkage.js';
 import { IF_SEGMENT } from './lru-segment.js';
@@ -235,7 +235,7 @@ export class Storage {
     p32[o + F_EXPTIME] = absExp;
     p32[o + F_NBYTES] = vLen;
     // the segment bits stay: the item is still on that list
-    p32[o + F_META] = ((meta & (0xffff | (IF_SEGMENT << 16))) | ((recent ? IF_LINKED | IF_ACTIVE : IF_LINKED) << 16) | layout) >>> 0;
+    p32[o + F_META] = ((meta & (0xffff | (IF_SEGMENT << 16) | M_HASH_TAG)) | ((recent ? IF_LINKED | IF_ACTIVE : IF_LINKED) << 16) | layout) >>> 0;
     // the flags (when not 0) and the value follow the key in this one chunk
     const view = mem.views[old >>> PAGE_SHIFT]!;
     const at = (o << 2) + HEADER_BYTES + kLen;
