@@ -1,6 +1,7 @@
 // 32-bit hash of key bytes (MurmurHash3 x86_32, seed 0), computed straight from the request
-// buffer four bytes at a time through a DataView, so a lookup never builds a string. Hashes
-// are never stored: the index computes one from an item's key when it needs it.
+// buffer four bytes at a time through a DataView, so a lookup never builds a string. Items
+// keep only 5 bits of their hash (M_HASH_TAG): the index computes it from an item's key when
+// it needs it.
 import { keyViewOf } from './bytes.js';
 
 export function hashKey(buf: Uint8Array, off: number, len: number): number {

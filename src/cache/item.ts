@@ -3,7 +3,8 @@
 // A chunk holds a 36-byte header (the nine u32 fields below), the key, the client flags only
 // when they are not 0 (2 bytes when they fit, else 4: M_FLAGS16/M_FLAGS32), then the value; a chained item has its continuation chunk
 // ids between the flags and the value. Like memcached's item, the header keeps no hash (it is
-// recomputed from the key where needed) and no chunk count (it follows from the sizes). Slab
+// recomputed from the key where needed; 5 of its bits sit in spare META bits to speed chain
+// walks) and no chunk count (it follows from the sizes). Slab
 // class sizes stay memcached's (slabs.ts), but an item takes the class its own bytes need:
 // with no NUL after the key, no CRLF after the value and a smaller header, that is often a
 // class below memcached's (issue #19: 16 B keys, 100 B values use 152-byte chunks, not 192).
