@@ -2,7 +2,7 @@
 // chunks of the largest class for a value over slab_chunk_max), making room when a class is
 // full by reclaiming an expired item near its COLD tail or evicting that tail (memcached's
 // do_item_alloc_pull; the LRU side is LruMaintainer#makeRoom).
-import { F_META, F_NCHUNKS, HEADER_BYTES, NONE, OFF_MASK, PAGE_SHIFT, type ItemId } from './item.js';
+import { chunkBytes, continuationChunks, F_META, flagLayout, M_CHAINED, NONE, OFF_MASK, PAGE_SHIFT, type ItemId } from './item.js';
 import type { ItemMemory } from './item-memory.js';
 import type { Linkage } from './linkage.js';
 import type { LruMaintainer } from './lru-maintainer.js';
@@ -28,32 +28,32 @@ export class Allocator {
   }
 
   /**
-   * Chunks for an item with a key of kLen and a value of vLen bytes; NONE when out of memory.
-   * With `evict` false nothing is reclaimed or evicted (a restore must not push out what it
-   * just loaded) and outofmemory is not counted.
+   * Chunks for an item with a key of kLen bytes, a value of vLen bytes and these client flags
+   * (2 or 4 more bytes when not 0); NONE when out of memory. Sets the item's key length, class and
+   * layout bits; writeHeader must get the same flags. With `evict` false nothing is reclaimed
+   * or evicted (a restore must not push out what it just loaded) and outofmemory is not counted.
    */
-  alloc(kLen: number, vLen: number, evict: boolean): ItemId {
-    const size = HEADER_BYTES + kLen + vLen;
+  alloc(kLen: number, vLen: number, flags: number, evict: boolean): ItemId {
+    const size = chunkBytes(kLen, vLen, flags);
     const chunkMax = this.#chunkMax;
     const mem = this.#mem;
+    const layout = flagLayout(flags >>> 0);
     if (size <= chunkMax) {
       const cls = this.#slabs.classFor(size);
       const id = this.#chunk(cls, evict);
       if (id === NONE) return NONE;
-      mem.set32(id, F_META, (cls << 8) | kLen);
-      mem.set32(id, F_NCHUNKS, 0);
+      mem.set32(id, F_META, layout | (cls << 8) | kLen);
       return id;
     }
     const largest = this.#slabs.geometry.largest;
-    let n = 1;
-    while (chunkMax - HEADER_BYTES - kLen - 4 * n + n * chunkMax < vLen) n++;
+    const n = continuationChunks(size, chunkMax);
     const head = this.#chunk(largest, evict);
     if (head === NONE) return NONE;
-    // set before the continuation chunks are taken: an eviction they cause reads headers
-    mem.set32(head, F_META, (largest << 8) | kLen);
-    mem.set32(head, F_NCHUNKS, 0);
+    // set before the continuation chunks are taken (an eviction they cause reads headers),
+    // without M_CHAINED until the chunk id list is complete
+    mem.set32(head, F_META, layout | (largest << 8) | kLen);
     const page = mem.pages[head >>> PAGE_SHIFT]!;
-    const at = ((head & OFF_MASK) << 3) + HEADER_BYTES + kLen;
+    const at = mem.chainListAt(head);
     for (let k = 0; k < n; k++) {
       const c = this.#chunk(largest, evict);
       if (c === NONE) {
@@ -63,7 +63,7 @@ export class Allocator {
       }
       page.writeUInt32LE(c, at + 4 * k);
     }
-    mem.set32(head, F_NCHUNKS, n);
+    mem.set32(head, F_META, layout | M_CHAINED | (largest << 8) | kLen);
     return head;
   }
 

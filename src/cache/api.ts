@@ -148,8 +148,8 @@ export interface CacheApi extends ItemReader {
   isExpired(id: ItemId, now: number): boolean;
   isFlushed(id: ItemId, now: number): boolean;
   fits(kLen: number, vLen: number, flags: number): boolean;
-  /** The slab class an item with these key and value lengths takes (the largest when chained). */
-  classForItem(kLen: number, vLen: number): number;
+  /** The slab class an item with these key and value lengths and client flags takes (the largest when chained). */
+  classForItem(kLen: number, vLen: number, flags: number): number;
   /** Why the most recent lookup (get, find, a store's or a delete's) missed: Miss.None after a hit. */
   readonly lastMiss: Miss;
   /**

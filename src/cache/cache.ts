@@ -10,7 +10,7 @@ import type { Clock } from './clock.js';
 import { Expiry } from './expiry.js';
 import type { HashTable } from './hash-table.js';
 import { hashKey } from './hash.js';
-import { F_TIME, HEADER_BYTES, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, memcachedItemSize, NONE, type ItemId } from './item.js';
+import { chunkBytes, F_TIME, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, memcachedItemSize, NONE, type ItemId } from './item.js';
 
 /** The item flags a replayed Meta change carries over. */
 const META_MARKS = IF_STALE | IF_WIN_SENT | IF_KEY_BINARY;
@@ -210,8 +210,8 @@ export class Cache implements CacheApi {
   fits(kLen: number, vLen: number, flags: number): boolean {
     return memcachedItemSize(kLen, vLen, this.options.useCas, flags) <= this.options.itemSizeMax;
   }
-  classForItem(kLen: number, vLen: number): number {
-    return this.slabs.classFor(HEADER_BYTES + kLen + vLen) || this.slabs.geometry.largest;
+  classForItem(kLen: number, vLen: number, flags: number): number {
+    return this.slabs.classFor(chunkBytes(kLen, vLen, flags)) || this.slabs.geometry.largest;
   }
   get lastMiss(): Miss {
     return this.expiry.miss;
@@ -416,7 +416,7 @@ export class Cache implements CacheApi {
     const flags = mem.flags(id);
     const exp = mem.exptime(id);
     const hash = hashKey(key, off, len);
-    const fresh = this.#alloc.alloc(len, text.length, true);
+    const fresh = this.#alloc.alloc(len, text.length, flags, true);
     if (fresh === NONE) {
       this.stats.store_no_memory++;
       return Outcome.NoMemory;
@@ -525,7 +525,7 @@ export class Cache implements CacheApi {
    */
   insertNew(key: Uint8Array, off: number, len: number, value: Uint8Array, vOff: number, vLen: number): ItemId {
     if (memcachedItemSize(len, vLen, this.options.useCas) > this.options.itemSizeMax) return NONE;
-    const id = this.#alloc.alloc(len, vLen, true);
+    const id = this.#alloc.alloc(len, vLen, 0, true);
     if (id === NONE) return NONE;
     this.items.writeHeader(id, key, off, len, vLen, 0, 0, this.clock.now());
     this.items.writeValueRange(id, 0, value, vOff, vLen);

@@ -1,7 +1,14 @@
 // Key -> item id index: a power-of-two Uint32Array of bucket heads with chains threaded
 // through each item's header, so the index costs 4 bytes per bucket and no heap objects.
+// Items keep no full hash (memcached keeps none): a chain walk compares 5 bits of it kept in
+// the item's META (M_HASH_TAG) and the key length, then key bytes; removing or rethreading an
+// item hashes its key again.
 import { keyViewOf } from './bytes.js';
-import { F_HASH, F_HNEXT, F_META, HEADER_BYTES, NONE, OFF_MASK, PAGE_SHIFT, type ItemId } from './item.js';
+import { hashView } from './hash.js';
+import { F_HNEXT, F_META, HEADER_BYTES, M_HASH_TAG, NONE, OFF_MASK, PAGE_SHIFT, type ItemId } from './item.js';
+
+/** META bits a chain walk compares first: the hash tag and the key length. */
+const TAG_AND_LEN = (M_HASH_TAG | 0xff) >>> 0;
 
 const MIN_POWER = 16;
 
@@ -32,11 +39,12 @@ export class HashTable {
   find(key: Uint8Array, off: number, len: number, hash: number): ItemId {
     let id = this.#buckets[hash & this.#mask]!;
     const pages32 = this.#pages32;
+    const want = (hash & M_HASH_TAG) | len;
     while (id !== NONE) {
       const p = id >>> PAGE_SHIFT;
       const p32 = pages32[p]!;
       const o = (id & OFF_MASK) << 1;
-      if (p32[o + F_HASH] === hash && (p32[o + F_META]! & 0xff) === len && this.#sameKey(p, (o << 2) + HEADER_BYTES, key, off, len)) {
+      if (((p32[o + F_META]! ^ want) & TAG_AND_LEN) === 0 && this.#sameKey(p, (o << 2) + HEADER_BYTES, key, off, len)) {
         return id;
       }
       id = p32[o + F_HNEXT]!;
@@ -60,7 +68,7 @@ export class HashTable {
     const b = hash & this.#mask;
     const p32 = this.#pages32[id >>> PAGE_SHIFT]!;
     const o = (id & OFF_MASK) << 1;
-    p32[o + F_HASH] = hash;
+    p32[o + F_META] = ((p32[o + F_META]! & ~M_HASH_TAG) | (hash & M_HASH_TAG)) >>> 0;
     p32[o + F_HNEXT] = this.#buckets[b]!;
     this.#buckets[b] = id;
     if (++this.count > this.#buckets.length * 1.5 && this.#buckets.length < 1 << 30) this.#grow();
@@ -69,7 +77,7 @@ export class HashTable {
   remove(id: ItemId): void {
     const p32 = this.#pages32[id >>> PAGE_SHIFT]!;
     const o = (id & OFF_MASK) << 1;
-    const b = p32[o + F_HASH]! & this.#mask;
+    const b = this.hashOf(id) & this.#mask;
     let cur = this.#buckets[b]!;
     if (cur === id) {
       this.#buckets[b] = p32[o + F_HNEXT]!;
@@ -98,7 +106,7 @@ export class HashTable {
     const o = (id & OFF_MASK) << 1;
     const q32 = this.#pages32[old >>> PAGE_SHIFT]!;
     const qo = (old & OFF_MASK) << 1;
-    p32[o + F_HASH] = hash;
+    p32[o + F_META] = ((p32[o + F_META]! & ~M_HASH_TAG) | (hash & M_HASH_TAG)) >>> 0;
     p32[o + F_HNEXT] = q32[qo + F_HNEXT]!;
     const b = hash & this.#mask;
     let cur = this.#buckets[b]!;
@@ -129,7 +137,14 @@ export class HashTable {
     if (len > this.#buckets.length) this.#rehash(len);
   }
 
-  /** Double the bucket array and rethread every chain (hashes are kept in the items). */
+  /** The hash of item `id`'s key (hashKey), from the key bytes in its chunk. */
+  hashOf(id: ItemId): number {
+    const p = id >>> PAGE_SHIFT;
+    const o = (id & OFF_MASK) << 1;
+    return hashView(this.#views[p]!, (o << 2) + HEADER_BYTES, this.#pages32[p]![o + F_META]! & 0xff);
+  }
+
+  /** Double the bucket array and rethread every chain (each item's key is hashed again). */
   #grow(): void {
     this.#rehash(this.#buckets.length * 2);
   }
@@ -145,7 +160,7 @@ export class HashTable {
         const p32 = pages32[id >>> PAGE_SHIFT]!;
         const o = (id & OFF_MASK) << 1;
         const after = p32[o + F_HNEXT]!;
-        const nb = p32[o + F_HASH]! & mask;
+        const nb = this.hashOf(id) & mask;
         p32[o + F_HNEXT] = next[nb]!;
         next[nb] = id;
         id = after;

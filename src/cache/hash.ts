@@ -1,10 +1,15 @@
 // 32-bit hash of key bytes (MurmurHash3 x86_32, seed 0), computed straight from the request
-// buffer four bytes at a time through a DataView, so a lookup never builds a string. Hashes
-// live only in memory (item headers, the index); nothing on disk stores one.
+// buffer four bytes at a time through a DataView, so a lookup never builds a string. Items
+// keep only 5 bits of their hash (M_HASH_TAG): the index computes it from an item's key when
+// it needs it.
 import { keyViewOf } from './bytes.js';
 
 export function hashKey(buf: Uint8Array, off: number, len: number): number {
-  const v = keyViewOf(buf);
+  return hashView(keyViewOf(buf), off, len);
+}
+
+/** hashKey of bytes read through a DataView (an item's key in its slab page). */
+export function hashView(v: DataView, off: number, len: number): number {
   let p = off;
   const end4 = p + (len & ~3);
   let h = 0;

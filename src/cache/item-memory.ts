@@ -2,17 +2,22 @@
 // including values that span a head chunk and continuation chunks. Knows nothing of links,
 // LRU or stats; every other cache file reaches item bytes through here.
 import { copyByViews, copyBytes, keyViewOf, viewFor } from './bytes.js';
+import { hashView } from './hash.js';
 import {
+  continuationChunks,
   F_CAS_HI,
   F_CAS_LO,
   F_EXPTIME,
-  F_FLAGS,
-  F_HASH,
   F_META,
   F_NBYTES,
-  F_NCHUNKS,
   F_TIME,
+  flagBytes,
   HEADER_BYTES,
+  M_CHAINED,
+  M_FLAGS16,
+  M_FLAGS32,
+  META_KEPT,
+  writeFlags,
   memcachedItemSize,
   OFF_MASK,
   PAGE_SHIFT,
@@ -45,8 +50,14 @@ export class ItemMemory {
     this.pages32[id >>> PAGE_SHIFT]![((id & OFF_MASK) << 1) + f] = v;
   }
 
+  /** Client flags: stored after the key in 2 or 4 bytes when not 0 (M_FLAGS16, M_FLAGS32). */
   flags(id: ItemId): number {
-    return this.u32(id, F_FLAGS);
+    const p = id >>> PAGE_SHIFT;
+    const o = (id & OFF_MASK) << 1;
+    const meta = this.pages32[p]![o + F_META]!;
+    if ((meta & M_FLAGS16) !== 0) return this.views[p]!.getUint16((o << 2) + HEADER_BYTES + (meta & 0xff), true);
+    if ((meta & M_FLAGS32) !== 0) return this.views[p]!.getUint32((o << 2) + HEADER_BYTES + (meta & 0xff), true);
+    return 0;
   }
   valueLength(id: ItemId): number {
     return this.u32(id, F_NBYTES);
@@ -58,11 +69,11 @@ export class ItemMemory {
     return (this.u32(id, F_META) >>> 8) & 0xff;
   }
   iflags(id: ItemId): number {
-    return this.u32(id, F_META) >>> 16;
+    return (this.u32(id, F_META) >>> 16) & 0xff;
   }
   setIflags(id: ItemId, flags: number): void {
     const m = this.u32(id, F_META);
-    this.set32(id, F_META, ((m & 0xffff) | (flags << 16)) >>> 0);
+    this.set32(id, F_META, ((m & META_KEPT) | (flags << 16)) >>> 0);
   }
   /** Absolute unix expiry, 0 = never. */
   exptime(id: ItemId): number {
@@ -86,28 +97,42 @@ export class ItemMemory {
   }
   /** Continuation chunks of a chained item (0 when the item fits one chunk). */
   chunkCount(id: ItemId): number {
-    return this.u32(id, F_NCHUNKS);
+    const meta = this.u32(id, F_META);
+    if ((meta & M_CHAINED) === 0) return 0;
+    return continuationChunks(HEADER_BYTES + (meta & 0xff) + flagBytes(meta) + this.u32(id, F_NBYTES), this.#chunkMax);
   }
-  /** The key's 32-bit hash as stored in the item header. */
+  /** Byte offset, in the head chunk's page, of a chained item's list of continuation chunk ids. */
+  chainListAt(id: ItemId): number {
+    const meta = this.u32(id, F_META);
+    return ((id & OFF_MASK) << 3) + HEADER_BYTES + (meta & 0xff) + flagBytes(meta);
+  }
+  /** The key's 32-bit hash (hashKey), computed from the key bytes in the chunk. */
   hash(id: ItemId): number {
-    return this.u32(id, F_HASH);
+    const p = id >>> PAGE_SHIFT;
+    const base = (id & OFF_MASK) << 3;
+    return hashView(this.views[p]!, base + HEADER_BYTES, this.keyLength(id));
   }
   /** memcached-style size of an item, for `bytes` and mem_requested. */
   size(id: ItemId): number {
-    return memcachedItemSize(this.keyLength(id), this.u32(id, F_NBYTES), this.#useCas, this.u32(id, F_FLAGS));
+    return memcachedItemSize(this.keyLength(id), this.u32(id, F_NBYTES), this.#useCas, this.flags(id));
   }
 
-  /** Header fields and key of a freshly allocated item (keylen and class were set by the allocator). */
+  /**
+   * Header fields, key and client flags of a freshly allocated item (keylen, class and layout
+   * bits were set by the allocator, for these same flags).
+   */
   writeHeader(id: ItemId, key: Uint8Array, kOff: number, kLen: number, nbytes: number, flags: number, exp: number, now: number): void {
     const p32 = this.pages32[id >>> PAGE_SHIFT]!;
     const o = (id & OFF_MASK) << 1;
     p32[o + F_TIME] = now;
     p32[o + F_EXPTIME] = exp;
-    p32[o + F_FLAGS] = flags >>> 0;
     p32[o + F_NBYTES] = nbytes;
     // iflags start clear
-    p32[o + F_META] = (p32[o + F_META]! & 0xff00) | kLen;
-    copyByViews(keyViewOf(key), kOff, this.views[id >>> PAGE_SHIFT]!, (o << 2) + HEADER_BYTES, kLen);
+    const meta = ((p32[o + F_META]! & 0xff00ff00) | kLen) >>> 0;
+    p32[o + F_META] = meta;
+    const view = this.views[id >>> PAGE_SHIFT]!;
+    copyByViews(keyViewOf(key), kOff, view, (o << 2) + HEADER_BYTES, kLen);
+    writeFlags(view, (o << 2) + HEADER_BYTES + kLen, meta, flags);
   }
 
   /** Copy the key into dst at off; returns the offset after it. */
@@ -152,9 +177,10 @@ export class ItemMemory {
     const p32 = this.pages32[id >>> PAGE_SHIFT]!;
     const o = (id & OFF_MASK) << 1;
     const end = p32[o + F_NBYTES]!;
-    if (p32[o + F_NCHUNKS] === 0) {
-      // one chunk: the value follows the key
-      copyByViews(this.views[id >>> PAGE_SHIFT]!, (o << 2) + HEADER_BYTES + (p32[o + F_META]! & 0xff), dst, off, end);
+    const meta = p32[o + F_META]!;
+    if ((meta & M_CHAINED) === 0) {
+      // one chunk: the value follows the key and flags
+      copyByViews(this.views[id >>> PAGE_SHIFT]!, (o << 2) + HEADER_BYTES + (meta & 0xff) + flagBytes(meta), dst, off, end);
       return off + end;
     }
     let pos = 0;
@@ -187,9 +213,10 @@ export class ItemMemory {
     const srcView = this.srcViewOf(src);
     const p32 = this.pages32[id >>> PAGE_SHIFT]!;
     const o = (id & OFF_MASK) << 1;
-    if (p32[o + F_NCHUNKS] === 0) {
-      // one chunk: the value follows the key
-      copyByViews(srcView, sOff, this.views[id >>> PAGE_SHIFT]!, (o << 2) + HEADER_BYTES + (p32[o + F_META]! & 0xff) + from, len);
+    const meta = p32[o + F_META]!;
+    if ((meta & M_CHAINED) === 0) {
+      // one chunk: the value follows the key and flags
+      copyByViews(srcView, sOff, this.views[id >>> PAGE_SHIFT]!, (o << 2) + HEADER_BYTES + (meta & 0xff) + flagBytes(meta) + from, len);
       return;
     }
     let done = 0;
@@ -221,30 +248,33 @@ export class ItemMemory {
   /**
    * Find value byte `pos` of item `id`: sets #segPage/#segOff and returns how many value bytes
    * lie contiguously from there. A chained item keeps the first part of its value in the
-   * head chunk after the key and the list of continuation chunk ids, the rest in those chunks.
+   * head chunk after the key, the flags and the list of continuation chunk ids, the rest in
+   * those chunks.
    */
   #locate(id: ItemId, pos: number): number {
     const page = this.pages[id >>> PAGE_SHIFT]!;
     const base = (id & OFF_MASK) << 3;
-    const klen = this.keyLength(id);
-    const n = this.u32(id, F_NCHUNKS);
+    const meta = this.u32(id, F_META);
+    // the first byte after the key and flags
+    const after = base + HEADER_BYTES + (meta & 0xff) + flagBytes(meta);
     const nbytes = this.u32(id, F_NBYTES);
-    if (n === 0) {
+    if ((meta & M_CHAINED) === 0) {
       this.#segPage = page;
       this.#segView = this.views[id >>> PAGE_SHIFT]!;
-      this.#segOff = base + HEADER_BYTES + klen + pos;
+      this.#segOff = after + pos;
       return nbytes - pos;
     }
     const chunk = this.#chunkMax;
-    const headCap = chunk - HEADER_BYTES - klen - 4 * n;
+    const n = continuationChunks(after - base + nbytes, chunk);
+    const headCap = chunk - (after - base) - 4 * n;
     if (pos < headCap) {
       this.#segPage = page;
       this.#segView = this.views[id >>> PAGE_SHIFT]!;
-      this.#segOff = base + HEADER_BYTES + klen + 4 * n + pos;
+      this.#segOff = after + 4 * n + pos;
       return headCap - pos;
     }
     const k = Math.floor((pos - headCap) / chunk);
-    const cid = page.readUInt32LE(base + HEADER_BYTES + klen + 4 * k);
+    const cid = page.readUInt32LE(after + 4 * k);
     const within = pos - headCap - k * chunk;
     this.#segPage = this.pages[cid >>> PAGE_SHIFT]!;
     this.#segView = this.views[cid >>> PAGE_SHIFT]!;
@@ -252,3 +282,4 @@ export class ItemMemory {
     return chunk - within;
   }
 }
+

@@ -4,7 +4,7 @@
 // and what a read does to an item's LRU place (memcached's do_item_bump) live here.
 import type { Clock } from './clock.js';
 import { HashTable } from './hash-table.js';
-import { F_FLAGS, F_META, F_NBYTES, F_NCHUNKS, F_NEXT, F_TIME, HEADER_BYTES, IF_ACTIVE, IF_FETCHED, IF_LINKED, memcachedItemSize, NONE, OFF_MASK, PAGE_SHIFT, type ItemId } from './item.js';
+import { F_META, F_NBYTES, F_NEXT, F_TIME, HEADER_BYTES, IF_ACTIVE, IF_FETCHED, IF_LINKED, M_FLAGS, memcachedItemSize, NONE, OFF_MASK, PAGE_SHIFT, type ItemId } from './item.js';
 import type { ItemMemory } from './item-memory.js';
 import { Lru } from './lru.js';
 import { COLD, HOT, IF_SEGMENT, lruOf, LruTuning, SEGMENTS, segmentFlags, segmentOf, WARM } from './lru-segment.js';
@@ -107,7 +107,8 @@ export class Linkage {
     const pMeta = p32[po + F_META]!;
     const pCls = (pMeta >>> 8) & 0xff;
     const useCas = this.#useCas;
-    const pSize = memcachedItemSize(pMeta & 0xff, p32[po + F_NBYTES]!, useCas, p32[po + F_FLAGS]!);
+    // M_FLAGS stands for the client flags: the size only asks whether they are 0
+    const pSize = memcachedItemSize(pMeta & 0xff, p32[po + F_NBYTES]!, useCas, pMeta & M_FLAGS);
     this.lru.unlink(prev, lruOf(pCls, segmentOf(pMeta >>> 16)));
     this.classStats[pCls]!.requested -= pSize;
     this.free(prev, pCls);
@@ -118,7 +119,7 @@ export class Linkage {
     const seg = this.newSegment;
     this.lru.link(id, lruOf(cls, seg));
     n32[no + F_META] = ((meta & ~(IF_SEGMENT << 16)) | ((IF_LINKED | segmentFlags(seg)) << 16)) >>> 0;
-    const size = memcachedItemSize(meta & 0xff, n32[no + F_NBYTES]!, useCas, n32[no + F_FLAGS]!);
+    const size = memcachedItemSize(meta & 0xff, n32[no + F_NBYTES]!, useCas, meta & M_FLAGS);
     const s = this.stats;
     s.total_items++;
     s.bytes += size - pSize;
@@ -172,10 +173,10 @@ export class Linkage {
   }
 
   #freeChunks(id: ItemId, cls: number): void {
-    const n = this.#mem.u32(id, F_NCHUNKS);
+    const n = this.#mem.chunkCount(id);
     if (n > 0) {
       const page = this.#mem.pages[id >>> PAGE_SHIFT]!;
-      const at = ((id & OFF_MASK) << 3) + HEADER_BYTES + this.#mem.keyLength(id);
+      const at = this.#mem.chainListAt(id);
       for (let k = 0; k < n; k++) this.#slabs.free(page.readUInt32LE(at + 4 * k), this.#slabs.geometry.largest);
     }
     this.#slabs.free(id, cls);

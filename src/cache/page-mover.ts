@@ -4,7 +4,7 @@
 // page is carved for the new class. Done in one synchronous step: a page holds at most a few
 // thousand items, each a copy of under a page's worth of bytes.
 import { copyBytes } from './bytes.js';
-import { F_HASH, F_META, F_NBYTES, F_NCHUNKS, HEADER_BYTES, IF_LINKED, NONE, OFF_MASK, PAGE_SHIFT, makeId, type ItemId } from './item.js';
+import { F_META, F_NBYTES, flagBytes, HEADER_BYTES, IF_LINKED, NONE, OFF_MASK, PAGE_SHIFT, makeId, type ItemId } from './item.js';
 import type { ItemMemory } from './item-memory.js';
 import { lruOf, segmentOf } from './lru-segment.js';
 import type { Linkage } from './linkage.js';
@@ -130,15 +130,11 @@ export class PageMover {
   }
 
   #chainTouches(id: ItemId, page: number): boolean {
-    const slabs = this.#slabs;
-    const p32 = slabs.pages32[id >>> PAGE_SHIFT]!;
-    const o = (id & OFF_MASK) << 1;
-    // the continuation count, not the CHAINED flag: a stored item's flags start clear
-    const n = p32[o + F_NCHUNKS]!;
+    const n = this.#mem.chunkCount(id);
     if (n === 0) return false;
-    // the continuation chunk ids follow the key in the head chunk
-    const at = ((id & OFF_MASK) << 3) + HEADER_BYTES + (p32[o + F_META]! & 0xff);
-    const head = slabs.pages[id >>> PAGE_SHIFT]!;
+    // the continuation chunk ids follow the key and flags in the head chunk
+    const at = this.#mem.chainListAt(id);
+    const head = this.#slabs.pages[id >>> PAGE_SHIFT]!;
     for (let k = 0; k < n; k++) if (head.readUInt32LE(at + 4 * k) >>> PAGE_SHIFT === page) return true;
     return false;
   }
@@ -153,9 +149,10 @@ export class PageMover {
     this.#links.unlinks++;
     const p32 = mem.pages32[id >>> PAGE_SHIFT]!;
     const o = (id & OFF_MASK) << 1;
-    const bytes = HEADER_BYTES + (p32[o + F_META]! & 0xff) + p32[o + F_NBYTES]!;
+    const meta = p32[o + F_META]!;
+    const bytes = HEADER_BYTES + (meta & 0xff) + flagBytes(meta) + p32[o + F_NBYTES]!;
     copyBytes(mem.pages[id >>> PAGE_SHIFT]!, o << 2, bytes, mem.pages[to >>> PAGE_SHIFT]!, (to & OFF_MASK) << 3);
-    this.#links.table.replace(id, to, p32[o + F_HASH]!);
+    this.#links.table.replace(id, to, mem.hash(id));
     this.#links.lru.replace(id, to, lruOf(cls, segmentOf(p32[o + F_META]! >>> 16)));
     this.#slabs.dropChunk(id, cls);
   }

@@ -7,7 +7,7 @@
 import type { Allocator } from './allocator.js';
 import type { CasSequence } from './cas-sequence.js';
 import { copyBytes } from './bytes.js';
-import { F_CAS_HI, F_CAS_LO, F_EXPTIME, F_FLAGS, F_META, F_NBYTES, F_NCHUNKS, F_NEXT, F_PREV, F_TIME, HEADER_BYTES, IF_ACTIVE, IF_FETCHED, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, memcachedItemSize, NONE, OFF_MASK, PAGE_SHIFT } from './item.js';
+import { F_CAS_HI, F_CAS_LO, F_EXPTIME, F_META, F_NBYTES, F_NEXT, F_PREV, F_TIME, HEADER_BYTES, IF_ACTIVE, IF_FETCHED, IF_KEY_BINARY, IF_STALE, IF_WIN_SENT, M_CHAINED, memcachedItemSize, NONE, OFF_MASK, PAGE_SHIFT, writeFlags } from './item.js';
 import { COLD, IF_SEGMENT, segmentOf } from './lru-segment.js';
 import type { ItemMemory } from './item-memory.js';
 import type { Linkage } from './linkage.js';
@@ -70,7 +70,8 @@ export class Restorer {
       const old = links.table.find(key, kOff, kLen, hash);
       if (old !== NONE) links.unlink(old);
     }
-    const id = this.#alloc.alloc(kLen, vLen, false);
+    const flags = r.flags >>> 0;
+    const id = this.#alloc.alloc(kLen, vLen, flags, false);
     if (id === NONE) return Outcome.NoMemory;
     // header fields and key written here rather than by writeHeader, and an unchained value
     // copied straight in; copyBytes rather than Buffer#copy, whose per-call cost (argument
@@ -80,12 +81,16 @@ export class Restorer {
     const o = (id & OFF_MASK) << 1;
     p32[o + F_TIME] = r.time;
     p32[o + F_EXPTIME] = r.exptime;
-    p32[o + F_FLAGS] = r.flags >>> 0;
     p32[o + F_NBYTES] = vLen;
-    p32[o + F_META] = (p32[o + F_META]! & 0xff00) | kLen;
+    // the allocator set keylen, class and layout (M_FLAGS, M_CHAINED) for these flags
+    const meta = p32[o + F_META]!;
     const page = mem.pages[id >>> PAGE_SHIFT]!;
     const at = (o << 2) + HEADER_BYTES;
-    if (p32[o + F_NCHUNKS] !== 0) {
+    if (flags !== 0) {
+      for (let i = 0; i < kLen; i++) page[at + i] = key[kOff + i]!;
+      writeFlags(mem.views[id >>> PAGE_SHIFT]!, at + kLen, meta, flags);
+      mem.writeValueRange(id, 0, value, vOff, vLen);
+    } else if ((meta & M_CHAINED) !== 0) {
       for (let i = 0; i < kLen; i++) page[at + i] = key[kOff + i]!;
       mem.writeValueRange(id, 0, value, vOff, vLen);
     } else if (key === value && vOff === kOff + kLen && kLen + vLen > 48) {

@@ -8,7 +8,7 @@ import type { CasSequence } from './cas-sequence.js';
 import { ChangeKind, type ChangeHook } from './change.js';
 import type { Expiry } from './expiry.js';
 import { hashKey } from './hash.js';
-import { F_EXPTIME, F_FLAGS, F_META, F_NBYTES, F_NCHUNKS, F_TIME, HEADER_BYTES, IF_ACTIVE, IF_LINKED, memcachedItemSize, NONE, OFF_MASK, PAGE_SHIFT, type ItemId } from './item.js';
+import { chunkBytes, F_EXPTIME, F_META, F_NBYTES, F_TIME, flagBytes, flagLayout, HEADER_BYTES, IF_ACTIVE, IF_LINKED, M_CHAINED, M_FLAGS, M_HASH_TAG, memcachedItemSize, NONE, OFF_MASK, PAGE_SHIFT, writeFlags, type ItemId } from './item.js';
 import type { ItemMemory } from './item-memory.js';
 import { ITEM_UPDATE_INTERVAL, type Linkage } from './linkage.js';
 import { IF_SEGMENT } from './lru-segment.js';
@@ -147,7 +147,7 @@ export class Storage {
       this.#mem.copyValue(old, scratch, 0);
     }
     const unlinksAt = this.#links.unlinks;
-    const id = this.#alloc.alloc(kLen, total, true);
+    const id = this.#alloc.alloc(kLen, total, finalFlags, true);
     if (id === NONE) {
       if (oldLen > 0 || mode === StoreMode.Append || mode === StoreMode.Prepend) return Outcome.NotStored;
       s.cmd_set--;
@@ -217,14 +217,15 @@ export class Storage {
     const oldLen = p32[o + F_NBYTES]!;
     // a pinned item's bytes are on their way to a client (Linkage#pin): the new value goes in
     // a new item
-    if (p32[o + F_NCHUNKS] !== 0 || this.options.noEvict || this.#links.isPinned(old)) return 0;
-    // the same value length needs the same class; otherwise look the class up
-    if (oldLen !== vLen) {
-      const size = HEADER_BYTES + kLen + vLen;
+    if ((meta & M_CHAINED) !== 0 || this.options.noEvict || this.#links.isPinned(old)) return 0;
+    // the same value length and flags width need the same class; otherwise look it up
+    const layout = flagLayout(flags >>> 0);
+    if (oldLen !== vLen || (meta & M_FLAGS) !== layout) {
+      const size = chunkBytes(kLen, vLen, flags);
       if (size > this.options.slabChunkMax || this.#slabs.classFor(size) !== cls) return 0;
     }
     // memcachedItemSize(new) - memcachedItemSize(old): the key and CAS terms cancel
-    const grow = vLen - oldLen + (flags !== 0 ? 4 : 0) - (p32[o + F_FLAGS] !== 0 ? 4 : 0);
+    const grow = vLen - oldLen + (layout !== 0 ? 4 : 0) - ((meta & M_FLAGS) !== 0 ? 4 : 0);
     // The stored item belongs at the LRU head. Moving it there touches two neighbours' headers
     // (cache misses that cost a quarter of a set), so an item that moved within the last
     // ITEM_UPDATE_INTERVAL is only marked ACTIVE, as a read marks it: when it reaches the tail
@@ -232,12 +233,14 @@ export class Storage {
     const recent = p32[o + F_TIME]! >= now - ITEM_UPDATE_INTERVAL;
     p32[o + F_TIME] = now;
     p32[o + F_EXPTIME] = absExp;
-    p32[o + F_FLAGS] = flags >>> 0;
     p32[o + F_NBYTES] = vLen;
     // the segment bits stay: the item is still on that list
-    p32[o + F_META] = ((meta & (0xffff | (IF_SEGMENT << 16))) | ((recent ? IF_LINKED | IF_ACTIVE : IF_LINKED) << 16)) >>> 0;
-    // the value follows the key in this one chunk
-    copyByViews(mem.srcViewOf(value), vOff, mem.views[old >>> PAGE_SHIFT]!, (o << 2) + HEADER_BYTES + kLen, vLen);
+    p32[o + F_META] = ((meta & (0xffff | (IF_SEGMENT << 16) | M_HASH_TAG)) | ((recent ? IF_LINKED | IF_ACTIVE : IF_LINKED) << 16) | layout) >>> 0;
+    // the flags (when not 0) and the value follow the key in this one chunk
+    const view = mem.views[old >>> PAGE_SHIFT]!;
+    const at = (o << 2) + HEADER_BYTES + kLen;
+    writeFlags(view, at, layout, flags);
+    copyByViews(mem.srcViewOf(value), vOff, view, at + flagBytes(layout), vLen);
     const cas = this.#cas.next();
     mem.setCas(old, cas);
     st.cas = cas;

@@ -3,7 +3,7 @@
 // records: the walk resynchronises at the next block that verifies whole. It records, per
 // live record, what pass 2 (loader.ts) needs to choose what fits the memory budget.
 import fs from 'node:fs';
-import { HEADER_BYTES as ITEM_HEADER_BYTES, memcachedItemSize } from '../cache/item.js';
+import { chunkBytes, continuationChunks, memcachedItemSize } from '../cache/item.js';
 import type { Cache } from '../cache/cache.js';
 import type { Logger } from '../log.js';
 import {
@@ -134,16 +134,14 @@ export function verify(cache: Cache, fd: number, size: number, header: SnapshotH
       if (exptime !== 0 && exptime <= now) continue;
       if (memcachedItemSize(klen, vlen, cache.options.useCas) > cache.options.itemSizeMax) continue;
       if (r.live === r.atime.length) grow(r);
-      const need = ITEM_HEADER_BYTES + klen + vlen;
+      const need = chunkBytes(klen, vlen, u32(body, at));
       r.atime[r.live] = u32(body, at + 8);
       if (need <= chunkMax) {
         r.cls[r.live] = slabs.classFor(need);
         r.chunks[r.live] = 1;
       } else {
-        let c = 1;
-        while (chunkMax - ITEM_HEADER_BYTES - klen - 4 * c + c * chunkMax < vlen) c++;
         r.cls[r.live] = largest;
-        r.chunks[r.live] = c + 1;
+        r.chunks[r.live] = continuationChunks(need, chunkMax) + 1;
       }
       r.live++;
     }

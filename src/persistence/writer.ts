@@ -25,7 +25,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Cache } from '../cache/cache.js';
-import { F_HASH, F_META, HEADER_BYTES as ITEM_HEADER_BYTES, IF_LINKED, makeId, OFF_MASK, PAGE_SHIFT, type ItemId } from '../cache/item.js';
+import { F_META, HEADER_BYTES as ITEM_HEADER_BYTES, IF_LINKED, makeId, OFF_MASK, PAGE_SHIFT, type ItemId } from '../cache/item.js';
 import {
   BLOCK_HEADER_BYTES,
   BLOCK_MAGIC,
@@ -309,5 +309,5 @@ function isLinkedItem(cache: Cache, id: ItemId, trustFlag: boolean): boolean {
   // (free() zeroes F_META), so the flag is proof; the caller says when that holds
   if (trustFlag) return true;
   if ((o << 2) + ITEM_HEADER_BYTES + klen > cache.slabs.pageSize) return false;
-  return cache.table.find(cache.items.pages[id >>> PAGE_SHIFT]!, (o << 2) + ITEM_HEADER_BYTES, klen, p32[o + F_HASH]!) === id;
+  return cache.table.find(cache.items.pages[id >>> PAGE_SHIFT]!, (o << 2) + ITEM_HEADER_BYTES, klen, cache.items.hash(id)) === id;
 }

@@ -57,7 +57,7 @@ export function stored(ev: EventLog, cache: CacheApi, r: StoreRequest, outcome: 
   }
   const status = outcome === Outcome.Exists ? StoreStatus.Exists : outcome === Outcome.NotFound ? StoreStatus.NotFound : outcome === Outcome.Stored ? StoreStatus.Stored : StoreStatus.NotStored;
   const exp = cache.absoluteExptime(r.exptime);
-  ev.itemStore(status, cmd, r.key, r.kOff, r.kLen, exp === 0 ? 0 : exp - now, cache.classForItem(r.kLen, r.vLen), r.vLen, fd);
+  ev.itemStore(status, cmd, r.key, r.kOff, r.kLen, exp === 0 ? 0 : exp - now, cache.classForItem(r.kLen, r.vLen, r.flags), r.vLen, fd);
 }
 
 /** The eviction observer the daemon gives the cache: one `type=eviction` line per item. */

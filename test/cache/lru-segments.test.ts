@@ -163,9 +163,10 @@ describe('segmented LRU', () => {
     expect(sizes(c, k)).toEqual([0, 0, 100]);
     read(c, key(0));
     expect(c.itemIflags(idOf(c, key(0))) & IF_ACTIVE).toBe(IF_ACTIVE);
-    // about 11,000 fit: key0 reaches the tail once, and goes back to the head instead of out
+    // about 13,800 fit (152-byte chunks): key0 reaches the tail once, and goes back to the
+    // head instead of out
     for (let i = 1000; i < 20_000; i++) storeValue(c, key(i), 'x'.repeat(100));
-    expect(c.stats.evictions).toBeGreaterThan(8000);
+    expect(c.stats.evictions).toBeGreaterThan(5000);
     expect(read(c, key(0))).toBe(true);
     expect(read(c, key(1))).toBe(false);
     expect(sizes(c, k)[0]! + sizes(c, k)[1]!).toBe(0);

@@ -57,7 +57,7 @@ function checkAccounting(c: Cache): void {
 describe('page mover', () => {
   it('rescues the items of the moved page into free chunks of their class', () => {
     const c = new Cache(opts({ memoryLimit: 16 * MB }), new ManualClock());
-    const v = (i: number): string => `${i}:`.padEnd(900, 'v'); // 48 + 6 + 900: the 1184-byte class
+    const v = (i: number): string => `${i}:`.padEnd(912, 'v'); // 36 + 6 + 912: the 1184-byte class
     for (let i = 0; i < 2400; i++) set(c, `k${String(i).padStart(5, '0')}`, v(i));
     const cls = classOf(c, 'k00000');
     expect(c.slabs.classPages[cls]).toBe(3);
@@ -84,7 +84,7 @@ describe('page mover', () => {
 
   it('drops the items it cannot rescue, and keeps the LRU order of the rest', () => {
     const c = new Cache(opts({ memoryLimit: 3 * MB }), new ManualClock());
-    const v = (i: number): string => `${i}:`.padEnd(900, 'v');
+    const v = (i: number): string => `${i}:`.padEnd(912, 'v');
     let n = 0;
     while (c.slabs.pages.length < 3 || c.slabs.freeCount[classOf(c, 'k0')]! + c.slabs.unCarved(classOf(c, 'k0')) > 0) set(c, `k${n}`, v(n++));
     const cls = classOf(c, 'k0');

@@ -92,10 +92,10 @@ describe('cache', () => {
   it('reclaims expired items before evicting live ones', () => {
     const clock = new ManualClock();
     const c = new Cache(opts({ memoryLimit: MB }), clock);
-    // fixed-size keys so every item lands in one class (48 + 6 + 100 = 154 -> 192-byte chunks)
-    const perPage = Math.floor(MB / 192);
+    // fixed-size keys so every item lands in one class (36 + 6 + 100 = 142 -> 152-byte chunks)
+    const perPage = Math.floor(MB / 152);
     for (let n = 0; n < perPage; n++) expect(set(c, `e${String(n).padStart(5, '0')}`, 'x'.repeat(100), StoreMode.Set, 5)).toBe(Outcome.Stored);
-    expect(c.slabs.unCarved(4)).toBe(0);
+    expect(c.slabs.unCarved(3)).toBe(0);
     clock.advance(10);
     expect(set(c, 'fresh1', 'x'.repeat(100))).toBe(Outcome.Stored);
     // memcached's tail pull reclaims up to 5 expired items at a time
