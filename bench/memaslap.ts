@@ -30,6 +30,8 @@ memaslap (C, one thread) against memcached and memcached-ts, alternating, fresh 
   --ref-label NAME  its name in the report (default memcached)
   --ours-cmd CMD    the server under test (default: ${DEFAULT_OURS})
   --ours-label NAME its name in the report (default memcached-ts)
+  --workloads LIST  which of a, a-bin, d to run, comma-separated (default all three)
+  --pin             server on CPU 1, memaslap on CPU 0 (taskset), so neither moves between CPUs
 {port} in a command becomes a free port. --ref-cmd may name another build, e.g.
 "node /path/to/old/bin/memcached-ts.js -p {port} ...".`;
 
@@ -44,6 +46,8 @@ const a = benchArgs(USAGE, {
   'ref-label': { type: 'string', default: 'memcached' },
   'ours-cmd': { type: 'string', default: DEFAULT_OURS },
   'ours-label': { type: 'string', default: 'memcached-ts' },
+  workloads: { type: 'string', default: 'a,a-bin,d' },
+  pin: { type: 'boolean', default: false },
 });
 const SERVERS: Array<[string, string]> = [
   [a['ref-label']!, a['ref-cmd']!],
@@ -53,17 +57,26 @@ const reps = Number(a.reps);
 const seconds = Number(a.seconds);
 const conc = Number(a.concurrency);
 const valueSize = Number(a['value-size']);
+const pin = a.pin === true;
 
 interface Workload {
   id: string;
   what: string;
   args: string[];
 }
-const WORKLOADS: Workload[] = [
+const ALL_WORKLOADS: Workload[] = [
   { id: 'a', what: `${conc} connections, 90% get / 10% set, ${valueSize} B values, text protocol`, args: [] },
   { id: 'a-bin', what: 'the same over the binary protocol (-B)', args: ['-B'] },
   { id: 'd', what: 'the same with gets of 16 keys (-d 16)', args: ['-d', '16'] },
 ];
+const chosen = String(a.workloads).split(',').map((x) => x.trim());
+for (const id of chosen) {
+  if (!ALL_WORKLOADS.some((w) => w.id === id)) {
+    process.stderr.write(`memaslap bench: unknown workload ${id} (a, a-bin or d)\n`);
+    process.exit(2);
+  }
+}
+const WORKLOADS = ALL_WORKLOADS.filter((w) => chosen.includes(w.id));
 
 interface Run {
   tps: number;
@@ -78,13 +91,13 @@ interface Run {
 
 function memaslap(bin: string, port: number, extra: string[]): Promise<string> {
   const args = ['-s', `${HOST}:${port}`, '-T', '1', '-c', String(conc), '-t', `${seconds}s`, '-X', String(valueSize), '-v', '0.05', ...extra];
-  return runMemaslap(bin, args, seconds + 30);
+  return pin ? runMemaslap('taskset', ['-c', '0', bin, ...args], seconds + 30) : runMemaslap(bin, args, seconds + 30);
 }
 
 const field = memaslapField;
 
 async function runOne(bin: string, cmd: string, label: string, w: Workload): Promise<Run> {
-  const srv = await ServerProcess.start({ argv: splitCommand(cmd), cwd: ROOT }, { label, memMB: 1024, extraArgs: [], cpu: null, host: HOST });
+  const srv = await ServerProcess.start({ argv: splitCommand(cmd), cwd: ROOT }, { label, memMB: 1024, extraArgs: [], cpu: pin ? 1 : null, host: HOST });
   try {
     const t0 = srv.cpuTimes();
     const out = await memaslap(bin, srv.port, w.args);
@@ -146,8 +159,8 @@ async function main(): Promise<void> {
     '',
     `- CPUs: ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? '?'}; Node ${process.version}; ${version}`,
     `- Load average when the run started: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`,
-    `- memaslap: \`${bin} -s 127.0.0.1:{port} -T 1 -c ${conc} -t ${seconds}s -X ${valueSize} -v 0.05 [-B | -d 16]\` (its default key set and get/set proportions, 90/10; 5% of gets verified)`,
-    `- Servers: ${SERVERS.map(([l, c]) => `${l}: \`${c}\``).join('; ')}; a fresh server per run, -m 1024, ${reps} runs each, order alternating; medians`,
+    `- memaslap: \`${pin ? 'taskset -c 0 ' : ''}${bin} -s 127.0.0.1:{port} -T 1 -c ${conc} -t ${seconds}s -X ${valueSize} -v 0.05 [-B | -d 16]\` (its default key set and get/set proportions, 90/10; 5% of gets verified)`,
+    `- Servers: ${SERVERS.map(([l, c]) => `${l}: \`${c}\``).join('; ')}; a fresh server per run${pin ? ' pinned to CPU 1 (taskset -c 1)' : ''}, -m 1024, ${reps} runs each, order alternating; medians`,
     '',
     '| workload | server | ops/s | server CPU | ops per server CPU-s | range | user µs/op | kernel µs/op | verify_failed |',
     '|---|---|--:|--:|--:|--:|--:|--:|--:|',

@@ -184,8 +184,12 @@ export class ServerProcess {
   static async start(cmd: ServerCommand, opts: StartOptions): Promise<ServerProcess> {
     const usesPort = cmd.argv.some((a) => a.includes('{port}'));
     const port = usesPort ? await freePort(opts.host) : 0;
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mcbench-'));
-    const portFile = path.join(tmp, 'ports');
+    // Without {port} the server picks its port and says which in its port file. With {port}
+    // it gets no port file: the daemon writes that file only once every listener (HTTP and JSON
+    // fronts too) is bound, after the main port already answers, and a file whose directory is
+    // removed under it stops the start (as memcached's does).
+    const tmp = usesPort ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'mcbench-'));
+    const portFile = tmp === null ? null : path.join(tmp, 'ports');
     let argv = cmd.argv.map((a) => a.replaceAll('{port}', String(port)).replaceAll('{mem}', String(opts.memMB)));
     argv = [...argv, ...opts.extraArgs];
     if (argv[0] === 'node') argv[0] = process.execPath;
@@ -193,18 +197,18 @@ export class ServerProcess {
     if (opts.cpu !== null) argv = ['taskset', '-c', String(opts.cpu), ...argv];
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: cmd.cwd,
-      env: { ...process.env, ...cmd.env, MEMCACHED_PORT_FILENAME: portFile },
+      env: portFile === null ? { ...process.env, ...cmd.env } : { ...process.env, ...cmd.env, MEMCACHED_PORT_FILENAME: portFile },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
     const sp = new ServerProcess(opts.label, argv, child, opts.host, port);
     try {
-      await Promise.race([sp.waitReady(usesPort ? null : portFile), spawnError]);
+      await Promise.race([sp.waitReady(portFile), spawnError]);
     } catch (e) {
       await sp.stop();
       throw new Error(`${opts.label} did not start (${argv.join(' ')}): ${(e as Error).message}\n${sp.tail()}`);
     } finally {
-      fs.rmSync(tmp, { recursive: true, force: true });
+      if (tmp !== null) fs.rmSync(tmp, { recursive: true, force: true });
     }
     return sp;
   }
