@@ -38,7 +38,8 @@ RSS per item and the fixed overhead under a small -m, against memcached.
   --items N         items for the per-item figure (default 1000000)
   --stream-gib G    GiB of distinct values streamed through -m 64 (default 1)
   --idle-wait S     seconds before the idle reading (default 10)
-  --only WHICH      idle, per-item or budget (default all three)`;
+  --only WHICH      idle, per-item or budget (default all three)
+  --node-flags F    flags for memcached-ts's node, space-separated (e.g. "--no-maglev")`;
 
 const a = benchArgs(USAGE, {
   reps: { type: 'string', default: '3' },
@@ -46,11 +47,15 @@ const a = benchArgs(USAGE, {
   'stream-gib': { type: 'string', default: '1' },
   'idle-wait': { type: 'string', default: '10' },
   only: { type: 'string' },
+  'node-flags': { type: 'string', default: '' },
 });
+const nodeFlags = String(a['node-flags']).split(' ').filter((f) => f !== '');
 const reps = Number(a.reps);
 
 async function start(name: ServerName, memMB: number): Promise<ServerProcess> {
-  return ServerProcess.start({ argv: splitCommand(SERVERS[name]), cwd: ROOT }, { label: name, memMB, extraArgs: [], cpu: null, host: HOST });
+  const argv = splitCommand(SERVERS[name]);
+  if (name === 'memcached-ts') argv.splice(1, 0, ...nodeFlags);
+  return ServerProcess.start({ argv, cwd: ROOT }, { label: name, memMB, extraArgs: [], cpu: null, host: HOST });
 }
 
 function median(xs: number[]): number {
@@ -173,7 +178,7 @@ if (a.only === undefined || a.only === 'idle') {
   const wait = Number(a['idle-wait']) * 1000;
   const idle: Record<string, readonly string[]> = {
     'node (bare)': [process.execPath, '-e', 'setInterval(() => {}, 1e9)'],
-    'memcached-ts': [process.execPath, ...splitCommand(SERVERS['memcached-ts'].replace('{mem}', '64')).slice(1)],
+    'memcached-ts': [process.execPath, ...nodeFlags, ...splitCommand(SERVERS['memcached-ts'].replace('{mem}', '64')).slice(1)],
     memcached: splitCommand(SERVERS.memcached.replace('{mem}', '64')),
   };
   const res: Record<string, Idle[]> = {};

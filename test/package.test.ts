@@ -49,7 +49,7 @@ describe('the npm package', () => {
     const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: REPO_ROOT });
     const [result] = JSON.parse(stdout) as PackResult[];
     const files = result!.files.map((f) => f.path);
-    for (const f of ['bin/memcached-ts.js', 'dist/bundle/main.js', 'dist/bundle/parse-child.js', 'dist/bundle/malloc-tuning.js', 'man/memcached-ts.1', 'LICENSE', 'package.json', 'README.md']) {
+    for (const f of ['bin/memcached-ts.js', 'dist/bundle/main.js', 'dist/bundle/parse-child.js', 'dist/bundle/malloc-tuning.js', 'dist/bundle/v8-tuning.js', 'man/memcached-ts.1', 'LICENSE', 'package.json', 'README.md']) {
       expect(files).toContain(f);
     }
     const unwanted = files.filter((f) => /^(test|src|bench|dist\/bench|dist\/src|node_modules)\//.test(f) || f.endsWith('.ts') || f.endsWith('.map'));
