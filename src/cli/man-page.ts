@@ -115,6 +115,13 @@ export function renderManPage(): string {
         'system after a burst of connections. If this or GLIBC_TUNABLES is already set (even ' +
         'empty), the environment is left as it is.',
     ),
+    '.SH NOTES',
+    esc(
+      'On Node 24 the daemon turns off V8\'s Maglev compiler at startup: its hot code is ' +
+        'compiled by TurboFan either way, and without Maglev a full cache takes several MiB less ' +
+        'memory. Naming a Maglev flag on node\'s command line (node --maglev ' +
+        'bin/memcached-ts.js) keeps what it says. Node 20 and 22 are built without Maglev.',
+    ),
     '.SH EXIT STATUS',
     '.TP',
     '.B 0',
