@@ -81,14 +81,16 @@ export async function watcher(to: Address, kinds: string): Promise<Collector> {
 }
 
 /**
- * Watch lines in one form: in gid order, ts dropped, gids counted from the first line's, each
- * cfd and rport named by order of first appearance.
+ * Complete watch lines in one form: in gid order, ts dropped, gids counted from the first
+ * line's, each cfd and rport named by order of first appearance. A last line still arriving
+ * (no newline yet) is left out: a watcher that waited for some lines may have part of the next.
  */
 export function normalizeEvents(text: string): string[] {
   // memcached's logger thread gathers lines per worker thread: gid gives the order events happened
   const gidOf = (l: string): number => Number(/ gid=(\d+)/.exec(l)![1]);
   const lines = text
     .split('\n')
+    .slice(0, -1)
     .filter((l) => l.startsWith('ts='))
     .sort((a, b) => gidOf(a) - gidOf(b));
   let base = -1;
