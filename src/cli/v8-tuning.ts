@@ -4,8 +4,8 @@
 // default there; Node 20 and 22 are built without it, so there the flag changes nothing),
 // makes code fast sooner after start-up. A daemon runs for days, its hot paths end in TurboFan
 // either way, and Maglev's code and compile-time memory stay with the process: with 1,000,000
-// items loaded, Node 24.21 held 232.3 MiB of RSS with Maglev and 224.7 without (1.20x and 1.16x
-// of memcached's), and saturated throughput did not move beyond the run-to-run spread
+// items loaded, Node 24.21 held 232.3 MiB of RSS with Maglev and 225.3 with this setting (1.20x
+// and 1.17x of memcached's), and saturated throughput did not move beyond the run-to-run spread
 // (bench/RESULTS-memory.md, "Maglev off"). So the daemon turns it off, unless the operator
 // named a Maglev flag on node's command line (`node --maglev bin/memcached-ts.js` keeps it).
 import v8 from 'node:v8';
